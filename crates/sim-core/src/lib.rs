@@ -1,0 +1,33 @@
+//! tanksim's simulation core: the tank model every worker runs millions of times.
+//!
+//! Pure and synchronous: no I/O, no async, no clocks. Everything here is a deterministic
+//! function of its inputs, so a job gives bit-identical results however it is split.
+//!
+//! - what one run is: [`config`] (plants, controllers, profiles), [`profile`], [`plant`],
+//!   [`controller`];
+//! - running it: [`simulate`] (one run, with its trajectory) and [`batch`] (many runs at once,
+//!   bit-identical to [`simulate`]), producing [`metric::RunMetrics`];
+//! - many runs: [`param`] (field paths), [`rng`] and [`distribution`] (reproducible sampling),
+//!   [`sweep`] (grids), [`job`] (run index -> configuration);
+//! - their outcome: [`summary`] (mergeable per-metric summaries with quantile sketches);
+//! - checking input first: [`validate`].
+
+pub mod batch;
+pub mod config;
+pub mod controller;
+pub mod distribution;
+pub mod job;
+pub mod metric;
+pub mod param;
+pub mod plant;
+pub mod profile;
+pub mod rng;
+pub mod simulate;
+pub mod special;
+pub mod summary;
+pub mod sweep;
+pub mod validate;
+
+pub use config::SimConfig;
+pub use metric::{Metric, RunMetrics};
+pub use param::Param;
