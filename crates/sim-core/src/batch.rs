@@ -1,1 +1,324 @@
-//! (being written)
+//! The batch kernel: many runs at once, structure-of-arrays, one lane per run, in a loop the
+//! compiler vectorises (AVX-512 or AVX2 chosen at run time, so release binaries run on any
+//! x86-64 node).
+//!
+//! Lanes run the canonical loop (first-order plant, PI with conditional integration, constant
+//! setpoint, no noise, disturbance or recording) through the very same inlined functions as
+//! the one-run kernel ([`crate::controller::pi_conditional`], [`crate::response`]), so every
+//! lane's result is bit-identical to [`crate::simulate::simulate`]. Runs outside that shape
+//! are simulated one by one with the one-run kernel: same results, no speed-up.
+
+use crate::config::SimConfig;
+use crate::controller::pi_conditional;
+use crate::fast::FastParams;
+use crate::metric::RunMetrics;
+use crate::response::{ResponseAcc, ResponseShape, observe_crossings, observe_sample, observe_step};
+use crate::simulate::simulate;
+
+/// Runs per vector group. 16 lanes are two AVX-512 (four AVX2) registers per quantity: enough
+/// independent work to hide the ~30-cycle dependency chain of one step (measured in
+/// `benches/kernel.rs`), few enough that the state stays in registers.
+pub const LANES: usize = 16;
+
+/// Which instruction set the batch kernel uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Isa {
+    /// The best the CPU offers, detected once at run time.
+    Auto,
+    /// Baseline x86-64 (SSE2) or whatever the target guarantees: the portable build.
+    Portable,
+    Avx2,
+    Avx512,
+}
+
+impl Isa {
+    /// The instruction set `Auto` resolves to on this CPU.
+    pub fn detect() -> Isa {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx512f")
+                && std::arch::is_x86_feature_detected!("avx512dq")
+                && std::arch::is_x86_feature_detected!("avx512vl")
+            {
+                return Isa::Avx512;
+            }
+            if std::arch::is_x86_feature_detected!("avx2") {
+                return Isa::Avx2;
+            }
+        }
+        Isa::Portable
+    }
+
+    fn resolve(self) -> Isa {
+        let best = Isa::detect();
+        match self {
+            Isa::Auto => best,
+            // Never run instructions the CPU lacks: fall back to what it has.
+            Isa::Avx512 if best != Isa::Avx512 => best,
+            Isa::Avx2 if best == Isa::Portable => best,
+            isa => isa,
+        }
+    }
+}
+
+/// Simulates `configs` and appends their metrics to `out`, in order.
+pub fn simulate_batch(configs: &[SimConfig], out: &mut Vec<RunMetrics>) {
+    simulate_batch_with(configs, Isa::Auto, out);
+}
+
+/// [`simulate_batch`] with an explicit instruction set (benchmarks compare them).
+pub fn simulate_batch_with(configs: &[SimConfig], isa: Isa, out: &mut Vec<RunMetrics>) {
+    let isa = isa.resolve();
+    out.reserve(configs.len());
+    for group in configs.chunks(LANES) {
+        match Lanes::<LANES>::from_configs(group) {
+            Some(lanes) => {
+                let state = run_lanes(&lanes, isa);
+                out.extend((0..group.len()).map(|j| lanes.finish(&state, j)));
+            }
+            None => out.extend(group.iter().map(|c| simulate(c).metrics)),
+        }
+    }
+}
+
+/// Whether a configuration runs in the vector lanes (otherwise it runs alone, same result).
+pub fn is_vectorised(config: &SimConfig) -> bool {
+    FastParams::from_config(config).is_some()
+}
+
+/// Structure of arrays of the lanes' constants.
+struct Lanes<const L: usize> {
+    a: [f64; L],
+    b: [f64; L],
+    kp: [f64; L],
+    ki: [f64; L],
+    lo: [f64; L],
+    hi: [f64; L],
+    dt: [f64; L],
+    r: [f64; L],
+    s: [f64; L],
+    thr10_s: [f64; L],
+    thr90_s: [f64; L],
+    band_abs: [f64; L],
+    h0: [f64; L],
+    shapes: [ResponseShape; L],
+    steps: u64,
+}
+
+/// Structure of arrays of the lanes' state.
+struct State<const L: usize> {
+    h: [f64; L],
+    integral: [f64; L],
+    peak_s: [f64; L],
+    peak_k: [f64; L],
+    i10: [f64; L],
+    i90: [f64; L],
+    last_out: [f64; L],
+    iae: [f64; L],
+    ise_sum: [f64; L],
+    itae_sum: [f64; L],
+    effort_sum: [f64; L],
+    saturated_steps: [f64; L],
+}
+
+impl<const L: usize> Lanes<L> {
+    /// Packs a group of at most `L` configurations, or `None` if one of them cannot run in a
+    /// lane or their step counts differ. A short group is padded with copies of its first run.
+    fn from_configs(group: &[SimConfig]) -> Option<Self> {
+        let first = FastParams::from_config(group.first()?)?;
+        let mut params = [first; L];
+        for (slot, c) in params.iter_mut().zip(group) {
+            *slot = FastParams::from_config(c).filter(|p| p.steps == first.steps)?;
+        }
+        let pick = |f: fn(&FastParams) -> f64| params.map(|p| f(&p));
+        Some(Self {
+            a: pick(|p| p.plant.a),
+            b: pick(|p| p.plant.b),
+            kp: pick(|p| p.kp),
+            ki: pick(|p| p.ki),
+            lo: pick(|p| p.lo),
+            hi: pick(|p| p.hi),
+            dt: pick(|p| p.dt),
+            r: pick(|p| p.shape.r),
+            s: pick(|p| p.shape.s),
+            thr10_s: pick(|p| p.shape.thr10_s),
+            thr90_s: pick(|p| p.shape.thr90_s),
+            band_abs: pick(|p| p.shape.band_abs),
+            h0: pick(|p| p.shape.h0),
+            shapes: params.map(|p| p.shape),
+            steps: first.steps,
+        })
+    }
+
+    /// Lane `j`'s metrics, through the same [`ResponseAcc::finish`] as the one-run kernel.
+    fn finish(&self, st: &State<L>, j: usize) -> RunMetrics {
+        let acc = ResponseAcc {
+            shape: self.shapes[j],
+            peak_s: st.peak_s[j],
+            peak_k: st.peak_k[j],
+            i10: st.i10[j],
+            i90: st.i90[j],
+            last_out: st.last_out[j],
+            iae: st.iae[j],
+            ise_sum: st.ise_sum[j],
+            itae_sum: st.itae_sum[j],
+            effort_sum: st.effort_sum[j],
+            saturated_steps: st.saturated_steps[j],
+        };
+        acc.finish(self.steps, self.dt[j], st.h[j], 0.0)
+    }
+}
+
+fn run_lanes<const L: usize>(lanes: &Lanes<L>, isa: Isa) -> State<L> {
+    #[cfg(target_arch = "x86_64")]
+    {
+        match isa {
+            Isa::Avx512 => return x86::avx512(lanes),
+            Isa::Avx2 => return x86::avx2(lanes),
+            Isa::Auto | Isa::Portable => {}
+        }
+    }
+    let _ = isa;
+    kernel(lanes)
+}
+
+/// Steps per block between checks of whether every lane has risen past 90 %.
+const BLOCK: u64 = 64;
+
+/// The lane loop, compiled once per instruction set by the wrappers in [`x86`].
+///
+/// Runs in blocks: while some lane has not yet crossed 90 % of its step, blocks track the
+/// first crossings (`RISING = true`); after that the crossings can no longer change ("first
+/// sample at or past"), so the remaining blocks skip those comparisons. Same operations on
+/// every value that matters, fewer instructions per step.
+#[inline(always)]
+fn kernel<const L: usize>(p: &Lanes<L>) -> State<L> {
+    let mut st = State {
+        h: p.h0,
+        integral: [0.0; L],
+        peak_s: [f64::NEG_INFINITY; L],
+        peak_k: [0.0; L],
+        i10: [crate::response::NONE; L],
+        i90: [crate::response::NONE; L],
+        last_out: [crate::response::NONE; L],
+        iae: [0.0; L],
+        ise_sum: [0.0; L],
+        itae_sum: [0.0; L],
+        effort_sum: [0.0; L],
+        saturated_steps: [0.0; L],
+    };
+    // Upward steps (s = +1 in every lane, the usual case) skip the multiplication by s.
+    let up = p.s.iter().all(|&s| s == 1.0);
+    let mut k = 0;
+    while k < p.steps {
+        let end = (k + BLOCK).min(p.steps);
+        let rising = !st.i90.iter().all(|&i| i >= 0.0);
+        match (rising, up) {
+            (true, true) => steps::<L, true, true>(p, &mut st, k..end),
+            (true, false) => steps::<L, true, false>(p, &mut st, k..end),
+            (false, true) => steps::<L, false, true>(p, &mut st, k..end),
+            (false, false) => steps::<L, false, false>(p, &mut st, k..end),
+        }
+        k = end;
+    }
+    let kf = p.steps as f64;
+    for j in 0..L {
+        let h = st.h[j];
+        let hs = p.s[j] * h;
+        observe_sample(
+            p.band_abs[j],
+            kf,
+            hs,
+            (p.r[j] - h).abs(),
+            &mut st.peak_s[j],
+            &mut st.peak_k[j],
+            &mut st.last_out[j],
+        );
+        observe_crossings(p.thr10_s[j], p.thr90_s[j], kf, hs, &mut st.i10[j], &mut st.i90[j]);
+    }
+    st
+}
+
+/// Steps `range` of every lane; with `RISING = false` the 10 %/90 % crossings are known for
+/// all lanes and are not tracked; with `UP` every lane's step goes up (`s = 1`, `s*h = h`).
+#[inline(always)]
+fn steps<const L: usize, const RISING: bool, const UP: bool>(
+    p: &Lanes<L>,
+    st: &mut State<L>,
+    range: std::ops::Range<u64>,
+) {
+    // The sample index as a float counter: exact below 2^53 and cheaper than a conversion.
+    let mut kf = range.start as f64;
+    for _ in range {
+        for j in 0..L {
+            let h = st.h[j];
+            // e = r - h serves the controller, the error integrals and (as |r - h|) the
+            // settling band, exactly as in `simulate`.
+            let e = p.r[j] - h;
+            let abs_e = e.abs();
+            let hs = if UP { h } else { p.s[j] * h };
+            observe_sample(
+                p.band_abs[j],
+                kf,
+                hs,
+                abs_e,
+                &mut st.peak_s[j],
+                &mut st.peak_k[j],
+                &mut st.last_out[j],
+            );
+            if RISING {
+                observe_crossings(p.thr10_s[j], p.thr90_s[j], kf, hs, &mut st.i10[j], &mut st.i90[j]);
+            }
+            let (u, saturated) =
+                pi_conditional(e, &mut st.integral[j], p.kp[j], p.ki[j], p.lo[j], p.hi[j], p.dt[j]);
+            observe_step(
+                kf,
+                e,
+                abs_e,
+                u,
+                saturated,
+                p.dt[j],
+                &mut st.iae[j],
+                &mut st.ise_sum[j],
+                &mut st.itae_sum[j],
+                &mut st.effort_sum[j],
+                &mut st.saturated_steps[j],
+            );
+            st.h[j] = p.a[j] * h + p.b[j] * u;
+        }
+        kf += 1.0;
+    }
+}
+
+/// Runtime-dispatched copies of [`kernel`] compiled for wider vector units.
+///
+/// Fused multiply-add is deliberately not enabled: the canonical update `a*h + b*u` is two
+/// rounded products and a rounded sum on every CPU, so AVX-512, AVX2 and portable builds give
+/// identical bits (tested in `tests/batch.rs`).
+#[cfg(target_arch = "x86_64")]
+#[allow(unsafe_code)]
+mod x86 {
+    use super::{Lanes, State, kernel};
+
+    pub(super) fn avx512<const L: usize>(lanes: &Lanes<L>) -> State<L> {
+        debug_assert!(std::arch::is_x86_feature_detected!("avx512f"));
+        // SAFETY: `Isa::resolve` selects Avx512 only when the CPU reports avx512f, avx512dq and avx512vl.
+        unsafe { avx512_impl(lanes) }
+    }
+
+    pub(super) fn avx2<const L: usize>(lanes: &Lanes<L>) -> State<L> {
+        debug_assert!(std::arch::is_x86_feature_detected!("avx2"));
+        // SAFETY: `Isa::resolve` selects Avx2 only when the CPU reports avx2.
+        unsafe { avx2_impl(lanes) }
+    }
+
+    #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx2,avx")]
+    fn avx512_impl<const L: usize>(lanes: &Lanes<L>) -> State<L> {
+        kernel(lanes)
+    }
+
+    #[target_feature(enable = "avx2,avx")]
+    fn avx2_impl<const L: usize>(lanes: &Lanes<L>) -> State<L> {
+        kernel(lanes)
+    }
+}

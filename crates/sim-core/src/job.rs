@@ -1,11 +1,14 @@
 //! Job specifications (Monte Carlo, sweep, dataset) and the pure mapping from a run index to
 //! that run's configuration and sampled parameters.
 
+use std::ops::Range;
+
 use crate::config::SimConfig;
 use crate::distribution::Distribution;
 use crate::metric::Metric;
 use crate::param::Param;
-use crate::sweep::Axis;
+use crate::rng::{NOISE_STREAM, RunRng};
+use crate::sweep::{Axis, grid_len, grid_values};
 
 /// A distribution over one parameter of a Monte Carlo or dataset job.
 #[derive(Debug, Clone, PartialEq)]
@@ -55,4 +58,272 @@ pub enum JobSpec {
     /// A Monte Carlo job whose per-run rows (parameters, metrics, decimated trajectories)
     /// are the product.
     Dataset(MonteCarlo),
+}
+
+impl JobSpec {
+    /// Number of runs: `runs` for Monte Carlo and datasets, the grid size for sweeps (0 when
+    /// the grid size overflows `u64`, which validation rejects).
+    pub fn runs(&self) -> u64 {
+        match self {
+            JobSpec::MonteCarlo(mc) | JobSpec::Dataset(mc) => mc.runs,
+            JobSpec::Sweep(sweep) => grid_len(&sweep.axes).unwrap_or(0),
+        }
+    }
+
+    /// The configuration every run starts from.
+    pub fn base(&self) -> &SimConfig {
+        match self {
+            JobSpec::MonteCarlo(mc) | JobSpec::Dataset(mc) => &mc.base,
+            JobSpec::Sweep(sweep) => &sweep.base,
+        }
+    }
+
+    /// The seed of the job's random streams.
+    pub fn seed(&self) -> u64 {
+        match self {
+            JobSpec::MonteCarlo(mc) | JobSpec::Dataset(mc) => mc.seed,
+            JobSpec::Sweep(sweep) => sweep.seed,
+        }
+    }
+
+    /// `monte_carlo`, `sweep` or `dataset`: the kind as specs spell it, and the prefix of the
+    /// job's field paths in validation errors.
+    pub fn kind_name(&self) -> &'static str {
+        match self {
+            JobSpec::MonteCarlo(_) => "monte_carlo",
+            JobSpec::Sweep(_) => "sweep",
+            JobSpec::Dataset(_) => "dataset",
+        }
+    }
+
+    /// The parameters the job varies, in the order [`JobSpec::run_params`] reports them.
+    pub fn varied_params(&self) -> impl Iterator<Item = Param> + '_ {
+        let (dists, axes): (&[ParamDist], &[Axis]) = match self {
+            JobSpec::MonteCarlo(mc) | JobSpec::Dataset(mc) => (&mc.params, &[]),
+            JobSpec::Sweep(sweep) => (&[], &sweep.axes),
+        };
+        dists.iter().map(|d| d.param).chain(axes.iter().map(|a| a.param))
+    }
+
+    /// Replaces `out` with the varied parameters of run `run` (`run < runs()`), in the order
+    /// of the job's params or axes.
+    ///
+    /// Monte Carlo and dataset values come from `RunRng::new(seed, run, param as u64)`: each
+    /// parameter has its own stream, so adding a second varied parameter never changes the
+    /// first one's values, and a run's values do not depend on which other runs are computed.
+    /// Sweep values are the coordinates of grid point `run`.
+    pub fn run_params(&self, run: u64, out: &mut Vec<(Param, f64)>) {
+        out.clear();
+        match self {
+            JobSpec::MonteCarlo(mc) | JobSpec::Dataset(mc) => {
+                out.extend(mc.params.iter().map(|d| {
+                    let mut rng = RunRng::new(mc.seed, run, d.param as u64);
+                    (d.param, d.dist.sample(&mut rng))
+                }));
+            }
+            JobSpec::Sweep(sweep) => grid_values(&sweep.axes, run, out),
+        }
+    }
+
+    /// The full configuration of run `run`: the base with the run's parameters applied and,
+    /// when the base has measurement noise, a noise seed derived from `(seed, run)`.
+    ///
+    /// Never panics. A parameter the base configuration lacks (which [`crate::validate`]
+    /// rejects, so only an unvalidated job has one) is skipped.
+    pub fn run_config(&self, run: u64) -> SimConfig {
+        let mut config = self.base().clone();
+        self.apply_run(run, &mut Vec::new(), &mut config);
+        config
+    }
+
+    /// Replaces `out` with the configurations of `runs`, in order: the chunked form of
+    /// [`JobSpec::run_config`] (same values), reusing one parameter buffer for the chunk.
+    pub fn configs(&self, runs: Range<u64>, out: &mut Vec<SimConfig>) {
+        out.clear();
+        // Bounded so a nonsense range cannot make the reservation itself abort.
+        let n = runs.end.saturating_sub(runs.start).min(1 << 16);
+        out.reserve(usize::try_from(n).unwrap_or(0));
+        let mut params = Vec::new();
+        let base = self.base();
+        for run in runs {
+            let mut config = base.clone();
+            self.apply_run(run, &mut params, &mut config);
+            out.push(config);
+        }
+    }
+
+    fn apply_run(&self, run: u64, params: &mut Vec<(Param, f64)>, config: &mut SimConfig) {
+        self.run_params(run, params);
+        for &(param, value) in params.iter() {
+            // Validation rejects inapplicable parameters; an unvalidated job just ignores them.
+            let _ = param.apply(config, value);
+        }
+        if let Some(noise) = &mut config.noise {
+            noise.seed = RunRng::new(self.seed(), run, NOISE_STREAM).next_u64();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{MeasurementNoise, Plant};
+    use crate::sweep::AxisValues;
+    use proptest::prelude::*;
+
+    fn mc(params: Vec<ParamDist>, runs: u64, seed: u64) -> MonteCarlo {
+        MonteCarlo { base: SimConfig::mc_tau(10.0), runs, seed, params }
+    }
+
+    fn tau_dist() -> ParamDist {
+        let dist = Distribution::TruncatedNormal { mean: 10.0, sd: 2.0, lo: 1.0, hi: f64::INFINITY };
+        ParamDist { param: Param::Tau, dist }
+    }
+
+    fn kp_dist() -> ParamDist {
+        ParamDist { param: Param::Kp, dist: Distribution::Uniform { lo: 1.0, hi: 3.0 } }
+    }
+
+    fn tau_of(config: &SimConfig) -> f64 {
+        match config.plant {
+            Plant::FirstOrder(p) => p.tau,
+            Plant::Torricelli(_) => f64::NAN,
+        }
+    }
+
+    fn sweep(axes: Vec<Axis>) -> Sweep {
+        let objective = Objective { metric: Metric::Iae, goal: Goal::Minimize };
+        Sweep { base: SimConfig::mc_tau(10.0), axes, objective, seed: 3 }
+    }
+
+    #[test]
+    fn kind_runs_and_base() {
+        let job = JobSpec::Dataset(mc(vec![tau_dist()], 42, 1));
+        assert_eq!((job.kind_name(), job.runs(), job.seed()), ("dataset", 42, 1));
+        assert_eq!(job.base(), &SimConfig::mc_tau(10.0));
+        let axes = vec![
+            Axis { param: Param::Kp, values: AxisValues::Linspace { start: 1.0, stop: 2.0, num: 5 } },
+            Axis { param: Param::Ki, values: AxisValues::List(vec![0.1, 0.2, 0.3]) },
+        ];
+        let job = JobSpec::Sweep(sweep(axes));
+        assert_eq!((job.kind_name(), job.runs()), ("sweep", 15));
+        assert_eq!(job.varied_params().collect::<Vec<_>>(), [Param::Kp, Param::Ki]);
+    }
+
+    #[test]
+    fn adding_a_parameter_keeps_the_first_ones_values() {
+        let one = JobSpec::MonteCarlo(mc(vec![tau_dist()], 100, 7));
+        let two = JobSpec::MonteCarlo(mc(vec![tau_dist(), kp_dist()], 100, 7));
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        let mut distinct = std::collections::BTreeSet::new();
+        for run in 0..100 {
+            one.run_params(run, &mut a);
+            two.run_params(run, &mut b);
+            assert_eq!(a.len(), 1);
+            assert_eq!(b.len(), 2);
+            assert_eq!(a[0], b[0], "run {run}");
+            assert_eq!(b[1].0, Param::Kp);
+            assert_eq!(tau_of(&one.run_config(run)), a[0].1);
+            assert!(a[0].1 >= 1.0);
+            distinct.insert(a[0].1.to_bits());
+        }
+        // The runs really are sampled, not one value repeated.
+        assert!(distinct.len() > 90);
+    }
+
+    #[test]
+    fn seeds_change_the_samples() {
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        JobSpec::MonteCarlo(mc(vec![tau_dist()], 1, 1)).run_params(0, &mut a);
+        JobSpec::MonteCarlo(mc(vec![tau_dist()], 1, 2)).run_params(0, &mut b);
+        assert_ne!(a, b);
+    }
+
+    #[test]
+    fn sweep_runs_walk_the_grid_first_axis_slowest() {
+        let axes = vec![
+            Axis { param: Param::Kp, values: AxisValues::List(vec![1.0, 2.0]) },
+            Axis { param: Param::Ki, values: AxisValues::Logspace { start: 0.1, stop: 10.0, num: 3 } },
+        ];
+        let job = JobSpec::Sweep(sweep(axes));
+        let mut p = Vec::new();
+        job.run_params(4, &mut p);
+        assert_eq!(p.len(), 2);
+        assert_eq!(p[0], (Param::Kp, 2.0));
+        assert_eq!(p[1].0, Param::Ki);
+        assert!((p[1].1 - 1.0).abs() < 1e-12);
+        job.run_params(5, &mut p);
+        assert_eq!(p, [(Param::Kp, 2.0), (Param::Ki, 10.0)]);
+        let crate::config::Controller::Pid(pid) = job.run_config(5).controller else { panic!("pid") };
+        assert_eq!((pid.kp, pid.ki), (2.0, 10.0));
+    }
+
+    #[test]
+    fn noise_seed_is_derived_per_run_and_only_when_noisy() {
+        let quiet = JobSpec::MonteCarlo(mc(vec![], 3, 9));
+        assert_eq!(quiet.run_config(1).noise, None);
+        let mut noisy = mc(vec![], 3, 9);
+        noisy.base.noise = Some(MeasurementNoise { sd: 0.1, seed: 0 });
+        let job = JobSpec::MonteCarlo(noisy);
+        let seeds: Vec<u64> = (0..3).map(|r| job.run_config(r).noise.map_or(0, |n| n.seed)).collect();
+        assert_eq!(seeds[1], RunRng::new(9, 1, NOISE_STREAM).next_u64());
+        assert!(seeds[0] != seeds[1] && seeds[1] != seeds[2]);
+    }
+
+    #[test]
+    fn inapplicable_params_are_skipped_not_panicked_on() {
+        let noise = ParamDist { param: Param::NoiseSd, dist: Distribution::Fixed(1.0) };
+        let job = JobSpec::MonteCarlo(mc(vec![noise, tau_dist()], 2, 1));
+        let c = job.run_config(1);
+        assert_eq!(c.noise, None);
+        assert!(tau_of(&c) >= 1.0 && tau_of(&c) != 10.0);
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn reproducible_sampling_under_any_chunking(
+            seed in any::<u64>(),
+            first in 0u64..1_000_000_000,
+            runs in 1u64..200,
+            chunk in 1u64..64,
+            reverse in any::<bool>(),
+            noisy in any::<bool>(),
+            grid in prop::option::of((1u32..15, 1u32..15)),
+        ) {
+            let mut spec = mc(vec![tau_dist(), kp_dist()], first + runs, seed);
+            if noisy {
+                spec.base.noise = Some(MeasurementNoise { sd: 0.1, seed: 0 });
+            }
+            let (job, range) = match grid {
+                None => (JobSpec::MonteCarlo(spec), first..first + runs),
+                Some((a, b)) => {
+                    let mut s = sweep(vec![
+                        Axis { param: Param::Kp, values: AxisValues::Linspace { start: 0.5, stop: 3.0, num: a } },
+                        Axis { param: Param::Tau, values: AxisValues::Logspace { start: 1.0, stop: 50.0, num: b } },
+                    ]);
+                    s.base = spec.base;
+                    s.seed = seed;
+                    let job = JobSpec::Sweep(s);
+                    let n = job.runs();
+                    (job, 0..n)
+                }
+            };
+            let one_by_one: Vec<SimConfig> = range.clone().map(|r| job.run_config(r)).collect();
+            let mut starts: Vec<u64> = range.clone().step_by(chunk as usize).collect();
+            if reverse {
+                starts.reverse();
+            }
+            let mut chunks = Vec::new();
+            let mut out = Vec::new();
+            for start in starts {
+                job.configs(start..(start + chunk).min(range.end), &mut out);
+                chunks.push((start, out.clone()));
+            }
+            chunks.sort_by_key(|(start, _)| *start);
+            let joined: Vec<SimConfig> = chunks.into_iter().flat_map(|(_, c)| c).collect();
+            prop_assert_eq!(joined, one_by_one);
+        }
+    }
 }

@@ -13,14 +13,17 @@
 //! - checking input first: [`validate`].
 
 pub mod batch;
+pub mod canonical;
 pub mod config;
 pub mod controller;
 pub mod distribution;
+mod fast;
 pub mod job;
 pub mod metric;
 pub mod param;
 pub mod plant;
 pub mod profile;
+pub mod response;
 pub mod rng;
 pub mod simulate;
 pub mod special;

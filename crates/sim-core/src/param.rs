@@ -226,7 +226,14 @@ mod tests {
     #[test]
     fn apply_refuses_fields_the_config_lacks() {
         let mut c = SimConfig::mc_tau(10.0);
-        c.plant = Plant::Torricelli(Torricelli { area: 1.0, outlet: 0.5, max_inflow: 1.0, h_max: 4.0, h0: 0.0, substeps: 1 });
+        c.plant = Plant::Torricelli(Torricelli {
+            area: 1.0,
+            outlet: 0.5,
+            max_inflow: 1.0,
+            h_max: 4.0,
+            h0: 0.0,
+            substeps: 1,
+        });
         let err = Param::Tau.apply(&mut c, 1.0).unwrap_err();
         assert_eq!(err.path, "plant.tau");
         assert!(Param::NoiseSd.apply(&mut c, 1.0).is_err());
