@@ -11,6 +11,7 @@
 use crate::config::SimConfig;
 use crate::controller::pi_conditional;
 use crate::fast::FastParams;
+pub use crate::isa::Isa;
 use crate::metric::RunMetrics;
 use crate::response::{ResponseAcc, ResponseShape, observe_crossings, observe_sample, observe_step};
 use crate::simulate::simulate;
@@ -19,47 +20,6 @@ use crate::simulate::simulate;
 /// independent work to hide the ~30-cycle dependency chain of one step (measured in
 /// `benches/kernel.rs`), few enough that the state stays in registers.
 pub const LANES: usize = 16;
-
-/// Which instruction set the batch kernel uses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Isa {
-    /// The best the CPU offers, detected once at run time.
-    Auto,
-    /// Baseline x86-64 (SSE2) or whatever the target guarantees: the portable build.
-    Portable,
-    Avx2,
-    Avx512,
-}
-
-impl Isa {
-    /// The instruction set `Auto` resolves to on this CPU.
-    pub fn detect() -> Isa {
-        #[cfg(target_arch = "x86_64")]
-        {
-            if std::arch::is_x86_feature_detected!("avx512f")
-                && std::arch::is_x86_feature_detected!("avx512dq")
-                && std::arch::is_x86_feature_detected!("avx512vl")
-            {
-                return Isa::Avx512;
-            }
-            if std::arch::is_x86_feature_detected!("avx2") {
-                return Isa::Avx2;
-            }
-        }
-        Isa::Portable
-    }
-
-    fn resolve(self) -> Isa {
-        let best = Isa::detect();
-        match self {
-            Isa::Auto => best,
-            // Never run instructions the CPU lacks: fall back to what it has.
-            Isa::Avx512 if best != Isa::Avx512 => best,
-            Isa::Avx2 if best == Isa::Portable => best,
-            isa => isa,
-        }
-    }
-}
 
 /// Simulates `configs` and appends their metrics to `out`, in order.
 pub fn simulate_batch(configs: &[SimConfig], out: &mut Vec<RunMetrics>) {
@@ -170,22 +130,16 @@ impl<const L: usize> Lanes<L> {
 }
 
 fn run_lanes<const L: usize>(lanes: &Lanes<L>, isa: Isa) -> State<L> {
-    #[cfg(target_arch = "x86_64")]
-    {
-        match isa {
-            Isa::Avx512 => return x86::avx512(lanes),
-            Isa::Avx2 => return x86::avx2(lanes),
-            Isa::Auto | Isa::Portable => {}
-        }
-    }
-    let _ = isa;
-    kernel(lanes)
+    isa.run(
+        #[inline(always)]
+        || kernel(lanes),
+    )
 }
 
 /// Steps per block between checks of whether every lane has risen past 90 %.
 const BLOCK: u64 = 64;
 
-/// The lane loop, compiled once per instruction set by the wrappers in [`x86`].
+/// The lane loop, compiled once per instruction set by [`Isa::run`].
 ///
 /// Runs in blocks: while some lane has not yet crossed 90 % of its step, blocks track the
 /// first crossings (`RISING = true`); after that the crossings can no longer change ("first
@@ -207,8 +161,9 @@ fn kernel<const L: usize>(p: &Lanes<L>) -> State<L> {
         effort_sum: [0.0; L],
         saturated_steps: [0.0; L],
     };
-    // Upward steps (s = +1 in every lane, the usual case) skip the multiplication by s.
-    let up = p.s.iter().all(|&s| s == 1.0);
+    // Upward steps with non-negative inputs in every lane (the usual case) skip the
+    // multiplication by s and the absolute value of u.
+    let up = p.s.iter().all(|&s| s == 1.0) && p.lo.iter().all(|&lo| lo >= 0.0);
     let mut k = 0;
     while k < p.steps {
         let end = (k + BLOCK).min(p.steps);
@@ -240,7 +195,9 @@ fn kernel<const L: usize>(p: &Lanes<L>) -> State<L> {
 }
 
 /// Steps `range` of every lane; with `RISING = false` the 10 %/90 % crossings are known for
-/// all lanes and are not tracked; with `UP` every lane's step goes up (`s = 1`, `s*h = h`).
+/// all lanes and are not tracked; with `UP` every lane's step goes up (`s = 1`, `s*h = h`) and
+/// its input is non-negative (`u >= lo >= 0`, `|u| = u`: equal bits, as a sum of `-0.0` and
+/// `+0.0` terms starting from `+0.0` is `+0.0` either way).
 #[inline(always)]
 fn steps<const L: usize, const RISING: bool, const UP: bool>(
     p: &Lanes<L>,
@@ -275,7 +232,7 @@ fn steps<const L: usize, const RISING: bool, const UP: bool>(
                 kf,
                 e,
                 abs_e,
-                u,
+                if UP { u } else { u.abs() },
                 saturated,
                 p.dt[j],
                 &mut st.iae[j],
@@ -287,38 +244,5 @@ fn steps<const L: usize, const RISING: bool, const UP: bool>(
             st.h[j] = p.a[j] * h + p.b[j] * u;
         }
         kf += 1.0;
-    }
-}
-
-/// Runtime-dispatched copies of [`kernel`] compiled for wider vector units.
-///
-/// Fused multiply-add is deliberately not enabled: the canonical update `a*h + b*u` is two
-/// rounded products and a rounded sum on every CPU, so AVX-512, AVX2 and portable builds give
-/// identical bits (tested in `tests/batch.rs`).
-#[cfg(target_arch = "x86_64")]
-#[allow(unsafe_code)]
-mod x86 {
-    use super::{Lanes, State, kernel};
-
-    pub(super) fn avx512<const L: usize>(lanes: &Lanes<L>) -> State<L> {
-        debug_assert!(std::arch::is_x86_feature_detected!("avx512f"));
-        // SAFETY: `Isa::resolve` selects Avx512 only when the CPU reports avx512f, avx512dq and avx512vl.
-        unsafe { avx512_impl(lanes) }
-    }
-
-    pub(super) fn avx2<const L: usize>(lanes: &Lanes<L>) -> State<L> {
-        debug_assert!(std::arch::is_x86_feature_detected!("avx2"));
-        // SAFETY: `Isa::resolve` selects Avx2 only when the CPU reports avx2.
-        unsafe { avx2_impl(lanes) }
-    }
-
-    #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx2,avx")]
-    fn avx512_impl<const L: usize>(lanes: &Lanes<L>) -> State<L> {
-        kernel(lanes)
-    }
-
-    #[target_feature(enable = "avx2,avx")]
-    fn avx2_impl<const L: usize>(lanes: &Lanes<L>) -> State<L> {
-        kernel(lanes)
     }
 }

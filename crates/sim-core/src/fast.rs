@@ -62,8 +62,17 @@ impl FastParams {
         })
     }
 
-    /// Simulates the run (the one-run kernel's fast path).
+    /// Simulates the run (the one-run kernel's fast path), compiled with FMA when the CPU
+    /// has it (the `ise`/`itae` sums use `mul_add`).
     pub(crate) fn simulate(&self) -> RunMetrics {
+        crate::isa::Isa::Portable.run(
+            #[inline(always)]
+            || self.simulate_inline(),
+        )
+    }
+
+    #[inline(always)]
+    fn simulate_inline(&self) -> RunMetrics {
         let (r, kp, ki, lo, hi, dt) = (self.shape.r, self.kp, self.ki, self.lo, self.hi, self.dt);
         let mut acc = ResponseAcc::new(self.shape);
         let mut h = self.shape.h0;

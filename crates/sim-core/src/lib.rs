@@ -18,6 +18,7 @@ pub mod config;
 pub mod controller;
 pub mod distribution;
 mod fast;
+pub mod isa;
 pub mod job;
 pub mod metric;
 pub mod param;

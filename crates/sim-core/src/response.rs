@@ -75,14 +75,16 @@ pub(crate) fn observe_crossings(thr10_s: f64, thr90_s: f64, kf: f64, hs: f64, i1
 }
 
 /// Per-step accumulators. `iae` is the canonical `iae += |e|*dt`; the others keep raw sums and
-/// are scaled once at the end (fewer operations in the hot loop).
+/// are scaled once at the end, and `ise`/`itae` use fused multiply-adds: fewer operations in
+/// the hot loop, and `mul_add` is correctly rounded everywhere (hardware or software), so the
+/// bits do not depend on the CPU.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn observe_step(
     kf: f64,
     e: f64,
     abs_e: f64,
-    u: f64,
+    abs_u: f64,
     saturated: bool,
     dt: f64,
     iae: &mut f64,
@@ -92,9 +94,9 @@ pub(crate) fn observe_step(
     saturated_steps: &mut f64,
 ) {
     *iae += abs_e * dt;
-    *ise_sum += e * e;
-    *itae_sum += kf * abs_e;
-    *effort_sum += u.abs();
+    *ise_sum = e.mul_add(e, *ise_sum);
+    *itae_sum = kf.mul_add(abs_e, *itae_sum);
+    *effort_sum += abs_u;
     // A select of the sum (not `+= 0.0 or 1.0`) so the vector loop emits one masked add.
     *saturated_steps = if saturated { *saturated_steps + 1.0 } else { *saturated_steps };
 }
@@ -156,7 +158,7 @@ impl ResponseAcc {
             kf,
             e,
             e.abs(),
-            u,
+            u.abs(),
             saturated,
             dt,
             &mut self.iae,
