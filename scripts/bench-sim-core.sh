@@ -54,6 +54,9 @@ mkdir -p "$REF_OUT"
 CFLAGS=(-std=c11 -O3 -march=native -ffp-contract=off -Wall -Wextra -Werror)
 "$CC" "${CFLAGS[@]}" -DDEFAULT_VEC=0 -o "$REF_OUT/mc_tau_scalar" "$REF_SRC" -lm
 "$CC" "${CFLAGS[@]}" -DDEFAULT_VEC=1 -mprefer-vector-width=512 -o "$REF_OUT/mc_tau_vec" "$REF_SRC" -lm
+# The same loops with the parameters read at run time, as the Rust kernels take them.
+"$CC" "${CFLAGS[@]}" -DRUNTIME_PARAMS -DDEFAULT_VEC=0 -o "$REF_OUT/mc_tau_scalar_rt" "$REF_SRC" -lm
+"$CC" "${CFLAGS[@]}" -DRUNTIME_PARAMS -DDEFAULT_VEC=1 -mprefer-vector-width=512 -o "$REF_OUT/mc_tau_vec_rt" "$REF_SRC" -lm
 
 # ---- bit-for-bit cross-check ------------------------------------------------------------------
 cross_check() {
@@ -67,6 +70,8 @@ cross_check() {
   "$EXAMPLES/mc_tau_check" <"$WORK/taus" >"$WORK/rust.txt"
   "$REF_OUT/mc_tau_scalar" --check <"$WORK/taus" >"$WORK/c-scalar.txt"
   "$REF_OUT/mc_tau_vec" --check <"$WORK/taus" >"$WORK/c-vec.txt"
+  "$REF_OUT/mc_tau_scalar_rt" --check <"$WORK/taus" >"$WORK/c-scalar-rt.txt"
+  "$REF_OUT/mc_tau_vec_rt" --check <"$WORK/taus" >"$WORK/c-vec-rt.txt"
   python3 - "$WORK" <<'EOF'
 import struct, sys
 work = sys.argv[1]
@@ -79,7 +84,7 @@ def load(name):
 taus = [l.strip() for l in open(f"{work}/taus") if l.strip()]
 rust = load("rust.txt")
 bad = 0
-for impl in ["c-scalar", "c-vec"]:
+for impl in ["c-scalar", "c-vec", "c-scalar-rt", "c-vec-rt"]:
     c = load(f"{impl}.txt")
     if len(c) != len(rust) or len(c) != len(taus):
         print(f"cross-check {impl}: {len(c)} lines, rust {len(rust)}, taus {len(taus)}")
@@ -100,7 +105,8 @@ EOF
 
 # ---- interleaved benchmark --------------------------------------------------------------------
 bench() {
-  local labels=(rust-batch-1t rust-single rust-batch-2t rust-batch-avx2 rust-batch-portable c-scalar c-vec)
+  local labels=(rust-batch-1t rust-single rust-batch-2t rust-batch-avx2 rust-batch-portable c-scalar c-vec
+    c-scalar-rt c-vec-rt)
   local -A cmd=(
     [rust-batch-1t]="$EXAMPLES/mc_tau --runs 100000 --threads 1"
     [rust-single]="$EXAMPLES/mc_tau --kernel single --runs 20000 --threads 1"
@@ -109,6 +115,8 @@ bench() {
     [rust-batch-portable]="$EXAMPLES/mc_tau --runs 100000 --threads 1 --isa portable"
     [c-scalar]="$REF_OUT/mc_tau_scalar --runs 20000"
     [c-vec]="$REF_OUT/mc_tau_vec --runs 100000"
+    [c-scalar-rt]="$REF_OUT/mc_tau_scalar_rt --runs 20000"
+    [c-vec-rt]="$REF_OUT/mc_tau_vec_rt --runs 100000"
   )
   local n=${#labels[@]} load_before
   load_before=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?')
@@ -129,7 +137,7 @@ bench() {
 import json, statistics, sys
 path, rounds, load_before, load_after, cpus = sys.argv[1], int(sys.argv[2]), *sys.argv[3:]
 order = ["rust-batch-1t", "rust-single", "rust-batch-2t", "rust-batch-avx2",
-         "rust-batch-portable", "c-scalar", "c-vec"]
+         "rust-batch-portable", "c-scalar", "c-vec", "c-scalar-rt", "c-vec-rt"]
 per = {}  # label -> {round: runs_per_sec}
 for line in open(path):
     r, label, js = line.rstrip("\n").split("\t", 2)
@@ -144,6 +152,8 @@ for l in order:
 ratio_defs = [
     ("rust-batch-1t / c-vec", "rust-batch-1t", "c-vec"),
     ("rust-single / c-scalar", "rust-single", "c-scalar"),
+    ("rust-batch-1t / c-vec-rt", "rust-batch-1t", "c-vec-rt"),
+    ("rust-single / c-scalar-rt", "rust-single", "c-scalar-rt"),
     ("rust-batch-2t / rust-batch-1t", "rust-batch-2t", "rust-batch-1t"),
     ("rust-batch-avx2 / c-vec", "rust-batch-avx2", "c-vec"),
     ("rust-batch-portable / c-vec", "rust-batch-portable", "c-vec"),

@@ -31,7 +31,7 @@ pub(crate) struct FastParams {
 }
 
 /// The controller's regime at one step.
-#[derive(Clone, Copy, PartialEq)]
+#[derive(Clone, Copy, PartialEq, Debug)]
 enum Regime {
     Linear,
     High,
@@ -73,44 +73,78 @@ impl FastParams {
 
     #[inline(always)]
     fn simulate_inline(&self) -> RunMetrics {
-        let (r, kp, ki, lo, hi, dt) = (self.shape.r, self.kp, self.ki, self.lo, self.hi, self.dt);
-        let mut acc = ResponseAcc::new(self.shape);
-        let mut h = self.shape.h0;
-        let mut integral = 0.0;
-        let mut k = 0;
-        while k < self.steps {
-            // One loop per regime; a loop exit is a predicted branch, never a select.
-            let current = regime(kp * (r - h) + ki * integral, lo, hi);
-            while k < self.steps {
-                let kf = k as f64;
-                let e = r - h;
-                let v = kp * e + ki * integral;
-                if regime(v, lo, hi) != current {
-                    break;
-                }
-                acc.sample(kf, h);
-                let stepped = integral + e * dt;
-                let u = match current {
-                    Regime::Linear => {
-                        integral = stepped;
-                        v
-                    }
-                    Regime::High => {
-                        integral = if e >= 0.0 { integral } else { stepped };
-                        hi
-                    }
-                    Regime::Low => {
-                        integral = if e <= 0.0 { integral } else { stepped };
-                        lo
-                    }
-                };
-                acc.step(kf, e, u, current != Regime::Linear, dt);
-                h = self.plant.step(h, u);
-                k += 1;
+        let mut run =
+            FastRun { p: self, acc: ResponseAcc::new(self.shape), h: self.shape.h0, integral: 0.0, k: 0 };
+        while run.k < self.steps {
+            let (r, kp, ki) = (self.shape.r, self.kp, self.ki);
+            match regime(kp * (r - run.h) + ki * run.integral, self.lo, self.hi) {
+                Regime::Linear => run.steps::<LINEAR>(),
+                Regime::High => run.steps::<HIGH>(),
+                Regime::Low => run.steps::<LOW>(),
             }
         }
-        acc.sample(self.steps as f64, h);
-        acc.finish(self.steps, dt, h, 0.0)
+        run.acc.sample(self.steps as f64, run.h);
+        run.acc.finish(self.steps, self.dt, run.h, 0.0)
+    }
+}
+
+const LINEAR: u8 = 0;
+const HIGH: u8 = 1;
+const LOW: u8 = 2;
+
+/// The state of a one-run fast simulation.
+struct FastRun<'a> {
+    p: &'a FastParams,
+    acc: ResponseAcc,
+    h: f64,
+    integral: f64,
+    k: u64,
+}
+
+impl FastRun<'_> {
+    /// Steps while the controller stays in regime `R` (a separate loop per regime: its exit
+    /// is a predicted branch, never a select on the level's dependency chain).
+    #[inline(always)]
+    fn steps<const R: u8>(&mut self) {
+        let p = self.p;
+        let (r, kp, ki, lo, hi, dt) = (p.shape.r, p.kp, p.ki, p.lo, p.hi, p.dt);
+        // Locals, not fields: keeps the loop-carried values in registers.
+        let (mut acc, mut h, mut integral, mut k) = (self.acc, self.h, self.integral, self.k);
+        // The sample index as a float counter: exact below 2^53, cheaper than converting.
+        let mut kf = k as f64;
+        while k < p.steps {
+            let e = r - h;
+            let v = kp * e + ki * integral;
+            let in_regime = match R {
+                LINEAR => !(v > hi) && !(v < lo),
+                HIGH => v > hi,
+                _ => !(v > hi) && v < lo,
+            };
+            if !in_regime {
+                break;
+            }
+            acc.sample(kf, h);
+            let stepped = integral + e * dt;
+            let u = match R {
+                LINEAR => {
+                    integral = stepped;
+                    v
+                }
+                HIGH => {
+                    integral = if e >= 0.0 { integral } else { stepped };
+                    hi
+                }
+                _ => {
+                    integral = if e <= 0.0 { integral } else { stepped };
+                    lo
+                }
+            };
+            acc.step(kf, e, u, R != LINEAR, dt);
+            h = p.plant.step(h, u);
+            k += 1;
+            kf += 1.0;
+        }
+        (self.acc, self.h, self.integral, self.k) = (acc, h, integral, k);
     }
 }
 

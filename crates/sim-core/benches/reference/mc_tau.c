@@ -38,9 +38,21 @@
 
 #define LANES 128
 
-/* The canonical MC-tau constants. */
+/* The canonical MC-tau constants. Compiled in by default, so the compiler may fold them (kp = 2
+ * turns kp*e into e+e, shortening the per-step dependency chain); with -DRUNTIME_PARAMS they
+ * are read at run time, like the Rust kernels' parameters, for a like-for-like comparison. */
+#ifdef RUNTIME_PARAMS
+static volatile double V_K_GAIN = 2.0, V_R = 1.0, V_KP = 2.0, V_KI = 0.5, V_U_MIN = 0.0, V_U_MAX = 1.0;
+static volatile double V_DT = 0.01;
+#define LOAD_PARAMS                                                                             \
+    const double K_GAIN = V_K_GAIN, R = V_R, KP = V_KP, KI = V_KI, U_MIN = V_U_MIN,          \
+                 U_MAX = V_U_MAX, DT = V_DT;                                                   \
+    (void)K_GAIN; (void)R; (void)KP; (void)KI; (void)U_MIN; (void)U_MAX; (void)DT;
+#else
 static const double K_GAIN = 2.0, R = 1.0, KP = 2.0, KI = 0.5, U_MIN = 0.0, U_MAX = 1.0;
 static const double DT = 0.01;
+#define LOAD_PARAMS
+#endif
 enum { N_STEPS = 6000 };
 #define BAND (0.02 * R)
 #define THR10 (0.1 * R)
@@ -114,6 +126,7 @@ struct metrics {
 
 /* Scalar: one run, the canonical definition written out (streaming, no stored trajectory). */
 static void run_scalar(double tau, struct metrics *m) {
+    LOAD_PARAMS
     const double a = ref_exp(-DT / tau);
     const double b = K_GAIN * (1.0 - a);
     double h = 0.0, integral = 0.0, iae = 0.0, peak = -INFINITY;
@@ -149,6 +162,7 @@ static void run_scalar(double tau, struct metrics *m) {
  * it into vector compares and blends. Sample indices are kept as doubles (-1 = not yet) so
  * every array has the same element width. */
 static void run_block(const double *tau, struct metrics *out) {
+    LOAD_PARAMS
     double a[LANES], b[LANES], h[LANES], integ[LANES], iae[LANES], peak[LANES];
     double i10[LANES], i90[LANES], last_out[LANES];
     for (int j = 0; j < LANES; j++) {
@@ -246,6 +260,7 @@ static void print_g(double x) {
 }
 
 static int check_mode(int vec) {
+    LOAD_PARAMS
     size_t cap = 1024, n = 0;
     double *taus = xmalloc(cap * sizeof *taus);
     char line[256];
