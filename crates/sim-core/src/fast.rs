@@ -115,12 +115,12 @@ impl FastRun<'_> {
         while k < p.steps {
             let e = r - h;
             let v = kp * e + ki * integral;
-            let in_regime = match R {
-                LINEAR => !(v > hi) && !(v < lo),
-                HIGH => v > hi,
-                _ => !(v > hi) && v < lo,
+            let expected = match R {
+                LINEAR => Regime::Linear,
+                HIGH => Regime::High,
+                _ => Regime::Low,
             };
-            if !in_regime {
+            if regime(v, lo, hi) != expected {
                 break;
             }
             acc.sample(kf, h);
