@@ -6,6 +6,17 @@ cd "$(dirname "$0")/.."
 
 source scripts/tools.sh
 ensure_python_tools
+ensure_redis
+ensure_buf
+
+echo "== buf lint (proto/)"
+(cd proto && "$TANKSIM_BUF" lint)
+# Breaking-change check against origin/main when it exists and has the protos: on a branch it
+# rejects changes that would break published clients; on main itself it is trivially clean.
+if git rev-parse --verify -q origin/main >/dev/null && git cat-file -e origin/main:proto/buf.yaml 2>/dev/null; then
+    echo "== buf breaking (against origin/main)"
+    (cd proto && "$TANKSIM_BUF" breaking --against "../.git#ref=origin/main,subdir=proto")
+fi
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check

@@ -19,3 +19,26 @@ ensure_python_tools() {
     fi
     export TANKSIM_PYTHON="$venv/bin/python"
 }
+
+# redis-server for the tests that start their own (queue/store conformance, end-to-end).
+ensure_redis() {
+    if ! command -v redis-server >/dev/null 2>&1 && [ -z "${TANKSIM_REDIS_SERVER:-}" ]; then
+        echo "== installing redis-server"
+        if [ "$(id -u)" = 0 ]; then
+            apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
+        else
+            sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
+        fi
+    fi
+}
+
+# buf (protobuf lint and breaking-change checks), from the npm registry.
+ensure_buf() {
+    local dir="$TANKSIM_TOOLS/node"
+    if [ ! -x "$dir/node_modules/.bin/buf" ]; then
+        echo "== installing buf into $dir"
+        mkdir -p "$dir"
+        (cd "$dir" && npm init -y >/dev/null && npm install --silent --no-audit --no-fund @bufbuild/buf@1.75.0)
+    fi
+    export TANKSIM_BUF="$dir/node_modules/.bin/buf"
+}
