@@ -1,5 +1,6 @@
 //! Compiles `proto/` with protox (no system `protoc` needed) into tonic clients and servers,
-//! and writes the file descriptor set that gRPC reflection serves.
+//! generates proto3-JSON serde implementations (pbjson: the job-spec format is the JSON of
+//! `SubmitJobRequest`), and writes the file descriptor set that gRPC reflection serves.
 
 use std::path::PathBuf;
 
@@ -19,7 +20,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let fds = protox::compile(files, [&root])?;
     let out = PathBuf::from(std::env::var("OUT_DIR")?);
-    std::fs::write(out.join("tanksim_descriptor.bin"), prost::Message::encode_to_vec(&fds))?;
-    tonic_prost_build::configure().compile_fds(fds)?;
+    let descriptor = prost::Message::encode_to_vec(&fds);
+    std::fs::write(out.join("tanksim_descriptor.bin"), &descriptor)?;
+    // Well-known types from pbjson-types: prost-compatible and serde-enabled (Timestamp).
+    tonic_prost_build::configure()
+        .extern_path(".google.protobuf.Timestamp", "::pbjson_types::Timestamp")
+        .compile_fds(fds)?;
+    pbjson_build::Builder::new().register_descriptors(&descriptor)?.build(&[".tanksim"])?;
     Ok(())
 }

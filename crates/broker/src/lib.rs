@@ -1,0 +1,21 @@
+//! What tanksim keeps in Redis, behind traits with two backends each: Redis (production,
+//! shared by every replica) and in-memory (the embedded single-process mode and unit tests).
+//!
+//! - [`queue`]: the task stream the dispatcher appends chunks to and workers consume as a
+//!   consumer group (pending entries, claiming from dead workers, dead letters).
+//! - [`store`]: jobs (spec, state machine, progress), chunk summaries recorded idempotently,
+//!   change notifications for watchers.
+//! - [`names`]: every stream, group, key and channel name, in one place (the deployment
+//!   manifests and KEDA's scaler refer to them).
+//!
+//! One conformance suite per trait (`tests/queue_conformance.rs`, `tests/store_conformance.rs`)
+//! runs against both backends, the Redis one on a private `redis-server`.
+
+pub mod error;
+pub mod names;
+pub mod queue;
+pub mod store;
+
+pub use error::BrokerError;
+pub use queue::{DeadLetter, Delivery, MemoryQueue, QueueStats, RedisQueue, Task, TaskQueue};
+pub use store::{ChunkRecorded, JobKind, JobState, JobStatus, JobStore, MemoryStore, NewJob, RedisStore};

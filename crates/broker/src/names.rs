@@ -1,0 +1,35 @@
+//! Every Redis name tanksim uses, in one place: the deployment manifests (KEDA's Redis Streams
+//! scaler, dashboards) refer to these exact strings.
+
+/// The stream of chunk tasks (dispatcher appends, workers consume).
+pub const TASKS_STREAM: &str = "tanksim:tasks";
+/// The workers' consumer group on [`TASKS_STREAM`].
+pub const WORKERS_GROUP: &str = "tanksim-workers";
+/// Tasks delivered more than the allowed number of times, with the reason.
+pub const DEAD_LETTER_STREAM: &str = "tanksim:tasks:dead";
+/// Sorted set of job ids scored by submission time (milliseconds): `ListJobs`.
+pub const JOBS_INDEX: &str = "tanksim:jobs";
+/// Set of ids of jobs whose chunks are not all on the stream yet (a restarted dispatcher
+/// resumes them).
+pub const DISPATCHING_SET: &str = "tanksim:jobs:dispatching";
+/// Prefix of a job's keys: `tanksim:job:{id}` (hash: status), `...:spec` (the submitted
+/// spec), `...:chunks` (hash: chunk -> summary), `...:done` (bitmap of recorded chunks),
+/// `...:merged` (the merged prefix of chunk summaries).
+pub const JOB_KEY_PREFIX: &str = "tanksim:job:";
+/// Prefix of a job's change-notification channel: `tanksim:events:{id}`.
+pub const EVENTS_CHANNEL_PREFIX: &str = "tanksim:events:";
+
+/// `tanksim:job:{id}`.
+pub fn job_key(id: &str) -> String {
+    format!("{JOB_KEY_PREFIX}{id}")
+}
+
+/// `tanksim:job:{id}:{suffix}`.
+pub fn job_subkey(id: &str, suffix: &str) -> String {
+    format!("{JOB_KEY_PREFIX}{id}:{suffix}")
+}
+
+/// `tanksim:events:{id}`.
+pub fn events_channel(id: &str) -> String {
+    format!("{EVENTS_CHANNEL_PREFIX}{id}")
+}

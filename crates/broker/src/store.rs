@@ -1,0 +1,188 @@
+//! Job state: each job's spec, its state machine and progress, the chunk summaries workers
+//! report (recorded idempotently: a chunk reported twice counts once), the merged prefix of
+//! those summaries, and change notifications for watchers.
+//!
+//! State machine: `Queued -> Running -> Succeeded | Failed`, and `Cancelled` from any
+//! non-terminal state. Terminal states never change. Transitions are atomic in the backend
+//! (Lua scripts in Redis), so several results replicas may record chunks concurrently.
+
+mod memory;
+mod redis;
+
+use std::future::Future;
+
+pub use memory::MemoryStore;
+pub use redis::RedisStore;
+
+use crate::BrokerError;
+
+/// What a job computes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobKind {
+    MonteCarlo,
+    Sweep,
+    Dataset,
+}
+
+/// Where a job is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobState {
+    Queued,
+    Running,
+    Succeeded,
+    Failed,
+    Cancelled,
+}
+
+impl JobState {
+    pub fn is_terminal(self) -> bool {
+        matches!(self, JobState::Succeeded | JobState::Failed | JobState::Cancelled)
+    }
+}
+
+/// A job being recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewJob {
+    pub id: String,
+    pub name: String,
+    pub kind: JobKind,
+    /// The submitted spec (an encoded `tanksim.v1.SubmitJobRequest`), opaque to the store.
+    pub spec: Vec<u8>,
+    pub runs_total: u64,
+    pub chunk_size: u64,
+    pub chunks_total: u32,
+    pub submitted_at_ms: u64,
+}
+
+/// A job's status.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobStatus {
+    pub id: String,
+    pub name: String,
+    pub kind: JobKind,
+    pub state: JobState,
+    pub runs_total: u64,
+    pub runs_done: u64,
+    pub chunk_size: u64,
+    pub chunks_total: u32,
+    /// Chunks the dispatcher has appended to the stream so far.
+    pub chunks_enqueued: u32,
+    pub chunks_done: u32,
+    pub chunks_failed: u32,
+    pub submitted_at_ms: u64,
+    pub started_at_ms: Option<u64>,
+    pub finished_at_ms: Option<u64>,
+    /// Why the job failed or was cancelled.
+    pub error: Option<String>,
+}
+
+/// The outcome of [`JobStore::record_chunk`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChunkRecorded {
+    /// False when the chunk had already been recorded (nothing changed).
+    pub recorded: bool,
+    /// The job's status after the call.
+    pub status: JobStatus,
+}
+
+/// Job state. Cheap to clone (clones share the connection or the memory).
+pub trait JobStore: Clone + Send + Sync + 'static {
+    /// Records a new job (state `Queued`) and its spec; returns its status.
+    fn create_job(&self, job: &NewJob) -> impl Future<Output = Result<JobStatus, BrokerError>> + Send;
+
+    /// A job's status, `None` if unknown.
+    fn job(&self, id: &str) -> impl Future<Output = Result<Option<JobStatus>, BrokerError>> + Send;
+
+    /// A job's submitted spec, `None` if unknown.
+    fn spec(&self, id: &str) -> impl Future<Output = Result<Option<Vec<u8>>, BrokerError>> + Send;
+
+    /// Up to `limit` jobs, newest first, strictly older than `before` (a `(submitted_at_ms,
+    /// id)` cursor from the last job of the previous page; `None` for the first page).
+    fn list_jobs(
+        &self,
+        before: Option<(u64, String)>,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<JobStatus>, BrokerError>> + Send;
+
+    /// Raises the job's `chunks_enqueued` to `chunks` (never lowers it).
+    fn mark_enqueued(&self, id: &str, chunks: u32) -> impl Future<Output = Result<(), BrokerError>> + Send;
+
+    /// Non-terminal jobs whose chunks are not all enqueued (a restarted dispatcher resumes
+    /// them), oldest first.
+    fn jobs_to_dispatch(&self) -> impl Future<Output = Result<Vec<JobStatus>, BrokerError>> + Send;
+
+    /// Cancels a non-terminal job (`Cancelled`, `finished_at_ms = now_ms`, `error = reason`);
+    /// a terminal job is returned unchanged. `None` if unknown.
+    fn cancel(
+        &self,
+        id: &str,
+        reason: &str,
+        now_ms: u64,
+    ) -> impl Future<Output = Result<Option<JobStatus>, BrokerError>> + Send;
+
+    /// Records chunk `chunk` (`runs` runs) with its encoded summary, once: the first report
+    /// counts (`chunks_done += 1`, `runs_done += runs`, `Queued -> Running` with
+    /// `started_at_ms = now_ms`), later ones change nothing. A report for a terminal job is
+    /// stored but changes no state. Errors with `NoSuchJob` for an unknown job.
+    fn record_chunk(
+        &self,
+        id: &str,
+        chunk: u32,
+        runs: u64,
+        summary: &[u8],
+        now_ms: u64,
+    ) -> impl Future<Output = Result<ChunkRecorded, BrokerError>> + Send;
+
+    /// The stored summaries of chunks `from..to` in order (`None` for a chunk not recorded, or
+    /// already merged and dropped by [`JobStore::save_merged`]).
+    fn chunk_summaries(
+        &self,
+        id: &str,
+        from: u32,
+        to: u32,
+    ) -> impl Future<Output = Result<Vec<Option<Vec<u8>>>, BrokerError>> + Send;
+
+    /// Stores the merge of chunks `0..upto` and drops those chunks' individual summaries
+    /// (their "recorded" marks stay, so late duplicates are still recognised). Only moves
+    /// forward: a call with `upto` not above the stored one changes nothing.
+    fn save_merged(
+        &self,
+        id: &str,
+        upto: u32,
+        merged: &[u8],
+    ) -> impl Future<Output = Result<(), BrokerError>> + Send;
+
+    /// The merged prefix: `(upto, merge of chunks 0..upto)`, `None` before the first save.
+    fn merged(&self, id: &str) -> impl Future<Output = Result<Option<(u32, Vec<u8>)>, BrokerError>> + Send;
+
+    /// `Running` with every chunk recorded -> `Succeeded` (`finished_at_ms = now_ms`).
+    /// Otherwise unchanged. Returns the status after the call.
+    fn finish(&self, id: &str, now_ms: u64) -> impl Future<Output = Result<JobStatus, BrokerError>> + Send;
+
+    /// A chunk failed for good: a non-terminal job -> `Failed` with `error = reason`,
+    /// `chunks_failed += 1`, `finished_at_ms = now_ms`. Returns the status after the call.
+    fn fail(
+        &self,
+        id: &str,
+        chunk: u32,
+        reason: &str,
+        now_ms: u64,
+    ) -> impl Future<Output = Result<JobStatus, BrokerError>> + Send;
+
+    /// Tells watchers of job `id` that its status changed (pub/sub in Redis, so watchers on
+    /// other replicas wake too).
+    fn notify(&self, id: &str) -> impl Future<Output = Result<(), BrokerError>> + Send;
+
+    /// A stream that yields `()` whenever [`JobStore::notify`] is called for `id` (by any
+    /// replica). Notifications may be coalesced or, across a Redis reconnect, lost: watchers
+    /// also re-read the status periodically.
+    fn subscribe(
+        &self,
+        id: &str,
+    ) -> impl Future<
+        Output = Result<std::pin::Pin<Box<dyn futures_util::Stream<Item = ()> + Send>>, BrokerError>,
+    > + Send;
+
+    /// Whether the backend answers (health checks).
+    fn ping(&self) -> impl Future<Output = Result<(), BrokerError>> + Send;
+}

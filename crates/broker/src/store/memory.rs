@@ -1,0 +1,295 @@
+//! The in-memory job store (embedded single-process mode and tests): the Redis store's
+//! semantics over maps behind one mutex, notifications over a broadcast channel per job.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use futures_util::{Stream, StreamExt};
+use tokio::sync::broadcast;
+use tokio_stream::wrappers::BroadcastStream;
+
+use super::{ChunkRecorded, JobState, JobStatus, JobStore, NewJob};
+use crate::BrokerError;
+
+/// Buffered notifications per job; a watcher further behind sees them coalesced into one.
+const NOTIFY_BUFFER: usize = 16;
+
+/// The job store in memory. Cheap to clone (clones share the jobs).
+#[derive(Debug, Clone, Default)]
+pub struct MemoryStore {
+    inner: Arc<Mutex<Inner>>,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    jobs: HashMap<String, Job>,
+    /// `(submitted_at_ms, id)` of every job: newest first is this order reversed.
+    index: BTreeSet<(u64, String)>,
+    /// `(submitted_at_ms, id)` of non-terminal jobs with chunks left to enqueue, oldest first.
+    dispatching: BTreeSet<(u64, String)>,
+    /// Senders of jobs someone subscribed to.
+    watchers: HashMap<String, broadcast::Sender<()>>,
+}
+
+#[derive(Debug)]
+struct Job {
+    status: JobStatus,
+    spec: Vec<u8>,
+    /// Summaries not yet merged away.
+    chunks: BTreeMap<u32, Vec<u8>>,
+    /// Every chunk ever recorded (outlives the summaries, like the Redis bitmap).
+    done: HashSet<u32>,
+    merged: Option<(u32, Vec<u8>)>,
+}
+
+impl MemoryStore {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // A panic while holding the lock cannot leave a half-applied transition (each one
+        // checks before it writes), so a poisoned lock is still usable.
+        self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+impl Inner {
+    fn job_mut(&mut self, id: &str) -> Result<&mut Job, BrokerError> {
+        self.jobs.get_mut(id).ok_or_else(|| BrokerError::NoSuchJob(id.to_owned()))
+    }
+
+    fn job(&self, id: &str) -> Result<&Job, BrokerError> {
+        self.jobs.get(id).ok_or_else(|| BrokerError::NoSuchJob(id.to_owned()))
+    }
+
+    /// Keeps `dispatching` in step with the job's state and enqueued count.
+    fn update_dispatching(&mut self, id: &str) {
+        if let Some(job) = self.jobs.get(id) {
+            let s = &job.status;
+            let key = (s.submitted_at_ms, s.id.clone());
+            if s.state.is_terminal() || s.chunks_enqueued >= s.chunks_total {
+                self.dispatching.remove(&key);
+            } else {
+                self.dispatching.insert(key);
+            }
+        }
+    }
+
+    /// Applies a terminal transition to a non-terminal job; returns the status after it.
+    fn end(&mut self, id: &str, change: impl FnOnce(&mut JobStatus)) -> Option<JobStatus> {
+        let job = self.jobs.get_mut(id)?;
+        if !job.status.state.is_terminal() {
+            change(&mut job.status);
+        }
+        let status = job.status.clone();
+        self.update_dispatching(id);
+        Some(status)
+    }
+}
+
+fn chunk_out_of_range(id: &str, chunk: u32) -> BrokerError {
+    BrokerError::Corrupt { what: "chunk index", detail: format!("chunk {chunk} is outside job {id}") }
+}
+
+impl JobStore for MemoryStore {
+    async fn create_job(&self, job: &NewJob) -> Result<JobStatus, BrokerError> {
+        let mut inner = self.lock();
+        // Like Redis: an existing job is returned unchanged (a retried create resets nothing).
+        if let Some(existing) = inner.jobs.get(&job.id) {
+            return Ok(existing.status.clone());
+        }
+        let status = JobStatus {
+            id: job.id.clone(),
+            name: job.name.clone(),
+            kind: job.kind,
+            state: JobState::Queued,
+            runs_total: job.runs_total,
+            runs_done: 0,
+            chunk_size: job.chunk_size,
+            chunks_total: job.chunks_total,
+            chunks_enqueued: 0,
+            chunks_done: 0,
+            chunks_failed: 0,
+            submitted_at_ms: job.submitted_at_ms,
+            started_at_ms: None,
+            finished_at_ms: None,
+            error: None,
+        };
+        let stored = Job {
+            status: status.clone(),
+            spec: job.spec.clone(),
+            chunks: BTreeMap::new(),
+            done: HashSet::new(),
+            merged: None,
+        };
+        inner.jobs.insert(job.id.clone(), stored);
+        inner.index.insert((job.submitted_at_ms, job.id.clone()));
+        inner.update_dispatching(&job.id);
+        Ok(status)
+    }
+
+    async fn job(&self, id: &str) -> Result<Option<JobStatus>, BrokerError> {
+        Ok(self.lock().jobs.get(id).map(|j| j.status.clone()))
+    }
+
+    async fn spec(&self, id: &str) -> Result<Option<Vec<u8>>, BrokerError> {
+        Ok(self.lock().jobs.get(id).map(|j| j.spec.clone()))
+    }
+
+    async fn list_jobs(
+        &self,
+        before: Option<(u64, String)>,
+        limit: usize,
+    ) -> Result<Vec<JobStatus>, BrokerError> {
+        let inner = self.lock();
+        let newest_first: Box<dyn Iterator<Item = &(u64, String)>> = match before {
+            None => Box::new(inner.index.iter().rev()),
+            Some(cursor) => Box::new(inner.index.range(..cursor).rev()),
+        };
+        Ok(newest_first
+            .take(limit)
+            .filter_map(|(_, id)| inner.jobs.get(id))
+            .map(|j| j.status.clone())
+            .collect())
+    }
+
+    async fn mark_enqueued(&self, id: &str, chunks: u32) -> Result<(), BrokerError> {
+        let mut inner = self.lock();
+        let job = inner.job_mut(id)?;
+        job.status.chunks_enqueued = job.status.chunks_enqueued.max(chunks);
+        inner.update_dispatching(id);
+        Ok(())
+    }
+
+    async fn jobs_to_dispatch(&self) -> Result<Vec<JobStatus>, BrokerError> {
+        let inner = self.lock();
+        Ok(inner
+            .dispatching
+            .iter()
+            .filter_map(|(_, id)| inner.jobs.get(id))
+            .map(|j| j.status.clone())
+            .collect())
+    }
+
+    async fn cancel(&self, id: &str, reason: &str, now_ms: u64) -> Result<Option<JobStatus>, BrokerError> {
+        Ok(self.lock().end(id, |s| {
+            s.state = JobState::Cancelled;
+            s.finished_at_ms = Some(now_ms);
+            s.error = Some(reason.to_owned());
+        }))
+    }
+
+    async fn record_chunk(
+        &self,
+        id: &str,
+        chunk: u32,
+        runs: u64,
+        summary: &[u8],
+        now_ms: u64,
+    ) -> Result<ChunkRecorded, BrokerError> {
+        let mut inner = self.lock();
+        let job = inner.job_mut(id)?;
+        if chunk >= job.status.chunks_total {
+            return Err(chunk_out_of_range(id, chunk));
+        }
+        if !job.done.insert(chunk) {
+            return Ok(ChunkRecorded { recorded: false, status: job.status.clone() });
+        }
+        // Inside the merged prefix the bytes are already in the merge.
+        if job.merged.as_ref().is_none_or(|(upto, _)| chunk >= *upto) {
+            job.chunks.insert(chunk, summary.to_vec());
+        }
+        let s = &mut job.status;
+        if !s.state.is_terminal() {
+            s.chunks_done += 1;
+            s.runs_done += runs;
+            if s.state == JobState::Queued {
+                s.state = JobState::Running;
+                s.started_at_ms = Some(now_ms);
+            }
+        }
+        Ok(ChunkRecorded { recorded: true, status: s.clone() })
+    }
+
+    async fn chunk_summaries(
+        &self,
+        id: &str,
+        from: u32,
+        to: u32,
+    ) -> Result<Vec<Option<Vec<u8>>>, BrokerError> {
+        let inner = self.lock();
+        let job = inner.job(id)?;
+        Ok((from..to).map(|c| job.chunks.get(&c).cloned()).collect())
+    }
+
+    async fn save_merged(&self, id: &str, upto: u32, merged: &[u8]) -> Result<(), BrokerError> {
+        let mut inner = self.lock();
+        let job = inner.job_mut(id)?;
+        if upto > job.status.chunks_total {
+            return Err(chunk_out_of_range(id, upto));
+        }
+        if job.merged.as_ref().is_some_and(|(stored, _)| upto <= *stored) {
+            return Ok(());
+        }
+        job.merged = Some((upto, merged.to_vec()));
+        // Keep only the unmerged tail: the merged chunks' bytes live on in the merge.
+        job.chunks = job.chunks.split_off(&upto);
+        Ok(())
+    }
+
+    async fn merged(&self, id: &str) -> Result<Option<(u32, Vec<u8>)>, BrokerError> {
+        Ok(self.lock().job(id)?.merged.clone())
+    }
+
+    async fn finish(&self, id: &str, now_ms: u64) -> Result<JobStatus, BrokerError> {
+        let mut inner = self.lock();
+        let job = inner.job_mut(id)?;
+        let s = &mut job.status;
+        if s.state == JobState::Running && s.chunks_done >= s.chunks_total {
+            s.state = JobState::Succeeded;
+            s.finished_at_ms = Some(now_ms);
+        }
+        let status = s.clone();
+        inner.update_dispatching(id);
+        Ok(status)
+    }
+
+    async fn fail(&self, id: &str, _chunk: u32, reason: &str, now_ms: u64) -> Result<JobStatus, BrokerError> {
+        self.lock()
+            .end(id, |s| {
+                s.state = JobState::Failed;
+                s.chunks_failed += 1;
+                s.finished_at_ms = Some(now_ms);
+                s.error = Some(reason.to_owned());
+            })
+            .ok_or_else(|| BrokerError::NoSuchJob(id.to_owned()))
+    }
+
+    async fn notify(&self, id: &str) -> Result<(), BrokerError> {
+        let mut inner = self.lock();
+        if let Some(sender) = inner.watchers.get(id) {
+            // No receivers left: forget the sender so finished jobs do not pile up.
+            if sender.send(()).is_err() {
+                inner.watchers.remove(id);
+            }
+        }
+        Ok(())
+    }
+
+    async fn subscribe(&self, id: &str) -> Result<Pin<Box<dyn Stream<Item = ()> + Send>>, BrokerError> {
+        let receiver = self
+            .lock()
+            .watchers
+            .entry(id.to_owned())
+            .or_insert_with(|| broadcast::channel(NOTIFY_BUFFER).0)
+            .subscribe();
+        // A lagging receiver gets an error carrying how many it missed: one wake-up covers them.
+        Ok(Box::pin(BroadcastStream::new(receiver).map(|_| ())))
+    }
+
+    async fn ping(&self) -> Result<(), BrokerError> {
+        Ok(())
+    }
+}

@@ -1,0 +1,595 @@
+//! The Redis job store, shared by every replica: one hash per job, transitions as Lua scripts.
+//!
+//! Layout (names from [`crate::names`]): `tanksim:job:{id}` is a hash with every
+//! [`JobStatus`] field (absent optionals are missing fields), `...:spec` the spec,
+//! `...:chunks` a hash chunk -> summary, `...:done` a bitmap of recorded chunks, `...:merged`
+//! a hash `{upto, bytes}`; `tanksim:jobs` indexes ids by submission time and
+//! [`names::DISPATCHING_SET`](crate::names::DISPATCHING_SET) holds the jobs whose chunks are not all enqueued.
+//!
+//! Every write is one Lua script (EVALSHA, reloaded after `NOSCRIPT`, e.g. after a restart),
+//! so concurrent replicas never interleave inside a transition, and every write is safe to
+//! repeat: a reply lost to a timeout can be retried. Finished jobs are kept forever
+//! (retention is future work).
+
+use std::collections::HashMap;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::{Stream, StreamExt};
+use redis::aio::{ConnectionManager, ConnectionManagerConfig, PubSubStream};
+use redis::{Client, Script, Value};
+
+use super::{ChunkRecorded, JobKind, JobState, JobStatus, JobStore, NewJob};
+use crate::BrokerError;
+use crate::names::{self, JOBS_INDEX, events_channel, job_key, job_subkey};
+
+/// Generous next to the default 500 ms: a script's reply waits for `appendfsync always`.
+const RESPONSE_TIMEOUT: Duration = Duration::from_secs(5);
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+/// A subscription whose connection dropped retries after this, doubling up to the max.
+const RESUBSCRIBE_MIN_DELAY: Duration = Duration::from_millis(100);
+const RESUBSCRIBE_MAX_DELAY: Duration = Duration::from_secs(5);
+
+/// The job store on Redis. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct RedisStore {
+    /// For pub/sub connections (a subscribed connection cannot run commands).
+    client: Client,
+    /// Reconnects by itself after Redis restarts; commands fail while it is away.
+    conn: ConnectionManager,
+    scripts: Arc<Scripts>,
+}
+
+#[derive(Debug)]
+struct Scripts {
+    create: Script,
+    mark_enqueued: Script,
+    record_chunk: Script,
+    cancel: Script,
+    finish: Script,
+    fail: Script,
+    save_merged: Script,
+}
+
+impl Scripts {
+    fn new() -> Self {
+        Scripts {
+            create: Script::new(include_str!("scripts/create.lua")),
+            mark_enqueued: Script::new(include_str!("scripts/mark_enqueued.lua")),
+            record_chunk: Script::new(include_str!("scripts/record_chunk.lua")),
+            cancel: Script::new(include_str!("scripts/cancel.lua")),
+            finish: Script::new(include_str!("scripts/finish.lua")),
+            fail: Script::new(include_str!("scripts/fail.lua")),
+            save_merged: Script::new(include_str!("scripts/save_merged.lua")),
+        }
+    }
+}
+
+impl RedisStore {
+    /// Connects to `url` (`redis://host:port/db`); fails if Redis does not answer.
+    pub async fn connect(url: &str) -> Result<RedisStore, BrokerError> {
+        let client = Client::open(url)?;
+        let config = ConnectionManagerConfig::new()
+            .set_response_timeout(Some(RESPONSE_TIMEOUT))
+            .set_connection_timeout(Some(CONNECT_TIMEOUT));
+        let conn = client.get_connection_manager_with_config(config).await?;
+        Ok(RedisStore { client, conn, scripts: Arc::new(Scripts::new()) })
+    }
+
+    fn conn(&self) -> ConnectionManager {
+        self.conn.clone()
+    }
+
+    /// Runs a script that returns nil for an unknown job or the job hash.
+    async fn transition(
+        &self,
+        script: &Script,
+        id: &str,
+        args: &[&[u8]],
+    ) -> Result<Option<JobStatus>, BrokerError> {
+        let mut invocation = script.key(job_key(id));
+        invocation.key(names::DISPATCHING_SET);
+        for arg in args {
+            invocation.arg(*arg);
+        }
+        invocation.arg(id);
+        match invocation.invoke_async::<Value>(&mut self.conn()).await? {
+            Value::Nil => Ok(None),
+            hash => decode_status(hash).map(Some),
+        }
+    }
+
+    /// Fails with `NoSuchJob` unless the job exists (for reads that would otherwise answer
+    /// "nothing stored" for a job that never existed).
+    fn exists_or_no_such_job(exists: bool, id: &str) -> Result<(), BrokerError> {
+        if exists { Ok(()) } else { Err(BrokerError::NoSuchJob(id.to_owned())) }
+    }
+
+    async fn statuses(&self, ids: &[String]) -> Result<Vec<JobStatus>, BrokerError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut pipe = redis::pipe();
+        for id in ids {
+            pipe.cmd("HGETALL").arg(job_key(id));
+        }
+        let hashes: Vec<Value> = pipe.query_async(&mut self.conn()).await?;
+        // A job whose hash is gone (deleted by hand) is skipped rather than failing the list.
+        hashes.into_iter().filter(|h| !is_empty(h)).map(decode_status).collect()
+    }
+}
+
+impl JobStore for RedisStore {
+    async fn create_job(&self, job: &NewJob) -> Result<JobStatus, BrokerError> {
+        let hash: Value = self
+            .scripts
+            .create
+            .key(job_key(&job.id))
+            .key(job_subkey(&job.id, "spec"))
+            .key(JOBS_INDEX)
+            .key(names::DISPATCHING_SET)
+            .arg(&job.id)
+            .arg(&job.name)
+            .arg(kind_name(job.kind))
+            .arg(job.runs_total)
+            .arg(job.chunk_size)
+            .arg(job.chunks_total)
+            .arg(job.submitted_at_ms)
+            .arg(job.spec.as_slice())
+            .invoke_async(&mut self.conn())
+            .await?;
+        decode_status(hash)
+    }
+
+    async fn job(&self, id: &str) -> Result<Option<JobStatus>, BrokerError> {
+        let hash: Value = redis::cmd("HGETALL").arg(job_key(id)).query_async(&mut self.conn()).await?;
+        if is_empty(&hash) { Ok(None) } else { decode_status(hash).map(Some) }
+    }
+
+    async fn spec(&self, id: &str) -> Result<Option<Vec<u8>>, BrokerError> {
+        Ok(redis::cmd("GET").arg(job_subkey(id, "spec")).query_async(&mut self.conn()).await?)
+    }
+
+    async fn list_jobs(
+        &self,
+        before: Option<(u64, String)>,
+        limit: usize,
+    ) -> Result<Vec<JobStatus>, BrokerError> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        // The index orders equal scores by id (bytewise), reversed here: newest first means
+        // (score, id) descending. Jobs on the cursor's millisecond are filtered here by id
+        // (Lua's string comparison follows the server's locale, Rust's is bytewise like the
+        // index); then older milliseconds fill the page. One atomic round trip.
+        let ids: Vec<String> = match before {
+            None => {
+                redis::cmd("ZREVRANGEBYSCORE")
+                    .arg(JOBS_INDEX)
+                    .arg("+inf")
+                    .arg("-inf")
+                    .arg("LIMIT")
+                    .arg(0)
+                    .arg(limit)
+                    .query_async(&mut self.conn())
+                    .await?
+            }
+            Some((ms, last_id)) => {
+                let (same_ms, older): (Vec<String>, Vec<String>) = redis::pipe()
+                    .atomic()
+                    .cmd("ZREVRANGEBYSCORE")
+                    .arg(JOBS_INDEX)
+                    .arg(ms)
+                    .arg(ms)
+                    .cmd("ZREVRANGEBYSCORE")
+                    .arg(JOBS_INDEX)
+                    .arg(format!("({ms}"))
+                    .arg("-inf")
+                    .arg("LIMIT")
+                    .arg(0)
+                    .arg(limit)
+                    .query_async(&mut self.conn())
+                    .await?;
+                same_ms.into_iter().filter(|id| *id < last_id).chain(older).take(limit).collect()
+            }
+        };
+        self.statuses(&ids).await
+    }
+
+    async fn mark_enqueued(&self, id: &str, chunks: u32) -> Result<(), BrokerError> {
+        let reply: Value = self
+            .scripts
+            .mark_enqueued
+            .key(job_key(id))
+            .key(names::DISPATCHING_SET)
+            .arg(chunks)
+            .arg(id)
+            .invoke_async(&mut self.conn())
+            .await?;
+        match reply {
+            Value::Nil => Err(BrokerError::NoSuchJob(id.to_owned())),
+            _ => Ok(()),
+        }
+    }
+
+    async fn jobs_to_dispatch(&self) -> Result<Vec<JobStatus>, BrokerError> {
+        let ids: Vec<String> =
+            redis::cmd("SMEMBERS").arg(names::DISPATCHING_SET).query_async(&mut self.conn()).await?;
+        let mut jobs: Vec<JobStatus> = self
+            .statuses(&ids)
+            .await?
+            .into_iter()
+            // The scripts keep the set exact; checking again costs nothing.
+            .filter(|j| !j.state.is_terminal() && j.chunks_enqueued < j.chunks_total)
+            .collect();
+        jobs.sort_by(|a, b| (a.submitted_at_ms, &a.id).cmp(&(b.submitted_at_ms, &b.id)));
+        Ok(jobs)
+    }
+
+    async fn cancel(&self, id: &str, reason: &str, now_ms: u64) -> Result<Option<JobStatus>, BrokerError> {
+        let now = now_ms.to_string();
+        self.transition(&self.scripts.cancel, id, &[reason.as_bytes(), now.as_bytes()]).await
+    }
+
+    async fn record_chunk(
+        &self,
+        id: &str,
+        chunk: u32,
+        runs: u64,
+        summary: &[u8],
+        now_ms: u64,
+    ) -> Result<ChunkRecorded, BrokerError> {
+        let reply: Value = self
+            .scripts
+            .record_chunk
+            .key(job_key(id))
+            .key(job_subkey(id, "chunks"))
+            .key(job_subkey(id, "done"))
+            .key(job_subkey(id, "merged"))
+            .arg(chunk)
+            .arg(runs)
+            .arg(summary)
+            .arg(now_ms)
+            .invoke_async(&mut self.conn())
+            .await?;
+        match reply {
+            Value::Nil => Err(BrokerError::NoSuchJob(id.to_owned())),
+            Value::Int(_) => Err(chunk_out_of_range(id, chunk)),
+            Value::Array(mut pair) if pair.len() == 2 => {
+                let hash = pair.pop().unwrap_or_default();
+                let recorded = matches!(pair.pop(), Some(Value::Int(1)));
+                Ok(ChunkRecorded { recorded, status: decode_status(hash)? })
+            }
+            other => Err(corrupt("record_chunk reply", format!("{other:?}"))),
+        }
+    }
+
+    async fn chunk_summaries(
+        &self,
+        id: &str,
+        from: u32,
+        to: u32,
+    ) -> Result<Vec<Option<Vec<u8>>>, BrokerError> {
+        if from >= to {
+            let exists: bool = redis::cmd("EXISTS").arg(job_key(id)).query_async(&mut self.conn()).await?;
+            Self::exists_or_no_such_job(exists, id)?;
+            return Ok(Vec::new());
+        }
+        let (exists, summaries): (bool, Vec<Option<Vec<u8>>>) = redis::pipe()
+            .atomic()
+            .cmd("EXISTS")
+            .arg(job_key(id))
+            .cmd("HMGET")
+            .arg(job_subkey(id, "chunks"))
+            .arg((from..to).collect::<Vec<u32>>())
+            .query_async(&mut self.conn())
+            .await?;
+        Self::exists_or_no_such_job(exists, id)?;
+        Ok(summaries)
+    }
+
+    async fn save_merged(&self, id: &str, upto: u32, merged: &[u8]) -> Result<(), BrokerError> {
+        let reply: Value = self
+            .scripts
+            .save_merged
+            .key(job_key(id))
+            .key(job_subkey(id, "merged"))
+            .key(job_subkey(id, "chunks"))
+            .arg(upto)
+            .arg(merged)
+            .invoke_async(&mut self.conn())
+            .await?;
+        match reply {
+            Value::Nil => Err(BrokerError::NoSuchJob(id.to_owned())),
+            Value::Int(-1) => Err(chunk_out_of_range(id, upto)),
+            _ => Ok(()),
+        }
+    }
+
+    async fn merged(&self, id: &str) -> Result<Option<(u32, Vec<u8>)>, BrokerError> {
+        let (exists, (upto, bytes)): (bool, (Option<u32>, Option<Vec<u8>>)) = redis::pipe()
+            .atomic()
+            .cmd("EXISTS")
+            .arg(job_key(id))
+            .cmd("HMGET")
+            .arg(job_subkey(id, "merged"))
+            .arg("upto")
+            .arg("bytes")
+            .query_async(&mut self.conn())
+            .await?;
+        Self::exists_or_no_such_job(exists, id)?;
+        Ok(upto.zip(bytes))
+    }
+
+    async fn finish(&self, id: &str, now_ms: u64) -> Result<JobStatus, BrokerError> {
+        let now = now_ms.to_string();
+        self.transition(&self.scripts.finish, id, &[now.as_bytes()])
+            .await?
+            .ok_or_else(|| BrokerError::NoSuchJob(id.to_owned()))
+    }
+
+    async fn fail(&self, id: &str, _chunk: u32, reason: &str, now_ms: u64) -> Result<JobStatus, BrokerError> {
+        let now = now_ms.to_string();
+        self.transition(&self.scripts.fail, id, &[reason.as_bytes(), now.as_bytes()])
+            .await?
+            .ok_or_else(|| BrokerError::NoSuchJob(id.to_owned()))
+    }
+
+    async fn notify(&self, id: &str) -> Result<(), BrokerError> {
+        let _receivers: i64 =
+            redis::cmd("PUBLISH").arg(events_channel(id)).arg("").query_async(&mut self.conn()).await?;
+        Ok(())
+    }
+
+    /// The stream never ends by itself: when its connection drops (Redis restarting), it
+    /// resubscribes on a new connection, retrying with a backoff from 100 ms to 5 s (never a
+    /// tight loop), and after resubscribing yields one `()` because notifications sent
+    /// meanwhile were lost. Dropping the stream closes its connection.
+    async fn subscribe(&self, id: &str) -> Result<Pin<Box<dyn Stream<Item = ()> + Send>>, BrokerError> {
+        let channel = events_channel(id);
+        let messages = open_subscription(&self.client, &channel).await?;
+        let state = Subscription { client: self.client.clone(), channel, link: Link::Up(messages) };
+        Ok(Box::pin(futures_util::stream::unfold(state, Subscription::next)))
+    }
+
+    async fn ping(&self) -> Result<(), BrokerError> {
+        let _pong: String = redis::cmd("PING").query_async(&mut self.conn()).await?;
+        Ok(())
+    }
+}
+
+/// One watcher's pub/sub connection and what to do when it drops.
+struct Subscription {
+    client: Client,
+    channel: String,
+    link: Link,
+}
+
+enum Link {
+    Up(PubSubStream),
+    /// Disconnected: try again after this delay.
+    Down(Duration),
+}
+
+impl Subscription {
+    /// The next `()` and the state after it (for `stream::unfold`); never `None`.
+    async fn next(mut self) -> Option<((), Subscription)> {
+        loop {
+            match &mut self.link {
+                Link::Up(messages) => match messages.next().await {
+                    Some(_) => return Some(((), self)),
+                    // The connection closed: its messages end.
+                    None => self.link = Link::Down(RESUBSCRIBE_MIN_DELAY),
+                },
+                Link::Down(delay) => {
+                    let delay = *delay;
+                    tokio::time::sleep(delay).await;
+                    match open_subscription(&self.client, &self.channel).await {
+                        Ok(messages) => {
+                            self.link = Link::Up(messages);
+                            // Wake the watcher: changes during the outage went unannounced.
+                            return Some(((), self));
+                        }
+                        Err(_) => self.link = Link::Down((delay * 2).min(RESUBSCRIBE_MAX_DELAY)),
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A new connection subscribed to `channel` (confirmed by the server when this returns).
+async fn open_subscription(client: &Client, channel: &str) -> Result<PubSubStream, BrokerError> {
+    let connecting = async {
+        let mut pubsub = client.get_async_pubsub().await?;
+        pubsub.subscribe(channel).await?;
+        Ok::<_, redis::RedisError>(pubsub.into_on_message())
+    };
+    match tokio::time::timeout(CONNECT_TIMEOUT + RESPONSE_TIMEOUT, connecting).await {
+        Ok(result) => Ok(result?),
+        Err(_) => Err(redis::RedisError::from(std::io::Error::from(std::io::ErrorKind::TimedOut)).into()),
+    }
+}
+
+fn kind_name(kind: JobKind) -> &'static str {
+    match kind {
+        JobKind::MonteCarlo => "monte_carlo",
+        JobKind::Sweep => "sweep",
+        JobKind::Dataset => "dataset",
+    }
+}
+
+fn parse_kind(name: &str) -> Option<JobKind> {
+    match name {
+        "monte_carlo" => Some(JobKind::MonteCarlo),
+        "sweep" => Some(JobKind::Sweep),
+        "dataset" => Some(JobKind::Dataset),
+        _ => None,
+    }
+}
+
+fn parse_state(name: &str) -> Option<JobState> {
+    match name {
+        "queued" => Some(JobState::Queued),
+        "running" => Some(JobState::Running),
+        "succeeded" => Some(JobState::Succeeded),
+        "failed" => Some(JobState::Failed),
+        "cancelled" => Some(JobState::Cancelled),
+        _ => None,
+    }
+}
+
+fn corrupt(what: &'static str, detail: String) -> BrokerError {
+    BrokerError::Corrupt { what, detail }
+}
+
+/// A chunk index (or merge bound) beyond the job's chunks: a caller's bug, refused before it
+/// can allocate a huge bitmap or loop over billions of fields.
+fn chunk_out_of_range(id: &str, chunk: u32) -> BrokerError {
+    corrupt("chunk index", format!("chunk {chunk} is outside job {id}"))
+}
+
+/// Whether a hash reply is empty (HGETALL of a missing key).
+fn is_empty(hash: &Value) -> bool {
+    match hash {
+        Value::Array(items) => items.is_empty(),
+        Value::Map(pairs) => pairs.is_empty(),
+        Value::Nil => true,
+        _ => false,
+    }
+}
+
+/// A job hash (HGETALL as a flat array, or a RESP3 map) as a status.
+fn decode_status(hash: Value) -> Result<JobStatus, BrokerError> {
+    let pairs: Vec<(Value, Value)> = match hash {
+        Value::Array(items) => {
+            let mut items = items.into_iter();
+            let mut pairs = Vec::new();
+            while let (Some(k), Some(v)) = (items.next(), items.next()) {
+                pairs.push((k, v));
+            }
+            pairs
+        }
+        Value::Map(pairs) => pairs,
+        other => return Err(corrupt("job status", format!("not a hash: {other:?}"))),
+    };
+    let mut fields = HashMap::with_capacity(pairs.len());
+    for (k, v) in pairs {
+        match (text(k), text(v)) {
+            (Some(k), Some(v)) => fields.insert(k, v),
+            _ => return Err(corrupt("job status", "a field is not UTF-8 text".to_owned())),
+        };
+    }
+    Fields(fields).status()
+}
+
+fn text(value: Value) -> Option<String> {
+    match value {
+        Value::BulkString(bytes) => String::from_utf8(bytes).ok(),
+        Value::SimpleString(s) => Some(s),
+        Value::Int(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+struct Fields(HashMap<String, String>);
+
+impl Fields {
+    fn status(mut self) -> Result<JobStatus, BrokerError> {
+        Ok(JobStatus {
+            id: self.text("id")?,
+            name: self.text("name")?,
+            kind: parse_kind(&self.text("kind")?).ok_or_else(|| self.bad("kind"))?,
+            state: parse_state(&self.text("state")?).ok_or_else(|| self.bad("state"))?,
+            runs_total: self.number("runs_total")?,
+            runs_done: self.number("runs_done")?,
+            chunk_size: self.number("chunk_size")?,
+            chunks_total: self.number("chunks_total")?,
+            chunks_enqueued: self.number("chunks_enqueued")?,
+            chunks_done: self.number("chunks_done")?,
+            chunks_failed: self.number("chunks_failed")?,
+            submitted_at_ms: self.number("submitted_at_ms")?,
+            started_at_ms: self.optional_number("started_at_ms")?,
+            finished_at_ms: self.optional_number("finished_at_ms")?,
+            error: self.0.remove("error"),
+        })
+    }
+
+    fn bad(&self, field: &str) -> BrokerError {
+        corrupt("job status", format!("field {field} of job {:?}", self.0.get("id")))
+    }
+
+    fn text(&mut self, field: &str) -> Result<String, BrokerError> {
+        self.0.remove(field).ok_or_else(|| self.bad(field))
+    }
+
+    fn number<T: std::str::FromStr>(&mut self, field: &str) -> Result<T, BrokerError> {
+        self.text(field)?.parse().map_err(|_| self.bad(field))
+    }
+
+    fn optional_number<T: std::str::FromStr>(&mut self, field: &str) -> Result<Option<T>, BrokerError> {
+        match self.0.remove(field) {
+            None => Ok(None),
+            Some(s) => s.parse().map(Some).map_err(|_| self.bad(field)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hash(fields: &[(&str, &str)]) -> Value {
+        Value::Array(
+            fields
+                .iter()
+                .flat_map(|(k, v)| {
+                    [Value::BulkString(k.as_bytes().to_vec()), Value::BulkString(v.as_bytes().to_vec())]
+                })
+                .collect(),
+        )
+    }
+
+    const QUEUED: &[(&str, &str)] = &[
+        ("id", "j1"),
+        ("name", "tank"),
+        ("kind", "sweep"),
+        ("state", "queued"),
+        ("runs_total", "10"),
+        ("runs_done", "0"),
+        ("chunk_size", "4"),
+        ("chunks_total", "3"),
+        ("chunks_enqueued", "0"),
+        ("chunks_done", "0"),
+        ("chunks_failed", "0"),
+        ("submitted_at_ms", "1700000000000"),
+    ];
+
+    #[test]
+    fn decodes_a_job_hash_with_missing_optionals() {
+        let status = decode_status(hash(QUEUED)).unwrap();
+        assert_eq!(status.kind, JobKind::Sweep);
+        assert_eq!(status.state, JobState::Queued);
+        assert_eq!((status.runs_total, status.chunks_total), (10, 3));
+        assert_eq!((status.started_at_ms, status.finished_at_ms, status.error), (None, None, None));
+    }
+
+    #[test]
+    fn names_round_trip() {
+        for kind in [JobKind::MonteCarlo, JobKind::Sweep, JobKind::Dataset] {
+            assert_eq!(parse_kind(kind_name(kind)), Some(kind));
+        }
+    }
+
+    #[test]
+    fn a_bad_field_is_corrupt_not_a_panic() {
+        let mut fields = QUEUED.to_vec();
+        fields[4] = ("runs_total", "-1");
+        assert!(matches!(decode_status(hash(&fields)), Err(BrokerError::Corrupt { .. })));
+        fields[4] = ("runs_total", "10");
+        fields[3] = ("state", "sleeping");
+        assert!(matches!(decode_status(hash(&fields)), Err(BrokerError::Corrupt { .. })));
+        assert!(matches!(decode_status(hash(&QUEUED[1..])), Err(BrokerError::Corrupt { .. })));
+    }
+}

@@ -1,0 +1,12 @@
+-- Cancels a non-terminal job; a terminal one is left as it is.
+-- KEYS: job, dispatching set. ARGV: reason, now_ms, id.
+-- Returns nil for an unknown job, else the job hash (HGETALL) after the call.
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  return false
+end
+local state = redis.call('HGET', KEYS[1], 'state')
+if state == 'queued' or state == 'running' then
+  redis.call('HSET', KEYS[1], 'state', 'cancelled', 'finished_at_ms', ARGV[2], 'error', ARGV[1])
+  redis.call('SREM', KEYS[2], ARGV[3])
+end
+return redis.call('HGETALL', KEYS[1])

@@ -1,0 +1,507 @@
+//! The `JobStore` contract, run against both backends: `MemoryStore`, and `RedisStore` on a
+//! private `redis-server` per test (never the machine's shared one). Redis-only cases at the
+//! end: a restart with persistence keeps everything, and subscriptions survive restarts.
+
+// The cases are plain generic functions (not `#[test]`s, which clippy already exempts), and
+// a panic there is a failing test.
+#![allow(clippy::unwrap_used)]
+
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use tanksim_broker::{BrokerError, JobKind, JobState, JobStatus, JobStore, MemoryStore, NewJob, RedisStore};
+use tanksim_test_util::{Persistence, RedisServer};
+
+fn new_job(id: &str, submitted_at_ms: u64, chunks_total: u32) -> NewJob {
+    NewJob {
+        id: id.to_owned(),
+        name: format!("job {id}"),
+        kind: JobKind::MonteCarlo,
+        spec: format!("spec of {id}\0\u{ff}").into_bytes(),
+        runs_total: u64::from(chunks_total) * 10,
+        chunk_size: 10,
+        chunks_total,
+        submitted_at_ms,
+    }
+}
+
+async fn create<S: JobStore>(store: &S, id: &str, submitted_at_ms: u64, chunks_total: u32) -> JobStatus {
+    store.create_job(&new_job(id, submitted_at_ms, chunks_total)).await.expect("create_job")
+}
+
+async fn status<S: JobStore>(store: &S, id: &str) -> JobStatus {
+    store.job(id).await.expect("job").expect("job exists")
+}
+
+fn no_such_job<T: std::fmt::Debug>(result: Result<T, BrokerError>) -> bool {
+    matches!(result, Err(BrokerError::NoSuchJob(ref id)) if id == "nope")
+}
+
+async fn create_get_and_spec_round_trip<S: JobStore>(store: S) {
+    let mut job = new_job("j1", 1_700_000_000_123, 4);
+    job.runs_total = 37;
+    let created = store.create_job(&job).await.unwrap();
+    let expected = JobStatus {
+        id: "j1".into(),
+        name: "job j1".into(),
+        kind: JobKind::MonteCarlo,
+        state: JobState::Queued,
+        runs_total: 37,
+        runs_done: 0,
+        chunk_size: 10,
+        chunks_total: 4,
+        chunks_enqueued: 0,
+        chunks_done: 0,
+        chunks_failed: 0,
+        submitted_at_ms: 1_700_000_000_123,
+        started_at_ms: None,
+        finished_at_ms: None,
+        error: None,
+    };
+    assert_eq!(created, expected);
+    assert_eq!(status(&store, "j1").await, expected);
+    assert_eq!(store.spec("j1").await.unwrap(), Some(job.spec.clone()));
+
+    for (id, kind) in [("k1", JobKind::Sweep), ("k2", JobKind::Dataset)] {
+        let job = NewJob { kind, ..new_job(id, 1, 1) };
+        store.create_job(&job).await.unwrap();
+        assert_eq!(status(&store, id).await.kind, kind);
+    }
+
+    // A retried create returns the job as it is and resets nothing.
+    store.record_chunk("j1", 0, 10, b"s0", 5).await.unwrap();
+    let again = store.create_job(&NewJob { spec: b"other".to_vec(), ..job.clone() }).await.unwrap();
+    assert_eq!(again.chunks_done, 1);
+    assert_eq!(again.state, JobState::Running);
+    assert_eq!(store.spec("j1").await.unwrap(), Some(job.spec));
+}
+
+async fn unknown_ids_are_none_or_no_such_job<S: JobStore>(store: S) {
+    create(&store, "other", 1, 2).await;
+    assert_eq!(store.job("nope").await.unwrap(), None);
+    assert_eq!(store.spec("nope").await.unwrap(), None);
+    assert_eq!(store.cancel("nope", "why", 1).await.unwrap(), None);
+    assert!(no_such_job(store.record_chunk("nope", 0, 1, b"x", 1).await));
+    assert!(no_such_job(store.mark_enqueued("nope", 1).await));
+    assert!(no_such_job(store.finish("nope", 1).await));
+    assert!(no_such_job(store.fail("nope", 0, "why", 1).await));
+    assert!(no_such_job(store.chunk_summaries("nope", 0, 2).await));
+    assert!(no_such_job(store.chunk_summaries("nope", 0, 0).await));
+    assert!(no_such_job(store.save_merged("nope", 1, b"m").await));
+    assert!(no_such_job(store.merged("nope").await));
+    // None of that created the job.
+    assert_eq!(store.job("nope").await.unwrap(), None);
+    assert_eq!(store.list_jobs(None, 10).await.unwrap().len(), 1);
+}
+
+async fn list_jobs_walks_newest_first_across_same_millisecond_ties<S: JobStore>(store: S) {
+    // Inserted out of order; five jobs share ms 200 and three share ms 100.
+    let jobs = [
+        ("m", 200),
+        ("c", 100),
+        ("z", 200),
+        ("a", 200),
+        ("q", 300),
+        ("b", 100),
+        ("k", 200),
+        ("d", 50),
+        ("x", 100),
+        ("e", 200),
+    ];
+    for (id, ms) in jobs {
+        create(&store, id, ms, 1).await;
+    }
+    let mut expected: Vec<(u64, String)> = jobs.iter().map(|(id, ms)| (*ms, (*id).to_owned())).collect();
+    expected.sort();
+    expected.reverse();
+
+    for page_size in [1, 2, 3, 4, 7, 10, 50] {
+        let mut walked = Vec::new();
+        let mut cursor = None;
+        loop {
+            let page = store.list_jobs(cursor.clone(), page_size).await.unwrap();
+            assert!(page.len() <= page_size);
+            let Some(last) = page.last() else { break };
+            cursor = Some((last.submitted_at_ms, last.id.clone()));
+            walked.extend(page.iter().map(|j| (j.submitted_at_ms, j.id.clone())));
+            // A cursor that repeats jobs would otherwise walk forever.
+            assert!(walked.len() <= expected.len(), "page size {page_size}: repeats {walked:?}");
+        }
+        assert_eq!(walked, expected, "page size {page_size}");
+    }
+    assert!(store.list_jobs(None, 0).await.unwrap().is_empty());
+    // A cursor need not be a listed job: strictly older than (200, "l") starts at (200, "k").
+    let page = store.list_jobs(Some((200, "l".into())), 2).await.unwrap();
+    assert_eq!(page.iter().map(|j| j.id.as_str()).collect::<Vec<_>>(), ["k", "e"]);
+}
+
+async fn mark_enqueued_is_monotonic_and_drives_jobs_to_dispatch<S: JobStore>(store: S) {
+    create(&store, "late", 300, 2).await;
+    create(&store, "early", 100, 3).await;
+    create(&store, "empty", 200, 0).await;
+    let ids = |jobs: Vec<JobStatus>| jobs.into_iter().map(|j| j.id).collect::<Vec<_>>();
+    assert_eq!(ids(store.jobs_to_dispatch().await.unwrap()), ["early", "late"]);
+
+    store.mark_enqueued("early", 2).await.unwrap();
+    store.mark_enqueued("early", 1).await.unwrap();
+    assert_eq!(status(&store, "early").await.chunks_enqueued, 2);
+    let pending = store.jobs_to_dispatch().await.unwrap();
+    assert_eq!(ids(pending.clone()), ["early", "late"]);
+    assert_eq!(pending[0].chunks_enqueued, 2);
+
+    store.mark_enqueued("early", 3).await.unwrap();
+    assert_eq!(status(&store, "early").await.chunks_enqueued, 3);
+    assert_eq!(ids(store.jobs_to_dispatch().await.unwrap()), ["late"]);
+
+    store.mark_enqueued("late", 1).await.unwrap();
+    store.cancel("late", "user", 400).await.unwrap();
+    assert!(store.jobs_to_dispatch().await.unwrap().is_empty());
+    assert_eq!(status(&store, "late").await.chunks_enqueued, 1);
+
+    // A job that fails before being fully enqueued leaves too.
+    create(&store, "doomed", 500, 4).await;
+    assert_eq!(ids(store.jobs_to_dispatch().await.unwrap()), ["doomed"]);
+    store.fail("doomed", 0, "boom", 600).await.unwrap();
+    assert!(store.jobs_to_dispatch().await.unwrap().is_empty());
+}
+
+async fn record_chunk_counts_each_chunk_once<S: JobStore>(store: S) {
+    create(&store, "j", 1, 4).await;
+    let first = store.record_chunk("j", 1, 10, b"one", 1000).await.unwrap();
+    assert!(first.recorded);
+    assert_eq!(first.status.state, JobState::Running);
+    assert_eq!(first.status.started_at_ms, Some(1000));
+    assert_eq!((first.status.chunks_done, first.status.runs_done), (1, 10));
+
+    let again = store.record_chunk("j", 1, 10, b"one again", 2000).await.unwrap();
+    assert!(!again.recorded);
+    assert_eq!(again.status, first.status);
+    assert_eq!(store.chunk_summaries("j", 1, 2).await.unwrap(), [Some(b"one".to_vec())]);
+
+    let last = store.record_chunk("j", 3, 7, b"three", 3000).await.unwrap();
+    assert!(last.recorded);
+    assert_eq!((last.status.chunks_done, last.status.runs_done), (2, 17));
+    assert_eq!(last.status.started_at_ms, Some(1000));
+    assert_eq!(status(&store, "j").await, last.status);
+
+    // A chunk outside the job is refused and changes nothing.
+    let outside = store.record_chunk("j", 4, 10, b"four", 4000).await;
+    assert!(matches!(outside, Err(BrokerError::Corrupt { .. })), "{outside:?}");
+    assert!(matches!(store.save_merged("j", 5, b"m").await, Err(BrokerError::Corrupt { .. })));
+    assert_eq!(status(&store, "j").await, last.status);
+}
+
+async fn concurrent_records_of_the_same_chunks_count_once<S: JobStore>(store: S) {
+    const CHUNKS: u32 = 24;
+    create(&store, "j", 1, CHUNKS).await;
+    let mut tasks = Vec::new();
+    for replica in 0..8u32 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut recorded = Vec::new();
+            // Every replica reports every chunk, each starting somewhere else.
+            for i in 0..CHUNKS {
+                let chunk = (i + replica * 3) % CHUNKS;
+                let summary = format!("chunk {chunk}").into_bytes();
+                if store.record_chunk("j", chunk, u64::from(chunk) + 1, &summary, 10).await.unwrap().recorded
+                {
+                    recorded.push(chunk);
+                }
+            }
+            recorded
+        }));
+    }
+    let mut recorded = Vec::new();
+    for task in tasks {
+        recorded.extend(task.await.unwrap());
+    }
+    recorded.sort_unstable();
+    assert_eq!(recorded, (0..CHUNKS).collect::<Vec<_>>());
+    let done = status(&store, "j").await;
+    assert_eq!(done.chunks_done, CHUNKS);
+    assert_eq!(done.runs_done, (1..=u64::from(CHUNKS)).sum::<u64>());
+    let summaries = store.chunk_summaries("j", 0, CHUNKS).await.unwrap();
+    for (chunk, summary) in summaries.into_iter().enumerate() {
+        assert_eq!(summary, Some(format!("chunk {chunk}").into_bytes()));
+    }
+}
+
+async fn finish_only_when_every_chunk_is_recorded<S: JobStore>(store: S) {
+    create(&store, "j", 1, 3).await;
+    assert_eq!(store.finish("j", 50).await.unwrap().state, JobState::Queued);
+    store.record_chunk("j", 0, 10, b"0", 100).await.unwrap();
+    store.record_chunk("j", 2, 10, b"2", 110).await.unwrap();
+    store.record_chunk("j", 2, 10, b"2", 115).await.unwrap();
+    let running = store.finish("j", 120).await.unwrap();
+    assert_eq!(running.state, JobState::Running);
+    assert_eq!(running.finished_at_ms, None);
+
+    store.record_chunk("j", 1, 10, b"1", 130).await.unwrap();
+    let done = store.finish("j", 140).await.unwrap();
+    assert_eq!(done.state, JobState::Succeeded);
+    assert_eq!(done.finished_at_ms, Some(140));
+    assert_eq!((done.chunks_done, done.runs_done), (3, 30));
+    assert_eq!(store.finish("j", 150).await.unwrap(), done);
+    assert_eq!(status(&store, "j").await, done);
+}
+
+async fn terminal_states_never_change<S: JobStore>(store: S) {
+    // Failed.
+    create(&store, "f", 1, 3).await;
+    store.record_chunk("f", 0, 10, b"0", 100).await.unwrap();
+    let failed = store.fail("f", 1, "chunk 1 crashed", 200).await.unwrap();
+    assert_eq!(failed.state, JobState::Failed);
+    assert_eq!(failed.error.as_deref(), Some("chunk 1 crashed"));
+    assert_eq!((failed.chunks_failed, failed.finished_at_ms), (1, Some(200)));
+    assert_eq!(store.fail("f", 2, "chunk 2 crashed", 300).await.unwrap(), failed);
+    assert_eq!(store.cancel("f", "user", 300).await.unwrap(), Some(failed.clone()));
+    let late = store.record_chunk("f", 2, 10, b"2", 300).await.unwrap();
+    assert_eq!(late.status, failed);
+    assert_eq!(store.finish("f", 300).await.unwrap(), failed);
+
+    // Cancelled while queued; later reports are stored but count for nothing.
+    create(&store, "c", 1, 2).await;
+    let cancelled = store.cancel("c", "user asked", 400).await.unwrap().unwrap();
+    assert_eq!(cancelled.state, JobState::Cancelled);
+    assert_eq!(cancelled.error.as_deref(), Some("user asked"));
+    assert_eq!(cancelled.finished_at_ms, Some(400));
+    assert_eq!(store.cancel("c", "again", 500).await.unwrap(), Some(cancelled.clone()));
+    let late = store.record_chunk("c", 0, 10, b"0", 500).await.unwrap();
+    assert_eq!(late.status, cancelled);
+    assert_eq!(store.chunk_summaries("c", 0, 1).await.unwrap(), [Some(b"0".to_vec())]);
+    assert!(!store.record_chunk("c", 0, 10, b"0", 500).await.unwrap().recorded);
+    assert_eq!(store.fail("c", 1, "boom", 500).await.unwrap(), cancelled);
+    assert_eq!(store.finish("c", 500).await.unwrap(), cancelled);
+
+    // Cancelled while running.
+    create(&store, "r", 1, 2).await;
+    store.record_chunk("r", 0, 10, b"0", 600).await.unwrap();
+    let cancelled = store.cancel("r", "deadline", 700).await.unwrap().unwrap();
+    assert_eq!((cancelled.state, cancelled.started_at_ms), (JobState::Cancelled, Some(600)));
+    store.record_chunk("r", 1, 10, b"1", 800).await.unwrap();
+    assert_eq!(status(&store, "r").await, cancelled);
+
+    // Succeeded.
+    create(&store, "s", 1, 1).await;
+    store.record_chunk("s", 0, 10, b"0", 900).await.unwrap();
+    let succeeded = store.finish("s", 1000).await.unwrap();
+    assert_eq!(succeeded.state, JobState::Succeeded);
+    assert_eq!(store.cancel("s", "too late", 1100).await.unwrap(), Some(succeeded.clone()));
+    assert_eq!(store.fail("s", 0, "too late", 1100).await.unwrap(), succeeded);
+    assert_eq!(status(&store, "s").await, succeeded);
+}
+
+async fn chunk_summaries_come_in_order_with_gaps<S: JobStore>(store: S) {
+    create(&store, "j", 1, 6).await;
+    for chunk in [3, 0, 2] {
+        store.record_chunk("j", chunk, 1, &[chunk as u8; 3], 1).await.unwrap();
+    }
+    let all = store.chunk_summaries("j", 0, 6).await.unwrap();
+    assert_eq!(all, [Some(vec![0; 3]), None, Some(vec![2; 3]), Some(vec![3; 3]), None, None]);
+    assert_eq!(store.chunk_summaries("j", 2, 4).await.unwrap(), [Some(vec![2; 3]), Some(vec![3; 3])]);
+    assert!(store.chunk_summaries("j", 3, 3).await.unwrap().is_empty());
+    assert!(store.chunk_summaries("j", 4, 2).await.unwrap().is_empty());
+}
+
+async fn save_merged_moves_forward_and_drops_merged_chunks<S: JobStore>(store: S) {
+    create(&store, "j", 1, 5).await;
+    assert_eq!(store.merged("j").await.unwrap(), None);
+    for chunk in 0..4 {
+        store.record_chunk("j", chunk, 10, &[chunk as u8], 1).await.unwrap();
+    }
+    store.save_merged("j", 2, b"m2").await.unwrap();
+    assert_eq!(store.merged("j").await.unwrap(), Some((2, b"m2".to_vec())));
+    assert_eq!(
+        store.chunk_summaries("j", 0, 5).await.unwrap(),
+        [None, None, Some(vec![2]), Some(vec![3]), None]
+    );
+
+    // Backwards or sideways changes nothing.
+    store.save_merged("j", 1, b"m1").await.unwrap();
+    store.save_merged("j", 2, b"m2 again").await.unwrap();
+    assert_eq!(store.merged("j").await.unwrap(), Some((2, b"m2".to_vec())));
+
+    // A late duplicate of a merged chunk is still recognised and stores nothing.
+    let before = status(&store, "j").await;
+    let dup = store.record_chunk("j", 0, 10, b"dup", 2).await.unwrap();
+    assert!(!dup.recorded);
+    assert_eq!(dup.status, before);
+    assert_eq!(store.chunk_summaries("j", 0, 1).await.unwrap(), [None]);
+
+    store.record_chunk("j", 4, 10, &[4], 3).await.unwrap();
+    store.save_merged("j", 5, b"m5").await.unwrap();
+    assert_eq!(store.merged("j").await.unwrap(), Some((5, b"m5".to_vec())));
+    assert_eq!(store.chunk_summaries("j", 0, 5).await.unwrap(), vec![None; 5]);
+    assert_eq!(status(&store, "j").await.chunks_done, 5);
+}
+
+/// `watcher` and `writer` are two replicas: a clone for memory, two clients for Redis.
+async fn subscribers_hear_notify_from_another_replica<S: JobStore>(watcher: S, writer: S) {
+    create(&writer, "j", 1, 1).await;
+    let mut events = watcher.subscribe("j").await.unwrap();
+    let mut other = watcher.subscribe("other").await.unwrap();
+
+    writer.notify("other").await.unwrap();
+    let stray = tokio::time::timeout(Duration::from_millis(300), events.next()).await;
+    assert!(stray.is_err(), "woken by another job's notification");
+    assert_eq!(tokio::time::timeout(Duration::from_secs(5), other.next()).await.unwrap(), Some(()));
+
+    writer.notify("j").await.unwrap();
+    assert_eq!(tokio::time::timeout(Duration::from_secs(5), events.next()).await.unwrap(), Some(()));
+    // Notifying with nobody listening is fine.
+    writer.notify("nobody").await.unwrap();
+}
+
+/// One `#[tokio::test]` per backend for each case taking one store.
+macro_rules! conformance {
+    ($($case:ident),* $(,)?) => {
+        mod memory {
+            use super::*;
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    super::$case(MemoryStore::new()).await;
+                }
+            )*
+
+            #[tokio::test]
+            async fn subscribers_hear_notify_from_another_replica() {
+                let store = MemoryStore::new();
+                super::subscribers_hear_notify_from_another_replica(store.clone(), store).await;
+            }
+        }
+
+        mod redis {
+            use super::*;
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    let server = RedisServer::start();
+                    super::$case(RedisStore::connect(&server.url()).await.unwrap()).await;
+                }
+            )*
+
+            #[tokio::test]
+            async fn subscribers_hear_notify_from_another_replica() {
+                let server = RedisServer::start();
+                let watcher = RedisStore::connect(&server.url()).await.unwrap();
+                let writer = RedisStore::connect(&server.url()).await.unwrap();
+                super::subscribers_hear_notify_from_another_replica(watcher, writer).await;
+            }
+        }
+    };
+}
+
+conformance!(
+    create_get_and_spec_round_trip,
+    unknown_ids_are_none_or_no_such_job,
+    list_jobs_walks_newest_first_across_same_millisecond_ties,
+    mark_enqueued_is_monotonic_and_drives_jobs_to_dispatch,
+    record_chunk_counts_each_chunk_once,
+    concurrent_records_of_the_same_chunks_count_once,
+    finish_only_when_every_chunk_is_recorded,
+    terminal_states_never_change,
+    chunk_summaries_come_in_order_with_gaps,
+    save_merged_moves_forward_and_drops_merged_chunks,
+);
+
+/// Retries `op` until Redis is back (the connection manager reconnects in the background).
+async fn when_back<T, F, Fut>(mut op: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, BrokerError>>,
+{
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        match op().await {
+            Ok(value) => return value,
+            Err(e) if e.is_unavailable() && tokio::time::Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            Err(e) => panic!("redis did not come back: {e}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn redis_restart_with_persistence_keeps_everything() {
+    let mut server = RedisServer::start_with(Persistence::AppendOnly);
+    let store = RedisStore::connect(&server.url()).await.unwrap();
+    create(&store, "old", 100, 1).await;
+    create(&store, "j", 200, 4).await;
+    store.mark_enqueued("j", 3).await.unwrap();
+    for chunk in 0..3 {
+        store.record_chunk("j", chunk, 10, &[chunk as u8], 1000).await.unwrap();
+    }
+    store.save_merged("j", 1, b"m1").await.unwrap();
+    let before = status(&store, "j").await;
+
+    server.restart();
+
+    let after = when_back(|| store.job("j")).await;
+    assert_eq!(after, Some(before.clone()));
+    assert_eq!(store.spec("j").await.unwrap(), Some(new_job("j", 200, 4).spec));
+    assert_eq!(store.merged("j").await.unwrap(), Some((1, b"m1".to_vec())));
+    assert_eq!(store.chunk_summaries("j", 0, 4).await.unwrap(), [None, Some(vec![1]), Some(vec![2]), None]);
+    let listed = store.list_jobs(None, 10).await.unwrap();
+    assert_eq!(listed.iter().map(|j| j.id.as_str()).collect::<Vec<_>>(), ["j", "old"]);
+    let pending = store.jobs_to_dispatch().await.unwrap();
+    assert_eq!(pending.iter().map(|j| j.id.as_str()).collect::<Vec<_>>(), ["old", "j"]);
+
+    // The scripts run again after the restart emptied Redis's script cache; marks survived.
+    assert!(!store.record_chunk("j", 0, 10, b"dup", 2000).await.unwrap().recorded);
+    store.mark_enqueued("j", 4).await.unwrap();
+    assert!(store.record_chunk("j", 3, 10, &[3], 2000).await.unwrap().recorded);
+    let done = store.finish("j", 3000).await.unwrap();
+    assert_eq!((done.state, done.chunks_done, done.runs_done), (JobState::Succeeded, 4, 40));
+    let pending = store.jobs_to_dispatch().await.unwrap();
+    assert_eq!(pending.iter().map(|j| j.id.as_str()).collect::<Vec<_>>(), ["old"]);
+}
+
+/// Subscribers on `channel` as Redis counts them (0 while it is down).
+async fn subscribers(url: &str, channel: &str) -> i64 {
+    let Ok(client) = ::redis::Client::open(url) else { return 0 };
+    let Ok(mut conn) = client.get_multiplexed_async_connection().await else { return 0 };
+    let reply: Result<(String, i64), _> =
+        ::redis::cmd("PUBSUB").arg("NUMSUB").arg(channel).query_async(&mut conn).await;
+    reply.map_or(0, |(_, n)| n)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_subscription_resubscribes_after_a_restart() {
+    let mut server = RedisServer::start();
+    let store = RedisStore::connect(&server.url()).await.unwrap();
+    let mut events = store.subscribe("j").await.unwrap();
+    // Drive the stream in a task, as a watcher would, and count what it yields.
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let forwarder = tokio::spawn(async move {
+        while let Some(()) = events.next().await {
+            if tx.send(()).is_err() {
+                break;
+            }
+        }
+    });
+    store.notify("j").await.unwrap();
+    assert_eq!(tokio::time::timeout(Duration::from_secs(5), rx.recv()).await.unwrap(), Some(()));
+
+    // While Redis is down the stream waits (backing off) without yielding or ending.
+    server.kill();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert!(rx.try_recv().is_err(), "yielded while redis was down");
+    assert!(!forwarder.is_finished(), "the subscription ended");
+    server.restart();
+
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while subscribers(&server.url(), "tanksim:events:j").await < 1 {
+        assert!(tokio::time::Instant::now() < deadline, "never resubscribed");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Resubscribing wakes the watcher once (notifications during the outage were lost)...
+    assert_eq!(tokio::time::timeout(Duration::from_secs(5), rx.recv()).await.unwrap(), Some(()));
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(rx.try_recv().is_err(), "more than one wake-up per reconnect");
+    // ...and notifications flow again, from the store's own reconnected handle.
+    when_back(|| store.notify("j")).await;
+    assert_eq!(tokio::time::timeout(Duration::from_secs(5), rx.recv()).await.unwrap(), Some(()));
+    forwarder.abort();
+}

@@ -1,0 +1,130 @@
+//! Talking to a gateway: connect, submit, watch with a progress bar, read results and rows.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use futures_util::StreamExt;
+use indicatif::{ProgressBar, ProgressStyle};
+use tanksim_proto::v1::job_service_client::JobServiceClient;
+use tanksim_proto::v1::{
+    ExportRunsRequest, ExportRunsResponse, GetJobRequest, GetJobResultsRequest, GetJobResultsResponse, Job,
+    JobState, SubmitJobRequest, WatchJobRequest,
+};
+use tonic::transport::Channel;
+
+/// Largest message the CLI accepts (a chunk of dataset rows with trajectories).
+const MAX_MESSAGE: usize = 64 * 1024 * 1024;
+
+/// A connected gateway client.
+pub type Client = JobServiceClient<Channel>;
+
+/// Connects to the gateway at `url` (e.g. `http://127.0.0.1:50051`).
+pub async fn connect(url: &str) -> anyhow::Result<Client> {
+    let channel = tonic::transport::Endpoint::from_shared(url.to_owned())
+        .with_context(|| format!("invalid gateway address {url:?}"))?
+        .connect_timeout(Duration::from_secs(5))
+        .connect()
+        .await
+        .with_context(|| format!("cannot reach the gateway at {url}"))?;
+    Ok(JobServiceClient::new(channel)
+        .max_decoding_message_size(MAX_MESSAGE)
+        .max_encoding_message_size(MAX_MESSAGE))
+}
+
+/// Submits a job; a rejected spec comes back as an error listing every bad field.
+pub async fn submit(client: &mut Client, spec: SubmitJobRequest) -> anyhow::Result<Job> {
+    let response = client.submit_job(spec).await.map_err(describe_status)?;
+    response.into_inner().job.context("gateway answered without a job")
+}
+
+/// Follows a job with a progress bar until it ends; returns its final status.
+pub async fn watch(client: &mut Client, id: &str, show_bar: bool) -> anyhow::Result<Job> {
+    let mut stream =
+        client.watch_job(WatchJobRequest { id: id.to_owned() }).await.map_err(describe_status)?.into_inner();
+    let bar = if show_bar { ProgressBar::new(0) } else { ProgressBar::hidden() };
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {bar:40.cyan/blue} {pos}/{len} runs ({per_sec}, eta {eta}) {msg}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let mut last = None;
+    while let Some(event) = stream.next().await {
+        let job = event.map_err(describe_status)?.job.context("watch event without a job")?;
+        if let Some(p) = &job.progress {
+            bar.set_length(p.runs_total);
+            bar.set_position(p.runs_done);
+        }
+        bar.set_message(state_name(job.state()).to_owned());
+        let done = is_terminal(job.state());
+        last = Some(job);
+        if done {
+            break;
+        }
+    }
+    bar.finish();
+    match last {
+        Some(job) if is_terminal(job.state()) => Ok(job),
+        // The stream ended early (gateway restarted): read the status once more.
+        _ => status(client, id).await,
+    }
+}
+
+/// A job's status.
+pub async fn status(client: &mut Client, id: &str) -> anyhow::Result<Job> {
+    let r = client.get_job(GetJobRequest { id: id.to_owned() }).await.map_err(describe_status)?;
+    r.into_inner().job.context("gateway answered without a job")
+}
+
+/// A job's results.
+pub async fn results(client: &mut Client, id: &str, bins: u32) -> anyhow::Result<GetJobResultsResponse> {
+    let request = GetJobResultsRequest { id: id.to_owned(), histogram_bins: bins, max_points: 100_000 };
+    Ok(client.get_job_results(request).await.map_err(describe_status)?.into_inner())
+}
+
+/// Streams a job's rows to `sink`, batch by batch; returns the number of rows.
+pub async fn export(
+    client: &mut Client,
+    id: &str,
+    mut sink: impl FnMut(&ExportRunsResponse) -> anyhow::Result<()>,
+) -> anyhow::Result<u64> {
+    let mut stream = client
+        .export_runs(ExportRunsRequest { id: id.to_owned() })
+        .await
+        .map_err(describe_status)?
+        .into_inner();
+    let mut rows = 0;
+    while let Some(batch) = stream.next().await {
+        let batch = batch.map_err(describe_status)?;
+        rows += batch.rows.len() as u64;
+        sink(&batch)?;
+    }
+    Ok(rows)
+}
+
+pub fn is_terminal(state: JobState) -> bool {
+    matches!(state, JobState::Succeeded | JobState::Failed | JobState::Cancelled)
+}
+
+pub fn state_name(state: JobState) -> &'static str {
+    match state {
+        JobState::Unspecified => "unknown",
+        JobState::Queued => "queued",
+        JobState::Running => "running",
+        JobState::Succeeded => "succeeded",
+        JobState::Failed => "failed",
+        JobState::Cancelled => "cancelled",
+    }
+}
+
+/// A gRPC error as a readable message, with every field violation of an INVALID_ARGUMENT.
+pub fn describe_status(status: tonic::Status) -> anyhow::Error {
+    use tonic_types::StatusExt;
+    let mut message = format!("{:?}: {}", status.code(), status.message());
+    if let Some(bad) = status.get_details_bad_request() {
+        for v in bad.field_violations {
+            message.push_str(&format!("\n  {}: {}", v.field, v.description));
+        }
+    }
+    anyhow::anyhow!(message)
+}

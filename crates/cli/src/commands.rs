@@ -1,0 +1,184 @@
+//! What each subcommand does.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use tanksim_proto::v1::{GetJobResultsResponse, JobState, ListJobsRequest};
+use tanksim_sim_core::validate::Limits;
+
+use crate::cli::{Command, ExportFormat, RunArgs};
+use crate::client::{self, Client, describe_status, state_name};
+use crate::{embedded, export, plot, report, spec};
+
+/// Runs one subcommand.
+pub async fn run(command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::Run(args) => run_embedded(args).await,
+        Command::Validate { spec } => validate(&spec),
+        Command::Submit(args) => {
+            let spec = spec::load(&args.spec)?;
+            let mut c = client::connect(&args.gateway.gateway).await?;
+            let job = client::submit(&mut c, spec).await?;
+            println!("{}", job.id);
+            if args.watch {
+                finish(&mut c, &job.id, None).await?;
+            }
+            Ok(())
+        }
+        Command::Watch(a) => {
+            let mut c = client::connect(&a.gateway.gateway).await?;
+            let job = client::watch(&mut c, &a.id, true).await?;
+            println!("{}", report::job_line(&job));
+            Ok(())
+        }
+        Command::Status(a) => {
+            let mut c = client::connect(&a.gateway.gateway).await?;
+            println!("{}", report::job_line(&client::status(&mut c, &a.id).await?));
+            Ok(())
+        }
+        Command::Results(a) => {
+            let mut c = client::connect(&a.gateway.gateway).await?;
+            let results = client::results(&mut c, &a.id, 20).await?;
+            if a.json {
+                println!("{}", serde_json::to_string_pretty(&results)?);
+            } else {
+                print!("{}", report::results_table(&results));
+            }
+            if let Some(dir) = a.plots {
+                write_plots(&dir, &results)?;
+            }
+            Ok(())
+        }
+        Command::Export(a) => {
+            let mut c = client::connect(&a.gateway.gateway).await?;
+            let files = export_rows(&mut c, &a.id, a.format, &a.out).await?;
+            for f in files {
+                eprintln!("wrote {}", f.display());
+            }
+            Ok(())
+        }
+        Command::Cancel(a) => {
+            let mut c = client::connect(&a.gateway.gateway).await?;
+            let r = c
+                .cancel_job(tanksim_proto::v1::CancelJobRequest { id: a.id })
+                .await
+                .map_err(describe_status)?;
+            if let Some(job) = r.into_inner().job {
+                println!("{}", report::job_line(&job));
+            }
+            Ok(())
+        }
+        Command::List(a) => {
+            let mut c = client::connect(&a.gateway.gateway).await?;
+            let r = c
+                .list_jobs(ListJobsRequest { page_size: a.page_size, page_token: String::new() })
+                .await
+                .map_err(describe_status)?
+                .into_inner();
+            for job in &r.jobs {
+                println!("{}", report::job_line(job));
+            }
+            Ok(())
+        }
+        Command::Serve(a) => embedded::serve_all(a).await,
+    }
+}
+
+/// `tanksim validate`: the same checks the gateway makes, offline.
+fn validate(path: &Path) -> anyhow::Result<()> {
+    let spec = spec::load(path)?;
+    match tanksim_proto::convert::job_spec_from_request(&spec, &Limits::default()) {
+        Ok(job) => {
+            println!("valid: {} job, {} runs", job.spec().kind_name(), job.spec().runs());
+            Ok(())
+        }
+        Err(violations) => {
+            for v in &violations {
+                eprintln!("  {}: {}", v.field, v.reason);
+            }
+            bail!("{} invalid field(s) in {}", violations.len(), path.display())
+        }
+    }
+}
+
+/// `tanksim run`: the whole pipeline in this process.
+async fn run_embedded(args: RunArgs) -> anyhow::Result<()> {
+    let spec = spec::load(&args.spec)?;
+    let name = if spec.name.is_empty() { None } else { Some(spec.name.clone()) };
+    let system = embedded::start(embedded::Options {
+        workers: args.workers.max(1),
+        chunk_size: args.chunk_size,
+        data_dir: args.data_dir.clone(),
+    })
+    .await?;
+    let outcome = async {
+        let mut c = client::connect(&system.gateway_url).await?;
+        let job = client::submit(&mut c, spec).await?;
+        eprintln!("job {} accepted: {} runs", job.id, job.progress.map_or(0, |p| p.runs_total));
+        let out = args
+            .out
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("tanksim-out").join(name.as_deref().unwrap_or(&job.id)));
+        let results = finish(&mut c, &job.id, Some(&out)).await?;
+        if !args.no_plots {
+            write_plots(&out, &results)?;
+        }
+        for format in &args.export {
+            let ext = match format {
+                ExportFormat::Csv => "csv",
+                ExportFormat::Parquet => "parquet",
+            };
+            let path = out.join(format!("runs.{ext}"));
+            for f in export_rows(&mut c, &job.id, *format, &path).await? {
+                eprintln!("wrote {}", f.display());
+            }
+        }
+        anyhow::Ok(())
+    }
+    .await;
+    system.shutdown().await;
+    outcome
+}
+
+/// Watches a job to its end and prints its results; errors if it did not succeed.
+async fn finish(c: &mut Client, id: &str, out: Option<&Path>) -> anyhow::Result<GetJobResultsResponse> {
+    let job = client::watch(c, id, true).await?;
+    let results = client::results(c, id, 20).await?;
+    print!("{}", report::results_table(&results));
+    if let Some(out) = out {
+        std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+        let path = out.join("results.json");
+        std::fs::write(&path, serde_json::to_string_pretty(&results)?)?;
+        eprintln!("wrote {}", path.display());
+    }
+    if job.state() != JobState::Succeeded {
+        bail!("job {} {}: {}", job.id, state_name(job.state()), job.error);
+    }
+    Ok(results)
+}
+
+fn write_plots(dir: &Path, results: &GetJobResultsResponse) -> anyhow::Result<()> {
+    let files = plot::histograms(dir, report::plottable(&results.metrics))?;
+    eprintln!("wrote {} histograms into {}", files.len(), dir.display());
+    if let Some(svg) = results.sweep.as_ref().and_then(plot::heatmap_svg) {
+        let path = dir.join("sweep-heatmap.svg");
+        std::fs::write(&path, svg)?;
+        eprintln!("wrote {}", path.display());
+    }
+    Ok(())
+}
+
+async fn export_rows(
+    c: &mut Client,
+    id: &str,
+    format: ExportFormat,
+    path: &Path,
+) -> anyhow::Result<Vec<PathBuf>> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)?;
+    }
+    let mut writer = export::writer(format, path)?;
+    let rows = client::export(c, id, |batch| writer.write(batch)).await?;
+    eprintln!("exported {rows} rows");
+    writer.finish()
+}

@@ -1,0 +1,143 @@
+//! `tanksim.internal.v1.DispatcherService`: records a job and answers at once; its chunks are
+//! enqueued in the background ([`crate::enqueue`]).
+
+use std::sync::Arc;
+
+use prost::Message;
+use tanksim_broker::{JobKind, JobStore, NewJob, TaskQueue};
+use tanksim_proto::internal::v1::dispatcher_service_server::DispatcherService;
+use tanksim_proto::internal::v1::{
+    CancelJobRequest, CancelJobResponse, DispatchJobRequest, DispatchJobResponse,
+};
+use tanksim_server::job::{job_to_proto, now_ms};
+use tanksim_sim_core::job::JobSpec;
+use tanksim_sim_core::validate::Limits;
+use tokio::sync::watch;
+use tonic::{Request, Response, Status};
+
+use crate::config::DispatcherSettings;
+use crate::enqueue::enqueue_job;
+use crate::error::Error;
+
+/// The dispatcher service. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Dispatcher<Q, S> {
+    inner: Arc<Inner<Q, S>>,
+}
+
+#[derive(Debug)]
+struct Inner<Q, S> {
+    settings: DispatcherSettings,
+    queue: Q,
+    store: S,
+    /// Tells background enqueue tasks to stop (they resume on the next start).
+    stop: watch::Sender<bool>,
+}
+
+impl<Q: TaskQueue, S: JobStore> Dispatcher<Q, S> {
+    pub fn new(settings: DispatcherSettings, queue: Q, store: S) -> Self {
+        let (stop, _) = watch::channel(false);
+        Self { inner: Arc::new(Inner { settings, queue, store, stop }) }
+    }
+
+    /// Restarts enqueueing for every job a previous instance left with chunks not yet on the
+    /// stream (a chunk enqueued twice is harmless: results count each chunk once).
+    pub fn resume_unfinished(&self) {
+        let this = self.clone();
+        tokio::spawn(async move {
+            match this.inner.store.jobs_to_dispatch().await {
+                Ok(jobs) => {
+                    for job in jobs {
+                        tracing::info!(job_id = %job.id, from_chunk = job.chunks_enqueued, "resuming enqueue");
+                        this.spawn_enqueue(job.id);
+                    }
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot list jobs to resume; they resume on the next start")
+                }
+            }
+        });
+    }
+
+    /// Stops background enqueueing (shutdown).
+    pub fn stop(&self) {
+        let _ = self.inner.stop.send(true);
+    }
+
+    fn spawn_enqueue(&self, id: String) {
+        let inner = Arc::clone(&self.inner);
+        tokio::spawn(async move {
+            let stop = inner.stop.subscribe();
+            enqueue_job(&inner.queue, &inner.store, &id, inner.settings.enqueue_batch, stop).await;
+        });
+    }
+
+    async fn dispatch(&self, request: DispatchJobRequest) -> Result<tanksim_proto::v1::Job, Error> {
+        let spec = request.spec.ok_or(Error::InvalidArgument { field: "spec", reason: "required".into() })?;
+        let valid = tanksim_proto::convert::job_spec_from_request(&spec, &Limits::default())
+            .map_err(Error::InvalidJob)?;
+        let job = valid.spec();
+        let runs = job.runs();
+        let chunk_size = self.inner.settings.chunk_size;
+        let chunks_total = u32::try_from(runs.div_ceil(chunk_size)).map_err(|_| Error::InvalidArgument {
+            field: "spec",
+            reason: format!("{runs} runs in chunks of {chunk_size} exceed {} chunks", u32::MAX),
+        })?;
+        let new = NewJob {
+            id: uuid::Uuid::now_v7().to_string(),
+            name: spec.name.clone(),
+            kind: kind(job),
+            spec: spec.encode_to_vec(),
+            runs_total: runs,
+            chunk_size,
+            chunks_total,
+            submitted_at_ms: now_ms(),
+        };
+        let status = self.inner.store.create_job(&new).await?;
+        tracing::info!(job_id = %status.id, kind = job.kind_name(), runs, chunks = chunks_total, "job accepted");
+        self.spawn_enqueue(status.id.clone());
+        Ok(job_to_proto(&status))
+    }
+
+    async fn cancel(&self, request: CancelJobRequest) -> Result<tanksim_proto::v1::Job, Error> {
+        if request.id.is_empty() {
+            return Err(Error::InvalidArgument { field: "id", reason: "required".into() });
+        }
+        let status = self
+            .inner
+            .store
+            .cancel(&request.id, "cancelled by request", now_ms())
+            .await?
+            .ok_or_else(|| Error::NotFound(request.id.clone()))?;
+        self.inner.store.notify(&request.id).await?;
+        tracing::info!(job_id = %request.id, "job cancelled");
+        Ok(job_to_proto(&status))
+    }
+}
+
+fn kind(job: &JobSpec) -> JobKind {
+    match job {
+        JobSpec::MonteCarlo(_) => JobKind::MonteCarlo,
+        JobSpec::Sweep(_) => JobKind::Sweep,
+        JobSpec::Dataset(_) => JobKind::Dataset,
+    }
+}
+
+#[tonic::async_trait]
+impl<Q: TaskQueue, S: JobStore> DispatcherService for Dispatcher<Q, S> {
+    async fn dispatch_job(
+        &self,
+        request: Request<DispatchJobRequest>,
+    ) -> Result<Response<DispatchJobResponse>, Status> {
+        let job = self.dispatch(request.into_inner()).await?;
+        Ok(Response::new(DispatchJobResponse { job: Some(job) }))
+    }
+
+    async fn cancel_job(
+        &self,
+        request: Request<CancelJobRequest>,
+    ) -> Result<Response<CancelJobResponse>, Status> {
+        let job = self.cancel(request.into_inner()).await?;
+        Ok(Response::new(CancelJobResponse { job: Some(job) }))
+    }
+}

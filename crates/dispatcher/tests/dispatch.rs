@@ -1,0 +1,151 @@
+//! The dispatcher over real sockets: jobs are recorded and answered at once, chunks reach the
+//! stream with the right run ranges, cancel stops them, a restarted dispatcher resumes, bad
+//! jobs are refused with the field named.
+
+#![allow(clippy::unwrap_used)] // helpers outside #[test] fns: a failed setup step should just fail the test
+
+use std::time::Duration;
+
+use tanksim_broker::{JobState, JobStore, MemoryQueue, MemoryStore, NewJob, TaskQueue};
+use tanksim_dispatcher::DispatcherSettings;
+use tanksim_proto::internal::v1::dispatcher_service_client::DispatcherServiceClient;
+use tanksim_proto::internal::v1::{CancelJobRequest, DispatchJobRequest};
+use tanksim_proto::v1::SubmitJobRequest;
+use tanksim_sim_core::canonical::mc_tau_job;
+use tonic::transport::Channel;
+
+struct Running {
+    client: DispatcherServiceClient<Channel>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Running {
+    async fn stop(mut self) {
+        let _ = self.stop.take().map(|s| s.send(()));
+        let _ = self.task.await;
+    }
+}
+
+async fn start(queue: MemoryQueue, store: MemoryStore, settings: DispatcherSettings) -> Running {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        tanksim_dispatcher::run(settings, queue, store, listener, async {
+            let _ = rx.await;
+        })
+        .await
+        .unwrap();
+    });
+    let channel = tonic::transport::Endpoint::from_shared(format!("http://{addr}")).unwrap().connect_lazy();
+    Running { client: DispatcherServiceClient::new(channel), stop: Some(tx), task }
+}
+
+fn mc_tau_spec(runs: u64) -> SubmitJobRequest {
+    let mut spec = SubmitJobRequest::from(&mc_tau_job(runs, 42));
+    spec.name = "mc-tau".into();
+    spec
+}
+
+async fn wait_for<F: std::future::Future<Output = bool>>(mut check: impl FnMut() -> F) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !check().await {
+        assert!(tokio::time::Instant::now() < deadline, "condition not met within 10 s");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_job_is_recorded_at_once_and_its_chunks_cover_every_run() {
+    let (queue, store) = (MemoryQueue::new(), MemoryStore::new());
+    let d = start(queue.clone(), store.clone(), DispatcherSettings { chunk_size: 10_000, enqueue_batch: 2 })
+        .await;
+    let job =
+        d.client.clone().dispatch_job(DispatchJobRequest { spec: Some(mc_tau_spec(25_001)) }).await.unwrap();
+    let job = job.into_inner().job.unwrap();
+    assert_eq!(job.name, "mc-tau");
+    assert_eq!(job.progress.unwrap().chunks_total, 3);
+    assert_eq!(job.progress.unwrap().runs_total, 25_001);
+    let id = job.id.clone();
+    wait_for(|| {
+        let store = store.clone();
+        let id = id.clone();
+        async move { store.job(&id).await.unwrap().unwrap().chunks_enqueued == 3 }
+    })
+    .await;
+    let tasks = queue.read_new("t", 10, Duration::from_millis(10)).await.unwrap();
+    let ranges: Vec<_> = tasks.iter().map(|d| (d.task.chunk, d.task.run_start, d.task.run_end)).collect();
+    assert_eq!(ranges, vec![(0, 0, 10_000), (1, 10_000, 20_000), (2, 20_000, 25_001)]);
+    assert!(tasks.iter().all(|d| d.task.job_id == id));
+    d.stop().await;
+}
+
+#[tokio::test]
+async fn cancel_marks_the_job_and_unknown_ids_are_not_found() {
+    let (queue, store) = (MemoryQueue::new(), MemoryStore::new());
+    let d = start(queue, store.clone(), DispatcherSettings::default()).await;
+    let mut client = d.client.clone();
+    let job =
+        client.dispatch_job(DispatchJobRequest { spec: Some(mc_tau_spec(100)) }).await.unwrap().into_inner();
+    let id = job.job.unwrap().id;
+    let cancelled =
+        client.cancel_job(CancelJobRequest { id: id.clone() }).await.unwrap().into_inner().job.unwrap();
+    assert_eq!(cancelled.state(), tanksim_proto::v1::JobState::Cancelled);
+    assert_eq!(store.job(&id).await.unwrap().unwrap().state, JobState::Cancelled);
+    let missing = client.cancel_job(CancelJobRequest { id: "nope".into() }).await.unwrap_err();
+    assert_eq!(missing.code(), tonic::Code::NotFound);
+    let empty = client.cancel_job(CancelJobRequest { id: String::new() }).await.unwrap_err();
+    assert_eq!(empty.code(), tonic::Code::InvalidArgument);
+    d.stop().await;
+}
+
+#[tokio::test]
+async fn invalid_jobs_are_refused_naming_the_field() {
+    let d = start(MemoryQueue::new(), MemoryStore::new(), DispatcherSettings::default()).await;
+    let mut spec = mc_tau_spec(100);
+    if let Some(c) = spec.config.as_mut() {
+        c.dt = -1.0;
+    }
+    let err = d.client.clone().dispatch_job(DispatchJobRequest { spec: Some(spec) }).await.unwrap_err();
+    assert_eq!(err.code(), tonic::Code::InvalidArgument);
+    assert!(err.message().contains("config.dt"), "{}", err.message());
+    let err = d.client.clone().dispatch_job(DispatchJobRequest { spec: None }).await.unwrap_err();
+    assert_eq!(err.code(), tonic::Code::InvalidArgument);
+    d.stop().await;
+}
+
+#[tokio::test]
+async fn a_restarted_dispatcher_resumes_unfinished_jobs() {
+    let (queue, store) = (MemoryQueue::new(), MemoryStore::new());
+    // A job a previous dispatcher recorded and enqueued one of four chunks of, then died.
+    let spec = prost::Message::encode_to_vec(&mc_tau_spec(40));
+    let job = NewJob {
+        id: "j1".into(),
+        name: "left over".into(),
+        kind: tanksim_broker::JobKind::MonteCarlo,
+        spec,
+        runs_total: 40,
+        chunk_size: 10,
+        chunks_total: 4,
+        submitted_at_ms: 1,
+    };
+    store.create_job(&job).await.unwrap();
+    store.mark_enqueued("j1", 1).await.unwrap();
+    let d =
+        start(queue.clone(), store.clone(), DispatcherSettings { chunk_size: 10, enqueue_batch: 1 }).await;
+    wait_for(|| {
+        let store = store.clone();
+        async move { store.job("j1").await.unwrap().unwrap().chunks_enqueued == 4 }
+    })
+    .await;
+    let chunks: Vec<u32> = queue
+        .read_new("t", 10, Duration::from_millis(10))
+        .await
+        .unwrap()
+        .iter()
+        .map(|d| d.task.chunk)
+        .collect();
+    assert_eq!(chunks, vec![1, 2, 3]);
+    d.stop().await;
+}

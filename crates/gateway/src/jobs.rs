@@ -1,0 +1,103 @@
+//! `tanksim.v1.JobService`: validate and submit, forward everything else.
+
+use std::pin::Pin;
+
+use futures_util::Stream;
+use tanksim_proto::internal::v1::{CancelJobRequest as DispatcherCancel, DispatchJobRequest};
+use tanksim_proto::v1::job_service_server::JobService;
+use tanksim_proto::v1::{
+    CancelJobRequest, CancelJobResponse, ExportRunsRequest, ExportRunsResponse, GetJobRequest,
+    GetJobResponse, GetJobResultsRequest, GetJobResultsResponse, ListJobsRequest, ListJobsResponse,
+    SubmitJobRequest, SubmitJobResponse, WatchJobRequest, WatchJobResponse,
+};
+use tonic::{Request, Response, Status, Streaming};
+
+use crate::config::GatewaySettings;
+use crate::error::Error;
+use crate::peers::Peers;
+
+/// The public job API.
+#[derive(Debug, Clone)]
+pub struct Jobs {
+    settings: GatewaySettings,
+    peers: Peers,
+}
+
+impl Jobs {
+    pub fn new(settings: GatewaySettings, peers: Peers) -> Self {
+        Self { settings, peers }
+    }
+
+    async fn submit(&self, spec: SubmitJobRequest) -> Result<SubmitJobResponse, Error> {
+        // Validate here, at the edge: a bad job never reaches the dispatcher.
+        tanksim_proto::convert::job_spec_from_request(&spec, &self.settings.limits)
+            .map_err(Error::Invalid)?;
+        let response =
+            self.peers.dispatcher.clone().dispatch_job(DispatchJobRequest { spec: Some(spec) }).await?;
+        Ok(SubmitJobResponse { job: response.into_inner().job })
+    }
+}
+
+type PeerStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send>>;
+
+/// Forwards a server stream from a peer as is.
+fn forward<T: Send + 'static>(stream: Streaming<T>) -> PeerStream<T> {
+    Box::pin(stream)
+}
+
+#[tonic::async_trait]
+impl JobService for Jobs {
+    async fn submit_job(
+        &self,
+        request: Request<SubmitJobRequest>,
+    ) -> Result<Response<SubmitJobResponse>, Status> {
+        Ok(Response::new(self.submit(request.into_inner()).await?))
+    }
+
+    async fn get_job(&self, request: Request<GetJobRequest>) -> Result<Response<GetJobResponse>, Status> {
+        self.peers.results.clone().get_job(request.into_inner()).await
+    }
+
+    type WatchJobStream = PeerStream<WatchJobResponse>;
+
+    async fn watch_job(
+        &self,
+        request: Request<WatchJobRequest>,
+    ) -> Result<Response<Self::WatchJobStream>, Status> {
+        let stream = self.peers.results.clone().watch_job(request.into_inner()).await?.into_inner();
+        Ok(Response::new(forward(stream)))
+    }
+
+    async fn cancel_job(
+        &self,
+        request: Request<CancelJobRequest>,
+    ) -> Result<Response<CancelJobResponse>, Status> {
+        let id = request.into_inner().id;
+        let job = self.peers.dispatcher.clone().cancel_job(DispatcherCancel { id }).await?.into_inner().job;
+        Ok(Response::new(CancelJobResponse { job }))
+    }
+
+    async fn list_jobs(
+        &self,
+        request: Request<ListJobsRequest>,
+    ) -> Result<Response<ListJobsResponse>, Status> {
+        self.peers.results.clone().list_jobs(request.into_inner()).await
+    }
+
+    async fn get_job_results(
+        &self,
+        request: Request<GetJobResultsRequest>,
+    ) -> Result<Response<GetJobResultsResponse>, Status> {
+        self.peers.results.clone().get_job_results(request.into_inner()).await
+    }
+
+    type ExportRunsStream = PeerStream<ExportRunsResponse>;
+
+    async fn export_runs(
+        &self,
+        request: Request<ExportRunsRequest>,
+    ) -> Result<Response<Self::ExportRunsStream>, Status> {
+        let stream = self.peers.results.clone().export_runs(request.into_inner()).await?.into_inner();
+        Ok(Response::new(forward(stream)))
+    }
+}

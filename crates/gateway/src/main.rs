@@ -1,0 +1,31 @@
+//! `tanksim-gateway`: parse settings, start telemetry, serve the public API until SIGTERM.
+
+use tanksim_gateway::{GatewayArgs, GatewaySettings, Peers};
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args: GatewayArgs = tanksim_server::parse_or_exit();
+    let peers = match Peers::connect_lazy(&args.dispatcher_url, &args.results_url, args.max_message_bytes) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("tanksim-gateway: {e}");
+            std::process::exit(tanksim_server::EXIT_CONFIG);
+        }
+    };
+    let telemetry = tanksim_telemetry::init(&tanksim_telemetry::TelemetryConfig {
+        service: "tanksim-gateway",
+        log_format: args.log_format,
+        filter: args.log_filter.clone(),
+    });
+    let listener = tokio::net::TcpListener::bind(args.listen).await?;
+    tracing::info!(addr = %listener.local_addr()?, "gateway listening");
+    let result = tanksim_gateway::run(
+        GatewaySettings::from(&args),
+        peers,
+        listener,
+        tanksim_server::shutdown_signal(),
+    )
+    .await;
+    telemetry.shutdown();
+    Ok(result?)
+}

@@ -1,0 +1,63 @@
+//! The gateway's clients to the dispatcher and the results service. Channels connect lazily
+//! and reconnect by themselves, so the gateway starts (NOT_SERVING) before its peers are up.
+
+use std::time::Duration;
+
+use tanksim_proto::internal::v1::dispatcher_service_client::DispatcherServiceClient;
+use tanksim_proto::v1::job_service_client::JobServiceClient;
+use tonic::transport::{Channel, Endpoint};
+use tonic_health::pb::HealthCheckRequest;
+use tonic_health::pb::health_check_response::ServingStatus;
+use tonic_health::pb::health_client::HealthClient;
+
+/// Clients to the services the gateway forwards to. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Peers {
+    pub dispatcher: DispatcherServiceClient<Channel>,
+    /// The results service's read side of `JobService`.
+    pub results: JobServiceClient<Channel>,
+    dispatcher_channel: Channel,
+    results_channel: Channel,
+}
+
+impl Peers {
+    /// Lazy channels to `dispatcher_url` and `results_url` (e.g. `http://dispatcher:50052`).
+    pub fn connect_lazy(
+        dispatcher_url: &str,
+        results_url: &str,
+        max_message_bytes: usize,
+    ) -> Result<Self, String> {
+        let channel = |url: &str| -> Result<Channel, String> {
+            Ok(Endpoint::from_shared(url.to_owned())
+                .map_err(|e| format!("invalid address {url:?}: {e}"))?
+                .connect_timeout(Duration::from_secs(3))
+                .tcp_nodelay(true)
+                .connect_lazy())
+        };
+        let (d, r) = (channel(dispatcher_url)?, channel(results_url)?);
+        Ok(Self {
+            dispatcher: DispatcherServiceClient::new(d.clone())
+                .max_decoding_message_size(max_message_bytes)
+                .max_encoding_message_size(max_message_bytes),
+            results: JobServiceClient::new(r.clone())
+                .max_decoding_message_size(max_message_bytes)
+                .max_encoding_message_size(max_message_bytes),
+            dispatcher_channel: d,
+            results_channel: r,
+        })
+    }
+
+    /// Whether both peers report SERVING.
+    pub async fn healthy(&self) -> bool {
+        serving(self.dispatcher_channel.clone()).await && serving(self.results_channel.clone()).await
+    }
+}
+
+async fn serving(channel: Channel) -> bool {
+    let mut client = HealthClient::new(channel);
+    let check = client.check(HealthCheckRequest { service: String::new() });
+    matches!(
+        tokio::time::timeout(Duration::from_secs(2), check).await,
+        Ok(Ok(r)) if r.get_ref().status() == ServingStatus::Serving
+    )
+}

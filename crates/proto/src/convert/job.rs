@@ -1,0 +1,220 @@
+//! `SubmitJobRequest` to sim-core's [`JobSpec`], checked: structural errors from the
+//! conversion, value errors from sim-core's `validate_job` with their paths rewritten to the
+//! request's (`monte_carlo.params[0].sd` -> `monte_carlo.params[0].truncated_normal.sd`,
+//! `plant.tau` -> `config.plant.tau`).
+//!
+//! Recording: a job's runs record what the job asks for, not `config.record` (which only
+//! `Simulate` reads, as the proto says): a dataset's base configuration records every
+//! `record_every`-th sample (none for 0), Monte Carlo and sweep runs record nothing.
+
+use tanksim_sim_core::config::Recording;
+use tanksim_sim_core::job::{JobSpec, MonteCarlo, ParamDist, Sweep};
+use tanksim_sim_core::validate::{Limits, validate_job};
+
+use super::config::{read_config, request_path};
+use super::params::{
+    axis_member, distribution_member, read_axis, read_distribution, read_objective, read_param,
+};
+use super::violation::{FieldViolation, Violations};
+use crate::v1::{self, submit_job_request::Job};
+
+/// A job that converted and passed sim-core's validation: what services may dispatch.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ValidJob(JobSpec);
+
+impl ValidJob {
+    pub fn spec(&self) -> &JobSpec {
+        &self.0
+    }
+
+    pub fn into_spec(self) -> JobSpec {
+        self.0
+    }
+}
+
+/// Converts a job without checking its values (structural checks only; request paths).
+impl TryFrom<&v1::SubmitJobRequest> for JobSpec {
+    type Error = Vec<FieldViolation>;
+
+    fn try_from(request: &v1::SubmitJobRequest) -> Result<Self, Self::Error> {
+        let mut found = Violations::default();
+        let spec = read_job(request, &mut found);
+        found.into_result(spec)
+    }
+}
+
+/// Converts a job and validates it against `limits`. Every violation names a field of the
+/// request by its snake_case proto path (`config.plant.tau`, `monte_carlo.runs`,
+/// `sweep.axes[1].linspace.stop`, `dataset.record_every`); at most
+/// [`MAX_VIOLATIONS`](super::MAX_VIOLATIONS) are reported (plus one saying how many more).
+/// Never panics, whatever the numbers.
+pub fn job_spec_from_request(
+    request: &v1::SubmitJobRequest,
+    limits: &Limits,
+) -> Result<ValidJob, Vec<FieldViolation>> {
+    let spec = JobSpec::try_from(request)?;
+    let Err(e) = validate_job(&spec, limits) else {
+        return Ok(ValidJob(spec));
+    };
+    let mut found = Violations::default();
+    found.extend(e.into_violations().into_iter().map(|v| FieldViolation {
+        // The conversion succeeded, so the job is set.
+        field: request.job.as_ref().map_or_else(|| v.field.clone(), |job| job_request_path(job, &v.field)),
+        reason: v.reason,
+    }));
+    found.into_result(None)
+}
+
+fn read_job(request: &v1::SubmitJobRequest, found: &mut Violations) -> Option<JobSpec> {
+    let base = match &request.config {
+        Some(config) => read_config(config, "config.", found),
+        None => {
+            found.push("config", "required");
+            None
+        }
+    };
+    let Some(job) = &request.job else {
+        found.push("job", "required: one of monte_carlo, sweep, dataset");
+        return None;
+    };
+    match job {
+        Job::MonteCarlo(mc) => {
+            let params = read_params("monte_carlo", &mc.params, found);
+            let mut base = base?;
+            base.record = Recording::None;
+            Some(JobSpec::MonteCarlo(MonteCarlo { base, runs: mc.runs, seed: mc.seed, params: params? }))
+        }
+        Job::Dataset(ds) => {
+            let params = read_params("dataset", &ds.params, found);
+            let mut base = base?;
+            base.record = match ds.record_every {
+                0 => Recording::None,
+                n => Recording::Every(n),
+            };
+            Some(JobSpec::Dataset(MonteCarlo { base, runs: ds.runs, seed: ds.seed, params: params? }))
+        }
+        Job::Sweep(sweep) => {
+            let mut axes = Some(Vec::with_capacity(sweep.axes.len().min(64)));
+            for (i, a) in sweep.axes.iter().enumerate() {
+                let axis = read_axis(a, &format!("sweep.axes[{i}]"), found);
+                axes = axes.zip(axis).map(|(mut all, axis)| {
+                    all.push(axis);
+                    all
+                });
+            }
+            let objective = read_objective(sweep.objective.as_ref(), found);
+            let mut base = base?;
+            base.record = Recording::None;
+            Some(JobSpec::Sweep(Sweep { base, axes: axes?, objective: objective?, seed: sweep.seed }))
+        }
+    }
+}
+
+/// Every entry of a Monte Carlo or dataset `params` list (all checked, even after a bad one).
+fn read_params(
+    kind: &str,
+    params: &[v1::ParamDistribution],
+    found: &mut Violations,
+) -> Option<Vec<ParamDist>> {
+    let mut out = Some(Vec::with_capacity(params.len().min(64)));
+    for (i, p) in params.iter().enumerate() {
+        let entry = format!("{kind}.params[{i}]");
+        let param = read_param(&p.param, format!("{entry}.param"), found);
+        let dist = read_distribution(p, &entry, found);
+        out = match (out, param, dist) {
+            (Some(mut all), Some(param), Some(dist)) => {
+                all.push(ParamDist { param, dist });
+                Some(all)
+            }
+            _ => None,
+        };
+    }
+    out
+}
+
+/// The request path of a path sim-core's job validation reports for `job`.
+fn job_request_path(job: &Job, core: &str) -> String {
+    let kind = match job {
+        Job::MonteCarlo(_) => "monte_carlo",
+        Job::Sweep(_) => "sweep",
+        Job::Dataset(_) => "dataset",
+    };
+    if let Some(rest) = core.strip_prefix(kind).and_then(|r| r.strip_prefix('.')) {
+        return entry_path(job, kind, rest);
+    }
+    match (job, core) {
+        // Only a dataset's runs record, through the dataset's own field.
+        (Job::Dataset(_), "record.every") => "dataset.record_every".to_owned(),
+        _ => request_path(core, "config."),
+    }
+}
+
+/// `rest` is a job path after `<kind>.`: entries of `params` / `axes` gain the oneof member
+/// their values are set through (`params[0].sd` -> `params[0].normal.sd`; a fixed value's
+/// `params[0].value` is `params[0].fixed`); every other path is already the request's.
+fn entry_path(job: &Job, kind: &str, rest: &str) -> String {
+    let keep = || format!("{kind}.{rest}");
+    let list = if matches!(job, Job::Sweep(_)) { "axes" } else { "params" };
+    let Some((index, tail)) =
+        rest.strip_prefix(list).and_then(|r| r.strip_prefix('[')).and_then(|r| r.split_once(']'))
+    else {
+        return keep();
+    };
+    let Ok(i) = index.parse::<usize>() else { return keep() };
+    let member = match job {
+        Job::MonteCarlo(mc) => {
+            mc.params.get(i).and_then(|p| p.distribution.as_ref()).map(distribution_member)
+        }
+        Job::Dataset(ds) => ds.params.get(i).and_then(|p| p.distribution.as_ref()).map(distribution_member),
+        Job::Sweep(s) => s.axes.get(i).and_then(|a| a.values.as_ref()).map(axis_member),
+    };
+    match (member, tail) {
+        (None, _) | (_, "" | ".param") => keep(),
+        (Some("fixed"), ".value") => format!("{kind}.{list}[{i}].fixed"),
+        (Some(member), tail) => format!("{kind}.{list}[{i}].{member}{tail}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::v1::{axis, param_distribution as pd};
+
+    fn mc(dist: pd::Distribution) -> Job {
+        let param = v1::ParamDistribution { param: "plant.tau".into(), distribution: Some(dist) };
+        Job::MonteCarlo(v1::MonteCarlo { runs: 1, seed: 0, params: vec![param] })
+    }
+
+    #[test]
+    fn core_paths_become_request_paths() {
+        let normal = mc(pd::Distribution::Normal(v1::Normal { mean: 1.0, sd: -1.0 }));
+        let cases = [
+            ("monte_carlo.params[0].sd", "monte_carlo.params[0].normal.sd"),
+            ("monte_carlo.params[0]", "monte_carlo.params[0]"),
+            ("monte_carlo.params[0].param", "monte_carlo.params[0].param"),
+            ("monte_carlo.params[7].sd", "monte_carlo.params[7].sd"),
+            ("monte_carlo.runs", "monte_carlo.runs"),
+            ("plant.tau", "config.plant.tau"),
+            ("metrics.settling_band", "config.settling_band"),
+            ("record.every", "config.record.every"),
+            ("input.points[2].at", "config.input.points[2].at"),
+        ];
+        for (core, request) in cases {
+            assert_eq!(job_request_path(&normal, core), request);
+        }
+        let fixed = mc(pd::Distribution::Fixed(f64::NAN));
+        assert_eq!(job_request_path(&fixed, "monte_carlo.params[0].value"), "monte_carlo.params[0].fixed");
+        let list = v1::Axis {
+            param: "controller.kp".into(),
+            values: Some(axis::Values::List(v1::ValueList::default())),
+        };
+        let lin = v1::Axis { values: Some(axis::Values::Linspace(v1::Linspace::default())), ..list.clone() };
+        let sweep = Job::Sweep(v1::Sweep { axes: vec![list, lin], objective: None, seed: 0 });
+        assert_eq!(job_request_path(&sweep, "sweep.axes[0].values[2]"), "sweep.axes[0].list.values[2]");
+        assert_eq!(job_request_path(&sweep, "sweep.axes[1].stop"), "sweep.axes[1].linspace.stop");
+        assert_eq!(job_request_path(&sweep, "sweep.axes"), "sweep.axes");
+        assert_eq!(job_request_path(&sweep, "sweep.objective"), "sweep.objective");
+        let dataset = Job::Dataset(v1::Dataset::default());
+        assert_eq!(job_request_path(&dataset, "record.every"), "dataset.record_every");
+    }
+}

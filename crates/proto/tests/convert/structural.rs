@@ -1,0 +1,147 @@
+//! Structural errors: what the conversion itself refuses, each at its exact request path.
+
+use tanksim_proto::convert::sim_config_from_proto;
+use tanksim_proto::v1::{self, axis, param_distribution as pd, submit_job_request::Job};
+
+use super::{fields, mc_tau_config, mc_tau_request, param, reason};
+
+fn with_config(edit: impl FnOnce(&mut v1::SimConfig)) -> v1::SubmitJobRequest {
+    let mut request = mc_tau_request();
+    edit(request.config.as_mut().expect("config"));
+    request
+}
+
+fn with_job(job: Job) -> v1::SubmitJobRequest {
+    v1::SubmitJobRequest { job: Some(job), ..mc_tau_request() }
+}
+
+fn normal() -> pd::Distribution {
+    pd::Distribution::Normal(v1::Normal { mean: 1.0, sd: 0.1 })
+}
+
+#[test]
+fn missing_config_and_job_are_both_reported() {
+    let request = v1::SubmitJobRequest { name: "x".into(), config: None, job: None };
+    assert_eq!(fields(&request), ["config", "job"]);
+    assert_eq!(reason(&request, "config"), "required");
+    assert_eq!(reason(&request, "job"), "required: one of monte_carlo, sweep, dataset");
+}
+
+#[test]
+fn missing_messages_and_unset_kinds() {
+    let request = with_config(|c| {
+        c.plant = None;
+        c.controller = Some(v1::Controller::default());
+        c.input.as_mut().expect("input").kind = 9;
+    });
+    assert_eq!(fields(&request), ["config.plant", "config.controller.kind", "config.input.kind"]);
+    assert_eq!(reason(&request, "config.controller.kind"), "required: one of open_loop, pid");
+    assert_eq!(reason(&request, "config.input.kind"), "unknown value 9; one of step, ramp, sine, schedule");
+    let request = with_config(|c| c.plant.as_mut().expect("plant").kind = 0);
+    assert_eq!(fields(&request), ["config.plant.kind"]);
+    assert_eq!(reason(&request, "config.plant.kind"), "required: one of first_order, torricelli");
+    let request = with_config(|c| {
+        c.controller = None;
+        c.input = None;
+    });
+    assert_eq!(fields(&request), ["config.controller", "config.input"]);
+}
+
+#[test]
+fn enum_values_out_of_range() {
+    let request = with_config(|c| {
+        let pid = c.controller.as_mut().expect("controller");
+        pid.derivative_on = 3;
+        pid.anti_windup = -1;
+    });
+    assert_eq!(fields(&request), ["config.controller.derivative_on", "config.controller.anti_windup"]);
+    assert_eq!(
+        reason(&request, "config.controller.anti_windup"),
+        "unknown value -1; one of none, conditional, back_calculation"
+    );
+}
+
+#[test]
+fn fields_the_kind_does_not_use_are_refused() {
+    let request = with_config(|c| {
+        c.plant.as_mut().expect("plant").substeps = 4;
+        let pid = c.controller.as_mut().expect("controller");
+        pid.back_calculation_gain = 1.0;
+        c.input.as_mut().expect("input").points = vec![v1::SchedulePoint { at: 0.0, value: 1.0 }];
+    });
+    assert_eq!(
+        fields(&request),
+        ["config.plant.substeps", "config.controller.back_calculation_gain", "config.input.points"]
+    );
+    assert_eq!(reason(&request, "config.plant.substeps"), "not used by a first_order plant; leave it unset");
+    let request = with_config(|c| {
+        c.plant.as_mut().expect("plant").kind = v1::PlantKind::Torricelli as i32;
+        c.controller =
+            Some(v1::Controller { kind: v1::ControllerKind::OpenLoop as i32, kp: 1.0, ..Default::default() });
+    });
+    assert_eq!(fields(&request), ["config.plant.gain", "config.plant.tau", "config.controller.kp"]);
+}
+
+#[test]
+fn job_params_need_a_known_path_and_a_distribution() {
+    let params = vec![
+        param("plant.taux", normal()),
+        v1::ParamDistribution { param: "controller.kp".into(), distribution: None },
+        param("", normal()),
+    ];
+    let request = with_job(Job::MonteCarlo(v1::MonteCarlo { runs: 10, seed: 1, params }));
+    assert_eq!(
+        fields(&request),
+        ["monte_carlo.params[0].param", "monte_carlo.params[1].distribution", "monte_carlo.params[2].param"]
+    );
+    let unknown = reason(&request, "monte_carlo.params[0].param");
+    assert!(unknown.starts_with("unknown parameter \"plant.taux\"; one of plant.gain, plant.tau, plant.h0,"));
+    assert!(unknown.contains("controller.u_max") && unknown.contains("settling_band"), "{unknown}");
+    assert!(reason(&request, "monte_carlo.params[2].param").starts_with("required: one of plant.gain"));
+    assert_eq!(
+        reason(&request, "monte_carlo.params[1].distribution"),
+        "required: one of fixed, uniform, normal, truncated_normal, log_normal, triangular, choice"
+    );
+    let dataset = v1::Dataset { runs: 1, params: vec![param("noise.sdd", normal())], ..Default::default() };
+    assert_eq!(fields(&with_job(Job::Dataset(dataset))), ["dataset.params[0].param"]);
+}
+
+#[test]
+fn sweep_axes_and_objective() {
+    let axes = vec![
+        v1::Axis { param: "controller.kp".into(), values: None },
+        v1::Axis {
+            param: "kp".into(),
+            values: Some(axis::Values::List(v1::ValueList { values: vec![1.0] })),
+        },
+    ];
+    let request = with_job(Job::Sweep(v1::Sweep { axes: axes.clone(), objective: None, seed: 0 }));
+    assert_eq!(fields(&request), ["sweep.axes[0].values", "sweep.axes[1].param", "sweep.objective"]);
+    assert_eq!(reason(&request, "sweep.axes[0].values"), "required: one of list, linspace, logspace");
+    let objective = Some(v1::Objective { metric: 14, goal: 0 });
+    let request = with_job(Job::Sweep(v1::Sweep { axes: axes[1..].to_vec(), objective, seed: 0 }));
+    assert_eq!(fields(&request), ["sweep.axes[0].param", "sweep.objective.metric", "sweep.objective.goal"]);
+    assert!(
+        reason(&request, "sweep.objective.metric").starts_with("unknown value 14; one of overshoot_pct,")
+    );
+    assert_eq!(reason(&request, "sweep.objective.goal"), "required: one of minimize, maximize");
+}
+
+#[test]
+fn structural_and_config_errors_are_reported_together() {
+    let mut request = with_config(|c| c.plant = None);
+    request.job =
+        Some(Job::MonteCarlo(v1::MonteCarlo { runs: 0, seed: 0, params: vec![param("x", normal())] }));
+    // Value errors (runs = 0) wait until the structure converts.
+    assert_eq!(fields(&request), ["config.plant", "monte_carlo.params[0].param"]);
+}
+
+#[test]
+fn bare_configs_use_the_given_prefix() {
+    let mut config = mc_tau_config();
+    config.plant = None;
+    let unprefixed = sim_config_from_proto(&config, "").unwrap_err();
+    assert_eq!(unprefixed[0].field, "plant");
+    let prefixed = sim_config_from_proto(&config, "config.").unwrap_err();
+    assert_eq!(prefixed[0].field, "config.plant");
+}

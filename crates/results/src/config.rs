@@ -1,0 +1,105 @@
+//! The results service's configuration: command-line flags with `TANKSIM_*` environment
+//! fallbacks, parsed once in `main` and checked before any port is bound.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use tanksim_telemetry::LogFormat;
+
+/// `tanksim-results` flags.
+#[derive(Debug, Clone, clap::Parser)]
+#[command(name = "tanksim-results", version, about = "tanksim's results service")]
+pub struct ResultsArgs {
+    /// Redis holding job state (shared by every replica).
+    #[arg(long, env = "TANKSIM_REDIS_URL", default_value = "redis://127.0.0.1:6379")]
+    pub redis_url: String,
+    /// Address to serve gRPC on (ResultsService and the read side of JobService).
+    #[arg(long, env = "TANKSIM_RESULTS_LISTEN", default_value = "0.0.0.0:50053")]
+    pub listen: SocketAddr,
+    /// Where per-run rows of dataset and sweep jobs are kept (created if missing; every
+    /// replica must see the same directory, e.g. a ReadWriteMany volume).
+    #[arg(long, env = "TANKSIM_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+    /// Watchers re-read a job's status at least this often (milliseconds), in case a change
+    /// notification was lost.
+    #[arg(long = "watch-poll", env = "TANKSIM_WATCH_POLL_MS", default_value_t = 1000,
+          value_parser = clap::value_parser!(u64).range(1..=3_600_000))]
+    pub watch_poll_ms: u64,
+    /// Log lines as `json` (for log agents) or `pretty` (for a terminal).
+    #[arg(long, env = "TANKSIM_LOG_FORMAT", default_value = "json")]
+    pub log_format: LogFormat,
+    /// Log filter (`RUST_LOG` syntax).
+    #[arg(long = "log", env = "RUST_LOG")]
+    pub log_filter: Option<String>,
+}
+
+/// What [`crate::run`] and [`crate::services`] need: plain values, no parsing.
+#[derive(Debug, Clone)]
+pub struct ResultsSettings {
+    /// Root of the rows files (`<data_dir>/<job id>/chunk-000123.rows`); must exist and be
+    /// writable (see [`ResultsSettings::new`]).
+    pub data_dir: PathBuf,
+    /// How often a watcher re-reads a job's status without a notification.
+    pub watch_poll: Duration,
+}
+
+/// A configuration the service cannot start with (`main` exits with code 64).
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("data directory {path}: {source}")]
+    DataDir { path: PathBuf, source: std::io::Error },
+}
+
+impl ResultsSettings {
+    /// Settings over `data_dir`, which is created if missing and must accept a file (checked
+    /// now, so a read-only volume fails at start rather than on the first dataset chunk).
+    pub fn new(data_dir: impl Into<PathBuf>, watch_poll: Duration) -> Result<Self, ConfigError> {
+        let data_dir = data_dir.into();
+        check_writable(&data_dir)
+            .map_err(|source| ConfigError::DataDir { path: data_dir.clone(), source })?;
+        Ok(ResultsSettings { data_dir, watch_poll })
+    }
+}
+
+impl ResultsArgs {
+    /// The checked settings.
+    pub fn settings(&self) -> Result<ResultsSettings, ConfigError> {
+        ResultsSettings::new(&self.data_dir, Duration::from_millis(self.watch_poll_ms))
+    }
+}
+
+fn check_writable(dir: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let probe = dir.join(format!(".write-check-{}", uuid::Uuid::now_v7().simple()));
+    std::fs::write(&probe, b"ok")?;
+    std::fs::remove_file(&probe)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[test]
+    fn defaults_and_a_missing_directory_is_created() {
+        let args = ResultsArgs::try_parse_from(["tanksim-results"]).expect("defaults parse");
+        assert_eq!(args.listen.port(), 50053);
+        assert_eq!(args.watch_poll_ms, 1000);
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let dir = tmp.path().join("a/b");
+        let settings = ResultsSettings::new(&dir, Duration::from_millis(5)).expect("creatable");
+        assert!(settings.data_dir.is_dir());
+    }
+
+    #[test]
+    fn an_unusable_directory_is_rejected() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let file = tmp.path().join("plain-file");
+        std::fs::write(&file, b"x").expect("write");
+        let err =
+            ResultsSettings::new(file.join("sub"), Duration::from_secs(1)).expect_err("not a directory");
+        assert!(err.to_string().contains("plain-file"), "{err}");
+        assert!(ResultsArgs::try_parse_from(["tanksim-results", "--watch-poll", "0"]).is_err());
+    }
+}

@@ -1,0 +1,160 @@
+//! `tanksim.internal.v1.ResultsService`: what workers report. A chunk's report is checked
+//! against the job's chunk layout, its rows (dataset and sweep jobs) are written to disk
+//! first, then its summary is recorded (once per chunk, however often it is reported) and the
+//! job's merged prefix advanced. A worker acknowledges its task only after an OK here, so any
+//! failure on the way makes it report again, and every step is safe to repeat.
+
+use std::sync::Arc;
+
+use tanksim_broker::{JobKind, JobStatus, JobStore};
+use tanksim_proto::internal::v1::results_service_server::ResultsService;
+use tanksim_proto::internal::v1::{
+    ReportChunkFailureRequest, ReportChunkFailureResponse, ReportChunkRequest, ReportChunkResponse,
+};
+use tanksim_proto::v1::RunRow;
+use tanksim_server::job::now_ms;
+use tonic::{Request, Response, Status};
+
+use crate::codec;
+use crate::error::Error;
+use crate::merge;
+use crate::shared::{Shared, check_job_id};
+
+/// The `ResultsService` handler.
+#[derive(Debug)]
+pub struct ReportHandler<S> {
+    shared: Arc<Shared<S>>,
+}
+
+impl<S> ReportHandler<S> {
+    pub(crate) fn new(shared: Arc<Shared<S>>) -> Self {
+        ReportHandler { shared }
+    }
+}
+
+#[tonic::async_trait]
+impl<S: JobStore> ResultsService for ReportHandler<S> {
+    async fn report_chunk(
+        &self,
+        request: Request<ReportChunkRequest>,
+    ) -> Result<Response<ReportChunkResponse>, Status> {
+        let recorded = report_chunk(&self.shared, request.into_inner()).await?;
+        Ok(Response::new(ReportChunkResponse { recorded }))
+    }
+
+    async fn report_chunk_failure(
+        &self,
+        request: Request<ReportChunkFailureRequest>,
+    ) -> Result<Response<ReportChunkFailureResponse>, Status> {
+        report_failure(&self.shared, request.into_inner()).await?;
+        Ok(Response::new(ReportChunkFailureResponse {}))
+    }
+}
+
+async fn report_chunk<S: JobStore>(shared: &Shared<S>, mut req: ReportChunkRequest) -> Result<bool, Error> {
+    check_job_id("job_id", &req.job_id)?;
+    let id = req.job_id.as_str();
+    let status = shared.store.job(id).await?.ok_or_else(|| Error::NotFound(id.to_owned()))?;
+    let runs = check_layout(&status, &req)?;
+    let summary = req.summary.as_ref().ok_or_else(|| Error::invalid("summary", "required"))?;
+    let summary = codec::summary_from_report(summary).map_err(|reason| Error::invalid("summary", reason))?;
+    if summary.runs() != runs {
+        return Err(Error::invalid(
+            "summary",
+            format!("covers {} runs; the chunk has {runs}", summary.runs()),
+        ));
+    }
+    if status.kind != JobKind::MonteCarlo && req.rows.len() as u64 != runs {
+        return Err(Error::invalid("rows", format!("{} rows for the chunk's {runs} runs", req.rows.len())));
+    }
+    match status.kind {
+        JobKind::MonteCarlo if !req.rows.is_empty() => {
+            return Err(Error::invalid("rows", "Monte Carlo jobs keep summaries only; send no rows"));
+        }
+        JobKind::MonteCarlo => {}
+        JobKind::Dataset | JobKind::Sweep => {
+            let rows = std::mem::take(&mut req.rows);
+            write_rows(shared, id, req.chunk, req.run_start, rows).await?;
+        }
+    }
+    let outcome =
+        shared.store.record_chunk(id, req.chunk, runs, &codec::encode_summary(&summary), now_ms()).await?;
+    tracing::info!(job_id = id, chunk = req.chunk, worker = %req.worker, recorded = outcome.recorded, "chunk reported");
+    let before = outcome.status.clone();
+    // Advance even for a duplicate: the first report's merge may have been cut short.
+    let after = merge::advance(&shared.store, outcome.status).await?;
+    if outcome.recorded || after != before {
+        notify(shared, id).await;
+    }
+    Ok(outcome.recorded)
+}
+
+/// The chunk's number of runs, if `chunk`, `run_start` and `run_end` match the job's layout
+/// (chunk `c` holds runs `[c * chunk_size, min((c + 1) * chunk_size, runs_total))`).
+fn check_layout(status: &JobStatus, req: &ReportChunkRequest) -> Result<u64, Error> {
+    if req.chunk >= status.chunks_total {
+        let reason = format!("chunk {} of a job with {} chunks", req.chunk, status.chunks_total);
+        return Err(Error::invalid("chunk", reason));
+    }
+    let start = u64::from(req.chunk).saturating_mul(status.chunk_size);
+    let end = start.saturating_add(status.chunk_size).min(status.runs_total);
+    if req.run_start != start {
+        return Err(Error::invalid("run_start", format!("chunk {} starts at run {start}", req.chunk)));
+    }
+    if req.run_end != end {
+        return Err(Error::invalid("run_end", format!("chunk {} ends at run {end}", req.chunk)));
+    }
+    Ok(end - start)
+}
+
+/// Checks that the rows are the chunk's runs in order, then writes them (off the async
+/// threads: fsync takes milliseconds).
+async fn write_rows<S: JobStore>(
+    shared: &Shared<S>,
+    job: &str,
+    chunk: u32,
+    run_start: u64,
+    rows: Vec<RunRow>,
+) -> Result<(), Error> {
+    if let Some((i, row)) = rows.iter().enumerate().find(|(i, row)| row.run != run_start + *i as u64) {
+        return Err(Error::invalid(
+            "rows",
+            format!("row {i} is run {}; expected run {}", row.run, run_start + i as u64),
+        ));
+    }
+    let (rows_dir, owned_job) = (shared.rows.clone(), job.to_owned());
+    let written = tokio::task::spawn_blocking(move || rows_dir.write_chunk(&owned_job, chunk, &rows))
+        .await
+        .map_err(|e| Error::io(shared.rows.chunk_path(job, chunk), std::io::Error::other(e)))??;
+    tracing::debug!(job_id = job, chunk, written, "rows stored");
+    Ok(())
+}
+
+async fn report_failure<S: JobStore>(
+    shared: &Shared<S>,
+    req: ReportChunkFailureRequest,
+) -> Result<(), Error> {
+    check_job_id("job_id", &req.job_id)?;
+    let id = req.job_id.as_str();
+    let status = shared.store.job(id).await?.ok_or_else(|| Error::NotFound(id.to_owned()))?;
+    if req.chunk >= status.chunks_total {
+        let reason = format!("chunk {} of a job with {} chunks", req.chunk, status.chunks_total);
+        return Err(Error::invalid("chunk", reason));
+    }
+    let detail = if req.reason.is_empty() { "no reason given" } else { req.reason.as_str() };
+    let reason = format!("chunk {} failed after {} deliveries: {detail}", req.chunk, req.deliveries);
+    let after = shared.store.fail(id, req.chunk, &reason, now_ms()).await?;
+    tracing::warn!(job_id = id, chunk = req.chunk, deliveries = req.deliveries, reason = %req.reason, "chunk failed");
+    if after != status {
+        notify(shared, id).await;
+    }
+    Ok(())
+}
+
+/// Wakes watchers; a lost notification only delays them until their next poll, so a failure
+/// here does not fail the report (which would make the worker report again for nothing).
+async fn notify<S: JobStore>(shared: &Shared<S>, id: &str) {
+    if let Err(e) = shared.store.notify(id).await {
+        tracing::warn!(job_id = id, error = %e, "could not notify watchers");
+    }
+}

@@ -1,0 +1,100 @@
+//! `WatchJob`: the job's status at once, then again whenever it changes, until it ends.
+//!
+//! A watcher wakes on the store's change notifications (pub/sub in Redis, so a report taken
+//! by any replica wakes watchers on every replica) and re-reads the status at least every
+//! `watch_poll` as well, because notifications can be lost (a Redis reconnect). Each stream is
+//! one task that ends when the job ends, when the client goes away, or when the service stops
+//! (with UNAVAILABLE, so the client re-watches through another replica).
+
+use std::pin::Pin;
+use std::sync::Arc;
+
+use futures_util::{Stream, StreamExt};
+use tanksim_broker::{JobStatus, JobStore};
+use tanksim_proto::v1::WatchJobResponse;
+use tanksim_server::job::job_to_proto;
+use tokio::sync::{mpsc, watch};
+use tokio::time::MissedTickBehavior;
+use tokio_stream::wrappers::ReceiverStream;
+use tonic::Status;
+
+use crate::error::Error;
+use crate::shared::{Shared, check_job_id};
+
+/// The response stream of `WatchJob`.
+pub type WatchStream = ReceiverStream<Result<WatchJobResponse, Status>>;
+
+type Changes = Pin<Box<dyn Stream<Item = ()> + Send>>;
+
+/// Starts watching job `id` (errors about the request or the first read come back at once).
+pub(crate) async fn watch_job<S: JobStore>(shared: Arc<Shared<S>>, id: String) -> Result<WatchStream, Error> {
+    check_job_id("id", &id)?;
+    // Subscribe before the first read, so a change between the two is not missed.
+    let changes = shared.store.subscribe(&id).await?;
+    let first = shared.load(&id).await?;
+    let (tx, rx) = mpsc::channel(4);
+    tokio::spawn(stream_status(shared, changes, first, tx));
+    Ok(ReceiverStream::new(rx))
+}
+
+async fn stream_status<S: JobStore>(
+    shared: Arc<Shared<S>>,
+    mut changes: Changes,
+    mut last: JobStatus,
+    tx: mpsc::Sender<Result<WatchJobResponse, Status>>,
+) {
+    let id = last.id.clone();
+    let mut poll = tokio::time::interval(shared.watch_poll);
+    poll.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    poll.reset(); // the first tick would fire at once; the first status is sent below
+    let stopping = stopped(shared.stopping.clone());
+    tokio::pin!(stopping);
+    if tx.send(Ok(response(&last))).await.is_err() || last.state.is_terminal() {
+        return;
+    }
+    loop {
+        tokio::select! {
+            () = tx.closed() => {
+                tracing::debug!(job_id = %id, "watcher went away");
+                return;
+            }
+            () = &mut stopping => {
+                let _ = tx.send(Err(Error::ShuttingDown.into())).await;
+                return;
+            }
+            change = changes.next() => {
+                if change.is_none() {
+                    // Subscription gone: keep polling.
+                    changes = Box::pin(futures_util::stream::pending());
+                }
+            }
+            _ = poll.tick() => {}
+        }
+        let status = match shared.load(&id).await {
+            Ok(status) => status,
+            Err(e) => {
+                tracing::warn!(job_id = %id, error = %e, "watch ends: cannot read the job");
+                let _ = tx.send(Err(e.into())).await;
+                return;
+            }
+        };
+        if status != last {
+            let terminal = status.state.is_terminal();
+            if tx.send(Ok(response(&status))).await.is_err() || terminal {
+                return;
+            }
+            last = status;
+        }
+    }
+}
+
+fn response(status: &JobStatus) -> WatchJobResponse {
+    WatchJobResponse { job: Some(job_to_proto(status)) }
+}
+
+/// Resolves when the service starts stopping; never, if nobody can stop it.
+async fn stopped(mut stopping: watch::Receiver<bool>) {
+    if stopping.wait_for(|s| *s).await.is_err() {
+        std::future::pending::<()>().await;
+    }
+}
