@@ -20,8 +20,13 @@ pub enum Command {
     /// Run a job in this process (gateway, dispatcher, workers and results over loopback,
     /// in-memory queue and store): nothing to install.
     Run(RunArgs),
-    /// Check a job spec without running it.
-    Validate { spec: PathBuf },
+    /// Check a job spec without running it (`--json`: print it as proto3 JSON, the form
+    /// `grpcurl -d @` sends).
+    Validate {
+        spec: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
     /// Submit a job to a deployed gateway.
     Submit(SubmitArgs),
     /// Follow a job's progress until it ends.

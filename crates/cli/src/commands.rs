@@ -14,7 +14,7 @@ use crate::{embedded, export, plot, report, spec};
 pub async fn run(command: Command) -> anyhow::Result<()> {
     match command {
         Command::Run(args) => run_embedded(args).await,
-        Command::Validate { spec } => validate(&spec),
+        Command::Validate { spec, json } => validate(&spec, json),
         Command::Submit(args) => {
             let spec = spec::load(&args.spec)?;
             let mut c = client::connect(&args.gateway.gateway).await?;
@@ -85,11 +85,15 @@ pub async fn run(command: Command) -> anyhow::Result<()> {
 }
 
 /// `tanksim validate`: the same checks the gateway makes, offline.
-fn validate(path: &Path) -> anyhow::Result<()> {
+fn validate(path: &Path, json: bool) -> anyhow::Result<()> {
     let spec = spec::load(path)?;
     match tanksim_proto::convert::job_spec_from_request(&spec, &Limits::default()) {
         Ok(job) => {
-            println!("valid: {} job, {} runs", job.spec().kind_name(), job.spec().runs());
+            if json {
+                println!("{}", serde_json::to_string_pretty(&spec)?);
+            } else {
+                println!("valid: {} job, {} runs", job.spec().kind_name(), job.spec().runs());
+            }
             Ok(())
         }
         Err(violations) => {

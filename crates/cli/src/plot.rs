@@ -86,15 +86,19 @@ pub fn heatmap_svg(sweep: &SweepResult) -> Option<String> {
     let (vmin, vmax) =
         values.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
     let (cw, ch) = ((W - LEFT - RIGHT) / xs.len() as f64, (H - TOP - BOTTOM) / ys.len() as f64);
+    // Objectives like ISE span decades across a grid: a log colour scale keeps the good region
+    // readable instead of one dark block next to a few bright outliers.
+    let log = vmin > 0.0 && vmax / vmin > 100.0;
+    let scale = |v: f64| {
+        let t = if log { (v / vmin).ln() / (vmax / vmin).ln() } else { (v - vmin) / (vmax - vmin) };
+        if vmax > vmin { t } else { 0.0 }
+    };
     let objective = sweep.objective.map(|o| metric_name(o.metric())).unwrap_or("objective");
     let mut svg = header(&format!("{objective} over {} x {}", sweep.params[0], sweep.params[1]));
     for p in &sweep.points {
         let i = xs.partition_point(|&v| v < p.values[0]);
         let j = ys.partition_point(|&v| v < p.values[1]);
-        let color = p.objective.filter(|v| v.is_finite()).map_or("#cccccc".to_owned(), |v| {
-            let t = if vmax > vmin { (v - vmin) / (vmax - vmin) } else { 0.0 };
-            viridis(t)
-        });
+        let color = p.objective.filter(|v| v.is_finite()).map_or("#cccccc".to_owned(), |v| viridis(scale(v)));
         let _ = write!(
             svg,
             r#"<rect x="{:.2}" y="{:.2}" width="{:.2}" height="{:.2}" fill="{color}"><title>{} = {:.4}, {} = {:.4}: {}</title></rect>"#,
@@ -122,7 +126,7 @@ pub fn heatmap_svg(sweep: &SweepResult) -> Option<String> {
     }
     let _ = write!(
         svg,
-        r#"<text x="{LEFT}" y="{:.1}" font-size="12">{} ({:.3} .. {:.3})</text><text x="12" y="{:.1}" font-size="12" transform="rotate(-90 12 {:.1})">{} ({:.3} .. {:.3})</text><text x="{:.1}" y="{:.1}" font-size="11">{objective}: {vmin:.4} (dark) .. {vmax:.4} (yellow)</text>"#,
+        r#"<text x="{LEFT}" y="{:.1}" font-size="12">{} ({:.3} .. {:.3})</text><text x="12" y="{:.1}" font-size="12" transform="rotate(-90 12 {:.1})">{} ({:.3} .. {:.3})</text><text x="{:.1}" y="{:.1}" font-size="11">{objective}: {vmin:.4} (dark) .. {vmax:.4} (yellow){}</text>"#,
         H - 15.0,
         sweep.params[0],
         xs[0],
@@ -132,8 +136,9 @@ pub fn heatmap_svg(sweep: &SweepResult) -> Option<String> {
         sweep.params[1],
         ys[0],
         ys[ys.len() - 1],
-        W - 300.0,
-        TOP - 8.0
+        W - 330.0,
+        TOP - 8.0,
+        if log { ", log scale" } else { "" }
     );
     svg.push_str("</svg>\n");
     Some(svg)

@@ -31,7 +31,7 @@ pub struct WorkerArgs {
     pub results_url: String,
     /// Consumer name in the workers' group; must be stable across restarts of the same
     /// worker (in Kubernetes: the pod name) so its pending chunks are re-read. Default:
-    /// $HOSTNAME, else "worker-<random>".
+    /// `$HOSTNAME`, else `worker-<random>`.
     #[arg(long, env = "TANKSIM_WORKER_NAME")]
     pub name: Option<String>,
     /// The host name, the default consumer name (Kubernetes sets it to the pod name).
