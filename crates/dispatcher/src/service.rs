@@ -78,7 +78,7 @@ impl<Q: TaskQueue, S: JobStore> Dispatcher<Q, S> {
             .map_err(Error::InvalidJob)?;
         let job = valid.spec();
         let runs = job.runs();
-        let chunk_size = self.inner.settings.chunk_size;
+        let chunk_size = chunk_size_for(job, self.inner.settings.chunk_size);
         let chunks_total = u32::try_from(runs.div_ceil(chunk_size)).map_err(|_| Error::InvalidArgument {
             field: "spec",
             reason: format!("{runs} runs in chunks of {chunk_size} exceed {} chunks", u32::MAX),
@@ -113,6 +113,31 @@ impl<Q: TaskQueue, S: JobStore> Dispatcher<Q, S> {
         tracing::info!(job_id = %request.id, "job cancelled");
         Ok(job_to_proto(&status))
     }
+}
+
+/// Bytes of rows one chunk's report may carry: far below the 64 MiB message limit, so a
+/// report is quick to send, store and retry.
+const ROWS_BUDGET_BYTES: u64 = 8 << 20;
+
+/// The chunk size for `job`: the configured one, made smaller for jobs that send per-run rows
+/// so that a chunk's rows stay within [`ROWS_BUDGET_BYTES`] (a dataset run with 121 recorded
+/// samples is ~4 KB: 2,000 runs per chunk).
+pub fn chunk_size_for(job: &JobSpec, configured: u64) -> u64 {
+    let (base, params) = match job {
+        JobSpec::MonteCarlo(_) => return configured,
+        JobSpec::Sweep(s) => (&s.base, s.axes.len() as u64),
+        JobSpec::Dataset(d) => (&d.base, d.params.len() as u64),
+    };
+    let steps = base.steps();
+    let samples = match base.record {
+        tanksim_sim_core::config::Recording::None => 0,
+        tanksim_sim_core::config::Recording::Every(n) => steps / u64::from(n.max(1)) + 2,
+        tanksim_sim_core::config::Recording::Full => steps + 1,
+    };
+    // Per run: index, parameters and 13 metrics, and t/h/u/r per sample, as 8-byte doubles
+    // plus a little framing.
+    let bytes_per_run = 16 + 8 * (params + tanksim_sim_core::Metric::COUNT as u64) + 4 * 8 * samples;
+    configured.min((ROWS_BUDGET_BYTES / bytes_per_run).max(1))
 }
 
 fn kind(job: &JobSpec) -> JobKind {

@@ -149,3 +149,20 @@ async fn a_restarted_dispatcher_resumes_unfinished_jobs() {
     assert_eq!(chunks, vec![1, 2, 3]);
     d.stop().await;
 }
+
+#[test]
+fn jobs_with_rows_get_chunks_that_keep_reports_small() {
+    use tanksim_dispatcher::service::chunk_size_for;
+    use tanksim_sim_core::config::Recording;
+    use tanksim_sim_core::job::JobSpec;
+    let mc = mc_tau_job(1_000_000, 1);
+    assert_eq!(chunk_size_for(&mc, 10_000), 10_000);
+    let JobSpec::MonteCarlo(mut inner) = mc else { unreachable!() };
+    inner.base.record = Recording::Every(50);
+    let dataset = JobSpec::Dataset(inner.clone());
+    let size = chunk_size_for(&dataset, 10_000);
+    // 121 samples x 4 series x 8 bytes ~ 3.9 KB a run: about 2,000 runs in 8 MiB.
+    assert!((1_900..=2_200).contains(&size), "{size}");
+    inner.base.record = Recording::None;
+    assert_eq!(chunk_size_for(&JobSpec::Dataset(inner), 10_000), 10_000.min((8 << 20) / (16 + 8 * 14)));
+}

@@ -1,0 +1,112 @@
+//! Driving the public API (tanksim.v1 JobService) the way a user does: submit, poll a job
+//! until a condition holds (tolerating a peer that is briefly down), read results and rows;
+//! and comparing results bit for bit.
+
+use std::path::Path;
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use prost::Message;
+use tanksim_proto::v1::job_service_client::JobServiceClient;
+use tanksim_proto::v1::{
+    ExportRunsRequest, GetJobRequest, GetJobResultsRequest, GetJobResultsResponse, Job, JobState, RunRow,
+    SubmitJobRequest,
+};
+use tokio::time::Instant;
+use tonic::transport::Channel;
+
+/// The JobService client the harness hands out.
+pub type Client = JobServiceClient<Channel>;
+
+/// How long one API call may take before the poll counts it as failed and tries again.
+const CALL_TIMEOUT: Duration = Duration::from_secs(5);
+const POLL: Duration = Duration::from_millis(20);
+
+/// An example spec from `examples/`, parsed as the CLI parses it.
+pub fn example(name: &str) -> SubmitJobRequest {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples").join(name);
+    tanksim_cli::spec::load(&path).unwrap_or_else(|e| panic!("{}: {e:#}", path.display()))
+}
+
+/// Submits `spec`; panics if the gateway refuses it.
+pub async fn submit(client: &mut Client, spec: SubmitJobRequest) -> Job {
+    let response = client.submit_job(spec).await.unwrap_or_else(|s| panic!("SubmitJob refused: {s:?}"));
+    response.into_inner().job.expect("SubmitJob answers with the job")
+}
+
+/// The job's status now.
+pub async fn get_job(client: &mut Client, id: &str) -> Result<Job, tonic::Status> {
+    let call = client.get_job(GetJobRequest { id: id.to_owned() });
+    match tokio::time::timeout(CALL_TIMEOUT, call).await {
+        Ok(response) => Ok(response?.into_inner().job.expect("GetJob answers with the job")),
+        Err(_) => Err(tonic::Status::deadline_exceeded("GetJob took too long")),
+    }
+}
+
+/// Polls GetJob until `until` holds, for at most `limit`. Errors a deployment shows while a
+/// process restarts (UNAVAILABLE, a timeout) are retried; any other error fails the test.
+pub async fn wait_job(client: &mut Client, id: &str, limit: Duration, what: &str, until: impl Fn(&Job) -> bool) -> Job {
+    let deadline = Instant::now() + limit;
+    let mut last: Option<Job> = None;
+    let mut last_error = None;
+    loop {
+        match get_job(client, id).await {
+            Ok(job) if until(&job) => return job,
+            Ok(job) => last = Some(job),
+            Err(status) if retryable(&status) => last_error = Some(status),
+            Err(status) => panic!("GetJob({id}) failed: {status:?}"),
+        }
+        assert!(
+            Instant::now() < deadline,
+            "waiting for {what} on job {id}: not within {limit:?}; last seen {last:#?}, last error {last_error:?}"
+        );
+        tokio::time::sleep(POLL).await;
+    }
+}
+
+/// Waits until the job has ended (succeeded, failed or cancelled).
+pub async fn wait_ended(client: &mut Client, id: &str, limit: Duration) -> Job {
+    wait_job(client, id, limit, "the end of the job", is_terminal).await
+}
+
+pub fn is_terminal(job: &Job) -> bool {
+    matches!(job.state(), JobState::Succeeded | JobState::Failed | JobState::Cancelled)
+}
+
+fn retryable(status: &tonic::Status) -> bool {
+    matches!(status.code(), tonic::Code::Unavailable | tonic::Code::DeadlineExceeded)
+}
+
+/// GetJobResults with the default histogram bins.
+pub async fn results(client: &mut Client, id: &str) -> GetJobResultsResponse {
+    let request = GetJobResultsRequest { id: id.to_owned(), ..Default::default() };
+    client.get_job_results(request).await.unwrap_or_else(|s| panic!("GetJobResults({id}): {s:?}")).into_inner()
+}
+
+/// Every row ExportRuns streams, with the parameter names of its first message.
+pub async fn export_runs(client: &mut Client, id: &str) -> (Vec<String>, Vec<RunRow>) {
+    let mut stream = client
+        .export_runs(ExportRunsRequest { id: id.to_owned() })
+        .await
+        .unwrap_or_else(|s| panic!("ExportRuns({id}): {s:?}"))
+        .into_inner();
+    let (mut params, mut rows) = (None, Vec::new());
+    while let Some(message) = stream.next().await {
+        let message = message.unwrap_or_else(|s| panic!("ExportRuns({id}) stream: {s:?}"));
+        params.get_or_insert(message.params);
+        rows.extend(message.rows);
+    }
+    (params.unwrap_or_default(), rows)
+}
+
+/// Asserts two jobs' results are the same bit for bit: every metric summary and the sweep
+/// result encode to the same bytes (doubles are encoded as their raw bits, so -0.0 vs 0.0 or
+/// a last-bit difference shows).
+pub fn assert_same_results(got: &GetJobResultsResponse, want: &GetJobResultsResponse) {
+    assert_eq!(got.metrics.len(), want.metrics.len(), "metric count");
+    for (g, w) in got.metrics.iter().zip(&want.metrics) {
+        assert!(g.encode_to_vec() == w.encode_to_vec(), "metric {:?} differs:\n got {g:?}\nwant {w:?}", w.metric());
+    }
+    let (g, w) = (got.sweep.as_ref().map(Message::encode_to_vec), want.sweep.as_ref().map(Message::encode_to_vec));
+    assert!(g == w, "sweep results differ:\n got {:?}\nwant {:?}", got.sweep, want.sweep);
+}

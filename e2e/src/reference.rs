@@ -1,0 +1,28 @@
+//! The reference a deployment's results must equal bit for bit: the same spec run by the
+//! embedded mode (`tanksim run`: every service in this process, in-memory queue and store),
+//! with the same chunk size, since chunking decides the order summaries are merged in.
+
+use std::time::Duration;
+
+use tanksim_proto::v1::{GetJobResultsResponse, JobState, SubmitJobRequest};
+
+use crate::api;
+
+/// How long the embedded run may take.
+const LIMIT: Duration = Duration::from_secs(120);
+
+/// Runs `spec` in the embedded mode with `chunk_size` and returns its results.
+pub async fn embedded_results(spec: SubmitJobRequest, chunk_size: u64) -> GetJobResultsResponse {
+    let options = tanksim_cli::embedded::Options { workers: 2, chunk_size, data_dir: None };
+    let system = tanksim_cli::embedded::start(options).await.expect("the embedded system starts");
+    let channel = tonic::transport::Endpoint::from_shared(system.gateway_url.clone())
+        .expect("a valid URL")
+        .connect_lazy();
+    let mut client = api::Client::new(channel);
+    let job = api::submit(&mut client, spec).await;
+    let job = api::wait_ended(&mut client, &job.id, LIMIT).await;
+    assert_eq!(job.state(), JobState::Succeeded, "the embedded run failed: {job:?}");
+    let results = api::results(&mut client, &job.id).await;
+    system.shutdown().await;
+    results
+}
