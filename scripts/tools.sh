@@ -7,7 +7,8 @@ export TANKSIM_TOOLS
 
 # A Python virtualenv with the independent reference implementations the tests compare
 # against (python-control, numpy, scipy) and what the generated Python client needs
-# (grpcio, grpcio-tools for regenerating it, protobuf, PyYAML).
+# (grpcio, protobuf, PyYAML; grpcio-tools pinned exactly: its version is written into the
+# generated stubs, which a test compares with freshly generated ones).
 ensure_python_tools() {
     local venv="$TANKSIM_TOOLS/venv"
     local stamp="$venv/.installed-v2"
@@ -16,8 +17,7 @@ ensure_python_tools() {
         python3 -m venv "$venv"
         "$venv/bin/pip" install --quiet --disable-pip-version-check \
             "control==0.10.2" "numpy>=2,<3" "scipy>=1.13,<2" \
-            "grpcio>=1.85,<1.86" "grpcio-tools>=1.85,<1.86" "grpcio-health-checking>=1.85,<1.86" \
-            "protobuf>=6,<8" "pyyaml>=6,<7"
+            "grpcio>=1.85.1,<1.86" "grpcio-tools==1.85.1" "protobuf>=7.35.1,<8" "pyyaml>=6,<7"
         touch "$stamp"
     fi
     export TANKSIM_PYTHON="$venv/bin/python"

@@ -6,6 +6,7 @@
 
 mod faults;
 
+use std::path::{Path, PathBuf};
 use std::process::Child;
 use std::time::Duration;
 
@@ -22,6 +23,29 @@ use crate::workers::{Slot, Workers};
 const START_LIMIT: Duration = Duration::from_secs(30);
 /// Log lines shown per process when a test fails.
 const TAIL_LINES: usize = 25;
+
+/// The service executables. Cargo tells only integration tests where it built them: get
+/// this with [`crate::binaries!`] in the test.
+#[derive(Debug, Clone)]
+pub struct Binaries {
+    pub gateway: PathBuf,
+    pub dispatcher: PathBuf,
+    pub results: PathBuf,
+    pub worker: PathBuf,
+}
+
+/// [`Binaries`] as this package builds them (`e2e-*`); use in integration tests only.
+#[macro_export]
+macro_rules! binaries {
+    () => {
+        $crate::cluster::Binaries {
+            gateway: env!("CARGO_BIN_EXE_e2e-gateway").into(),
+            dispatcher: env!("CARGO_BIN_EXE_e2e-dispatcher").into(),
+            results: env!("CARGO_BIN_EXE_e2e-results").into(),
+            worker: env!("CARGO_BIN_EXE_e2e-worker").into(),
+        }
+    };
+}
 
 /// How to size and tune the cluster.
 #[derive(Debug, Clone)]
@@ -64,9 +88,9 @@ struct Service {
 }
 
 impl Service {
-    fn new(dir: &std::path::Path, name: &str, program: &str, env: Vec<(String, String)>, port: u16) -> Self {
+    fn new(dir: &Path, name: &str, program: &Path, env: Vec<(String, String)>, port: u16) -> Self {
         let spec =
-            ProcessSpec { name: name.to_owned(), program: program.into(), env, log: dir.join(format!("{name}.log")) };
+            ProcessSpec { name: name.to_owned(), program: program.to_owned(), env, log: dir.join(format!("{name}.log")) };
         Service { spec, url: format!("http://127.0.0.1:{port}"), child: None }
     }
 
@@ -106,7 +130,7 @@ fn var(key: &str, value: impl ToString) -> (String, String) {
 impl Cluster {
     /// Starts Redis, then results, dispatcher, gateway and the workers, each once it is
     /// SERVING. Panics (with the logs) if a process does not come up.
-    pub async fn start(options: Options) -> Cluster {
+    pub async fn start(binaries: Binaries, options: Options) -> Cluster {
         let dir = tempfile::Builder::new().prefix("tanksim-e2e-").tempdir().expect("a temporary directory");
         let path = dir.path().to_owned();
         let redis = RedisServer::start_with(options.persistence);
@@ -120,7 +144,7 @@ impl Cluster {
             var("TANKSIM_DATA_DIR", path.join("data").display()),
             var("TANKSIM_WATCH_POLL_MS", 200),
         ]);
-        let results = Service::new(&path, "results", env!("CARGO_BIN_EXE_e2e-results"), env, results_port);
+        let results = Service::new(&path, "results", &binaries.results, env, results_port);
 
         let mut env = common();
         env.extend([
@@ -128,7 +152,7 @@ impl Cluster {
             var("TANKSIM_CHUNK_SIZE", options.chunk_size),
         ]);
         let dispatcher =
-            Service::new(&path, "dispatcher", env!("CARGO_BIN_EXE_e2e-dispatcher"), env, dispatcher_port);
+            Service::new(&path, "dispatcher", &binaries.dispatcher, env, dispatcher_port);
 
         let mut env = common();
         env.extend([
@@ -136,7 +160,7 @@ impl Cluster {
             var("TANKSIM_DISPATCHER_URL", &dispatcher.url),
             var("TANKSIM_RESULTS_URL", &results_url),
         ]);
-        let gateway = Service::new(&path, "gateway", env!("CARGO_BIN_EXE_e2e-gateway"), env, gateway_port);
+        let gateway = Service::new(&path, "gateway", &binaries.gateway, env, gateway_port);
 
         let slots = (0..options.workers)
             .map(|i| {
@@ -155,7 +179,7 @@ impl Cluster {
                 ]);
                 env.extend(options.worker_env.iter().cloned());
                 let log = path.join(format!("{name}.log"));
-                let spec = ProcessSpec { name, program: env!("CARGO_BIN_EXE_e2e-worker").into(), env, log };
+                let spec = ProcessSpec { name, program: binaries.worker.clone(), env, log };
                 Slot { spec, port, child: None, wanted: false, crashes: Vec::new() }
             })
             .collect();

@@ -26,13 +26,12 @@ pub async fn wait_serving(
         .connect_timeout(CHECK_TIMEOUT)
         .timeout(CHECK_TIMEOUT);
     let mut client = HealthClient::new(endpoint.connect_lazy());
-    let mut last = String::from("no answer yet");
     loop {
-        match client.check(HealthCheckRequest { service: String::new() }).await {
+        let last = match client.check(HealthCheckRequest { service: String::new() }).await {
             Ok(r) if r.get_ref().status() == ServingStatus::Serving => return Ok(()),
-            Ok(r) => last = format!("status {:?}", r.get_ref().status()),
-            Err(status) => last = format!("{:?}: {}", status.code(), status.message()),
-        }
+            Ok(r) => format!("status {:?}", r.get_ref().status()),
+            Err(status) => format!("{:?}: {}", status.code(), status.message()),
+        };
         if let Some(status) = exited() {
             return Err(format!("{url}: the process exited ({status}) before it was serving ({last})"));
         }

@@ -26,7 +26,7 @@ mod workers;
 use std::future::Future;
 use std::time::Duration;
 
-pub use cluster::{Cluster, Options};
+pub use cluster::{Binaries, Cluster, Options};
 pub use tanksim_test_util::Persistence;
 
 /// One scenario at a time in this test process (each starts ~6 processes on 2 cores).

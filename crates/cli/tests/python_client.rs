@@ -55,11 +55,8 @@ async fn mc_tau_example_submits_watches_and_reads_results() {
         .await
         .expect("GetJobResults")
         .into_inner();
-    let overshoot = results
-        .metrics
-        .iter()
-        .find(|m| m.metric() == Metric::OvershootPct)
-        .expect("results have overshoot");
+    let overshoot =
+        results.metrics.iter().find(|m| m.metric() == Metric::OvershootPct).expect("results have overshoot");
     let row: Vec<&str> = stdout
         .lines()
         .find(|l| l.starts_with("overshoot_pct "))

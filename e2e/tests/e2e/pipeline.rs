@@ -1,6 +1,6 @@
 //! The happy path: results through the deployment equal the embedded run's, bit for bit.
 
-use tanksim_e2e::{Cluster, Options, api, scenario};
+use tanksim_e2e::{Cluster, Options, api, binaries, scenario};
 use tanksim_proto::v1::JobState;
 
 use crate::{CHUNK, LIMIT, RUNS, mc_tau, mc_tau_reference};
@@ -12,7 +12,7 @@ async fn mc_tau_results_equal_the_embedded_run_bit_for_bit() {
         let reference = mc_tau_reference().await;
         eprintln!("reference {:?}", t.elapsed());
         let t = std::time::Instant::now();
-        let cluster = Cluster::start(Options { chunk_size: CHUNK, ..Options::default() }).await;
+        let cluster = Cluster::start(binaries!(), Options { chunk_size: CHUNK, ..Options::default() }).await;
         eprintln!("cluster start {:?}", t.elapsed());
         let t = std::time::Instant::now();
         let mut client = cluster.gateway_client();
