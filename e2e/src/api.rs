@@ -45,7 +45,13 @@ pub async fn get_job(client: &mut Client, id: &str) -> Result<Job, tonic::Status
 
 /// Polls GetJob until `until` holds, for at most `limit`. Errors a deployment shows while a
 /// process restarts (UNAVAILABLE, a timeout) are retried; any other error fails the test.
-pub async fn wait_job(client: &mut Client, id: &str, limit: Duration, what: &str, until: impl Fn(&Job) -> bool) -> Job {
+pub async fn wait_job(
+    client: &mut Client,
+    id: &str,
+    limit: Duration,
+    what: &str,
+    until: impl Fn(&Job) -> bool,
+) -> Job {
     let deadline = Instant::now() + limit;
     let mut last: Option<Job> = None;
     let mut last_error = None;
@@ -80,7 +86,11 @@ fn retryable(status: &tonic::Status) -> bool {
 /// GetJobResults with the default histogram bins.
 pub async fn results(client: &mut Client, id: &str) -> GetJobResultsResponse {
     let request = GetJobResultsRequest { id: id.to_owned(), ..Default::default() };
-    client.get_job_results(request).await.unwrap_or_else(|s| panic!("GetJobResults({id}): {s:?}")).into_inner()
+    client
+        .get_job_results(request)
+        .await
+        .unwrap_or_else(|s| panic!("GetJobResults({id}): {s:?}"))
+        .into_inner()
 }
 
 /// Every row ExportRuns streams, with the parameter names of its first message.
@@ -105,8 +115,22 @@ pub async fn export_runs(client: &mut Client, id: &str) -> (Vec<String>, Vec<Run
 pub fn assert_same_results(got: &GetJobResultsResponse, want: &GetJobResultsResponse) {
     assert_eq!(got.metrics.len(), want.metrics.len(), "metric count");
     for (g, w) in got.metrics.iter().zip(&want.metrics) {
-        assert!(g.encode_to_vec() == w.encode_to_vec(), "metric {:?} differs:\n got {g:?}\nwant {w:?}", w.metric());
+        assert!(
+            g.encode_to_vec() == w.encode_to_vec(),
+            "metric {:?} differs:\n got {g:?}\nwant {w:?}",
+            w.metric()
+        );
     }
-    let (g, w) = (got.sweep.as_ref().map(Message::encode_to_vec), want.sweep.as_ref().map(Message::encode_to_vec));
+    let (g, w) =
+        (got.sweep.as_ref().map(Message::encode_to_vec), want.sweep.as_ref().map(Message::encode_to_vec));
     assert!(g == w, "sweep results differ:\n got {:?}\nwant {:?}", got.sweep, want.sweep);
+}
+
+/// Asserts two row sets are the same bit for bit (NaN metrics included), naming the first
+/// differing run.
+pub fn assert_same_rows(got: &[RunRow], want: &[RunRow]) {
+    assert_eq!(got.len(), want.len(), "row count");
+    if let Some((g, w)) = got.iter().zip(want).find(|(g, w)| g.encode_to_vec() != w.encode_to_vec()) {
+        panic!("run {} differs:\n got {g:?}\nwant {w:?}", w.run);
+    }
 }

@@ -89,8 +89,12 @@ struct Service {
 
 impl Service {
     fn new(dir: &Path, name: &str, program: &Path, env: Vec<(String, String)>, port: u16) -> Self {
-        let spec =
-            ProcessSpec { name: name.to_owned(), program: program.to_owned(), env, log: dir.join(format!("{name}.log")) };
+        let spec = ProcessSpec {
+            name: name.to_owned(),
+            program: program.to_owned(),
+            env,
+            log: dir.join(format!("{name}.log")),
+        };
         Service { spec, url: format!("http://127.0.0.1:{port}"), child: None }
     }
 
@@ -134,7 +138,13 @@ impl Cluster {
         let dir = tempfile::Builder::new().prefix("tanksim-e2e-").tempdir().expect("a temporary directory");
         let path = dir.path().to_owned();
         let redis = RedisServer::start_with(options.persistence);
-        let common = || vec![var("TANKSIM_REDIS_URL", redis.url()), var("TANKSIM_LOG_FORMAT", "json"), var("RUST_LOG", "info")];
+        let common = || {
+            vec![
+                var("TANKSIM_REDIS_URL", redis.url()),
+                var("TANKSIM_LOG_FORMAT", "json"),
+                var("RUST_LOG", "info"),
+            ]
+        };
         let [results_port, dispatcher_port, gateway_port] = [free_port(), free_port(), free_port()];
         let results_url = format!("http://127.0.0.1:{results_port}");
 
@@ -151,8 +161,7 @@ impl Cluster {
             var("TANKSIM_DISPATCHER_LISTEN", format!("127.0.0.1:{dispatcher_port}")),
             var("TANKSIM_CHUNK_SIZE", options.chunk_size),
         ]);
-        let dispatcher =
-            Service::new(&path, "dispatcher", &binaries.dispatcher, env, dispatcher_port);
+        let dispatcher = Service::new(&path, "dispatcher", &binaries.dispatcher, env, dispatcher_port);
 
         let mut env = common();
         env.extend([
@@ -259,7 +268,12 @@ impl Cluster {
         specs.extend(workers.iter().map(|s| &s.spec));
         let mut out = String::new();
         for spec in specs {
-            out.push_str(&format!("\n----- {} ({}) -----\n{}\n", spec.name, spec.log.display(), spec.tail(TAIL_LINES)));
+            out.push_str(&format!(
+                "\n----- {} ({}) -----\n{}\n",
+                spec.name,
+                spec.log.display(),
+                spec.tail(TAIL_LINES)
+            ));
         }
         out
     }

@@ -149,7 +149,11 @@ impl RowsWriter for ParquetRows {
             let schema = Self::schema(&params, batch.rows.iter().any(|r| r.trajectory.is_some()));
             let file =
                 File::create(&self.path).with_context(|| format!("creating {}", self.path.display()))?;
-            self.writer = Some((ArrowWriter::try_new(file, schema.clone(), None)?, schema));
+            // Snappy: fast, and trajectories (smooth curves, repeated inputs) shrink well.
+            let props = parquet::file::properties::WriterProperties::builder()
+                .set_compression(parquet::basic::Compression::SNAPPY)
+                .build();
+            self.writer = Some((ArrowWriter::try_new(file, schema.clone(), Some(props))?, schema));
         }
         let Some((writer, schema)) = &mut self.writer else { return Ok(()) };
         let mut columns: Vec<ArrayRef> =

@@ -195,6 +195,11 @@ impl<Q: TaskQueue, S: JobStore> Consumer<Q, S> {
 
     /// Checks, simulates, and starts the report (after the previous one completed).
     async fn process(&mut self, delivery: Delivery) {
+        // A redelivered chunk may be what killed a worker: settle the previous chunk's report
+        // first, so a crash on this one cannot take an innocent chunk's delivery count along.
+        if delivery.deliveries > 1 {
+            self.wait_in_flight().await;
+        }
         let Some(work) = self.ctx.prepare(&mut self.plans, delivery).await else { return };
         match self.ctx.simulate(&work, Arc::clone(&self.cancel)).await {
             Ok(Some(output)) => {

@@ -1,22 +1,36 @@
 //! End-to-end tests: every service as its own process against a private Redis (see the
 //! `tanksim_e2e` harness), driven through the public API.
+//!
+//! Sizing (measured on the 2-core machine, test profile): an MC-tau run costs ~5 µs on one
+//! core, so a 20,000-run chunk takes ~0.1-0.2 s and the 800,000-run job ~3 s on two workers:
+//! long enough that a fault injected after a few chunks lands mid-job, short enough for the
+//! whole suite to take well under a minute. Faults are triggered by observed progress, never
+//! by elapsed time.
 
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used)] // a failed step should just fail the test
 
+mod cancel;
+mod faults;
 mod pipeline;
+mod poison;
+mod validation;
 
 use std::time::Duration;
 
-use tanksim_e2e::api;
-use tanksim_proto::v1::{GetJobResultsResponse, SubmitJobRequest, submit_job_request};
+use tanksim_broker::TaskQueue;
+use tanksim_e2e::reference::Reference;
+use tanksim_e2e::{Cluster, api};
+use tanksim_proto::v1::{Job, JobState, SubmitJobRequest, submit_job_request};
 use tokio::sync::OnceCell;
 
-/// Runs per chunk in every cluster and reference run.
-const CHUNK: u64 = 2_000;
-/// Runs of the MC-tau job most tests run.
-const RUNS: u64 = 50_000;
+/// Runs per chunk in every cluster and reference run of the MC-tau job.
+const CHUNK: u64 = 20_000;
+/// Runs of the MC-tau job (40 chunks).
+const RUNS: u64 = 800_000;
 /// The limit of one scenario.
 const LIMIT: Duration = Duration::from_secs(120);
+/// How long a job may take to finish once submitted (or after a fault).
+const JOB_LIMIT: Duration = Duration::from_secs(90);
 
 /// The MC-tau example with `runs` runs.
 fn mc_tau(runs: u64) -> SubmitJobRequest {
@@ -28,8 +42,51 @@ fn mc_tau(runs: u64) -> SubmitJobRequest {
     spec
 }
 
-/// The embedded mode's results for `mc_tau(RUNS)`, computed once per test process.
-async fn mc_tau_reference() -> &'static GetJobResultsResponse {
-    static REFERENCE: OnceCell<GetJobResultsResponse> = OnceCell::const_new();
-    REFERENCE.get_or_init(|| tanksim_e2e::reference::embedded_results(mc_tau(RUNS), CHUNK)).await
+/// The embedded mode's output for `mc_tau(RUNS)`, computed once per test process.
+async fn mc_tau_reference() -> &'static Reference {
+    static REFERENCE: OnceCell<Reference> = OnceCell::const_new();
+    REFERENCE.get_or_init(|| tanksim_e2e::reference::embedded(mc_tau(RUNS), CHUNK)).await
+}
+
+/// Waits until `job` has at least `chunks` chunks done and checks it has not ended: the
+/// moment to inject a fault mid-job.
+async fn mid_job(client: &mut api::Client, job: &Job, chunks: u32) -> Job {
+    let what = format!("{chunks} chunks done");
+    let now = api::wait_job(client, &job.id, JOB_LIMIT, &what, |j| {
+        j.progress.as_ref().is_some_and(|p| p.chunks_done >= chunks) || api::is_terminal(j)
+    })
+    .await;
+    let p = now.progress.unwrap_or_default();
+    assert!(
+        !api::is_terminal(&now) && p.chunks_done < p.chunks_total,
+        "the job ended before the fault could be injected (make it longer): {now:?}"
+    );
+    now
+}
+
+/// Waits until worker `i` holds at least one delivered, unacknowledged chunk (so a fault
+/// injected now interrupts real work).
+async fn worker_busy(cluster: &Cluster, i: usize) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while cluster.pending_of_worker(i).await == 0 {
+        assert!(tokio::time::Instant::now() < deadline, "worker {i} never held a chunk");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+/// Checks a finished MC-tau job of `RUNS` runs: SUCCEEDED, every chunk counted once, results
+/// equal to the embedded run's bit for bit, nothing left on the stream.
+async fn assert_complete_and_identical(cluster: &Cluster, client: &mut api::Client, job: &Job) {
+    let job = api::wait_ended(client, &job.id, JOB_LIMIT).await;
+    assert_eq!(job.state(), JobState::Succeeded, "{job:?}");
+    let p = job.progress.unwrap();
+    assert_eq!((p.runs_done, p.runs_total), (RUNS, RUNS), "{p:?}");
+    assert_eq!((p.chunks_done, p.chunks_total, p.chunks_failed), (40, 40, 0), "{p:?}");
+    let results = api::results(client, &job.id).await;
+    for m in &results.metrics {
+        assert_eq!(m.count + m.absent + m.non_finite, RUNS, "{m:?}");
+    }
+    api::assert_same_results(&results, &mc_tau_reference().await.results);
+    let stats = cluster.queue().await.stats().await.unwrap();
+    assert_eq!((stats.length, stats.pending, stats.dead_letters), (0, 0, 0), "{stats:?}");
 }
