@@ -10,7 +10,7 @@ use prost::Message;
 use tanksim_proto::v1::job_service_client::JobServiceClient;
 use tanksim_proto::v1::{
     ExportRunsRequest, GetJobRequest, GetJobResultsRequest, GetJobResultsResponse, Job, JobState, RunRow,
-    SubmitJobRequest,
+    SubmitJobRequest, WatchJobRequest,
 };
 use tokio::time::Instant;
 use tonic::transport::Channel;
@@ -133,4 +133,19 @@ pub fn assert_same_rows(got: &[RunRow], want: &[RunRow]) {
     if let Some((g, w)) = got.iter().zip(want).find(|(g, w)| g.encode_to_vec() != w.encode_to_vec()) {
         panic!("run {} differs:\n got {g:?}\nwant {w:?}", w.run);
     }
+}
+
+/// Every event WatchJob streams for job `id`, until the server ends the stream.
+pub async fn watch(mut client: Client, id: String) -> Vec<Job> {
+    let mut stream = client
+        .watch_job(WatchJobRequest { id: id.clone() })
+        .await
+        .unwrap_or_else(|s| panic!("WatchJob({id}): {s:?}"))
+        .into_inner();
+    let mut events = Vec::new();
+    while let Some(event) = stream.next().await {
+        let event = event.unwrap_or_else(|s| panic!("WatchJob({id}) stream: {s:?}"));
+        events.push(event.job.expect("a WatchJob event carries the job"));
+    }
+    events
 }

@@ -5,79 +5,30 @@
 //! process's log tail and keeps the directory.
 
 mod faults;
+mod options;
 
-use std::path::{Path, PathBuf};
+pub use options::{Binaries, Options};
+
+use std::path::Path;
 use std::process::Child;
 use std::time::Duration;
 
 use tanksim_broker::RedisQueue;
 use tanksim_proto::v1::job_service_client::JobServiceClient;
-use tanksim_test_util::{Persistence, RedisServer, free_port};
+use tanksim_test_util::RedisServer;
 use tonic::transport::Channel;
 
 use crate::health::wait_serving;
+use crate::ports::free_port;
 use crate::process::{self, ProcessSpec};
 use crate::workers::{Slot, Workers};
 
 /// How long a process may take to report SERVING after it starts.
 const START_LIMIT: Duration = Duration::from_secs(30);
+/// Set (to anything) to keep every cluster's logs, not only a failed test's.
+pub const KEEP_LOGS: &str = "TANKSIM_E2E_KEEP_LOGS";
 /// Log lines shown per process when a test fails.
 const TAIL_LINES: usize = 25;
-
-/// The service executables. Cargo tells only integration tests where it built them: get
-/// this with [`crate::binaries!`] in the test.
-#[derive(Debug, Clone)]
-pub struct Binaries {
-    pub gateway: PathBuf,
-    pub dispatcher: PathBuf,
-    pub results: PathBuf,
-    pub worker: PathBuf,
-}
-
-/// [`Binaries`] as this package builds them (`e2e-*`); use in integration tests only.
-#[macro_export]
-macro_rules! binaries {
-    () => {
-        $crate::cluster::Binaries {
-            gateway: env!("CARGO_BIN_EXE_e2e-gateway").into(),
-            dispatcher: env!("CARGO_BIN_EXE_e2e-dispatcher").into(),
-            results: env!("CARGO_BIN_EXE_e2e-results").into(),
-            worker: env!("CARGO_BIN_EXE_e2e-worker").into(),
-        }
-    };
-}
-
-/// How to size and tune the cluster.
-#[derive(Debug, Clone)]
-pub struct Options {
-    pub workers: usize,
-    /// Runs per chunk (`TANKSIM_CHUNK_SIZE` on the dispatcher).
-    pub chunk_size: u64,
-    /// [`Persistence::AppendOnly`] when the test restarts Redis and expects its data back.
-    pub persistence: Persistence,
-    /// Short, so a killed worker's chunk is claimed by another one quickly.
-    pub visibility_timeout: Duration,
-    pub claim_interval: Duration,
-    pub max_deliveries: u64,
-    pub shutdown_grace: Duration,
-    /// Extra environment for every worker (e.g. the fault hook).
-    pub worker_env: Vec<(String, String)>,
-}
-
-impl Default for Options {
-    fn default() -> Self {
-        Options {
-            workers: 2,
-            chunk_size: 2_000,
-            persistence: Persistence::None,
-            visibility_timeout: Duration::from_millis(2_000),
-            claim_interval: Duration::from_millis(500),
-            max_deliveries: 3,
-            shutdown_grace: Duration::from_secs(10),
-            worker_env: Vec::new(),
-        }
-    }
-}
 
 /// A process the test does not restart on its own (gateway, dispatcher, results).
 #[derive(Debug)]
@@ -291,11 +242,14 @@ impl Drop for Cluster {
             service.kill();
         }
         self.redis.kill();
-        if std::thread::panicking() {
+        let failed = std::thread::panicking();
+        if failed {
             eprintln!("===== e2e: the test failed; process logs (tails):{}", self.report());
-            if let Some(dir) = self.dir.take() {
-                eprintln!("===== e2e: full logs kept in {}", dir.keep().display());
-            }
+        }
+        if (failed || std::env::var_os(KEEP_LOGS).is_some())
+            && let Some(dir) = self.dir.take()
+        {
+            eprintln!("===== e2e: full logs kept in {}", dir.keep().display());
         }
     }
 }

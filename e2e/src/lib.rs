@@ -6,10 +6,12 @@
 //!   `e2e-*` binaries), configured through `TANKSIM_*` environment variables, on free ports,
 //!   started in dependency order and awaited until their gRPC health check says SERVING. It
 //!   kills (SIGKILL) or stops (SIGTERM) a worker and starts it again, restarts results or
-//!   Redis, and restarts a worker that crashed on its own (see [`workers`]). Logs go to files
-//!   in a temporary directory; their tails are printed when a test fails.
+//!   Redis, and restarts a worker that crashed on its own (see `workers`). Logs go to files
+//!   in a temporary directory; their tails are printed and the directory kept when a test
+//!   fails (or always, with `TANKSIM_E2E_KEEP_LOGS=1`).
+//! - [`ports`]: ports no outgoing connection can take between choosing and binding.
 //! - [`api`]: submit, wait for a job condition, results, rows, bit-for-bit comparison.
-//! - [`reference`]: the same spec through the embedded mode, the reference for results.
+//! - [`mod@reference`]: the same spec through the embedded mode, the reference for results.
 //! - [`scenario`]: runs one test body alone (clusters never overlap, so timing-sensitive
 //!   steps are not starved of CPU) and within a time limit, so a hang fails instead of
 //!   blocking CI.
@@ -19,6 +21,7 @@
 pub mod api;
 pub mod cluster;
 pub mod health;
+pub mod ports;
 pub mod process;
 pub mod reference;
 mod workers;

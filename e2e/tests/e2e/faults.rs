@@ -1,12 +1,13 @@
 //! Processes dying mid-job lose nothing: a worker killed with SIGKILL (its chunk claimed by
 //! the other worker, or re-read by itself after a restart), a worker stopped with SIGTERM
-//! (drains within its grace period and exits 0), the results service killed and restarted.
-//! Each time the job succeeds with results identical to the embedded run's.
+//! (drains within its grace period and exits 0), the results service killed and restarted,
+//! Redis killed and restarted (with its append-only file). Each time the job succeeds with
+//! results identical to the embedded run's.
 
 use std::os::unix::process::ExitStatusExt;
 use std::time::Duration;
 
-use tanksim_e2e::{Cluster, Options, api, binaries, scenario};
+use tanksim_e2e::{Cluster, Options, Persistence, api, binaries, scenario};
 
 use crate::{
     CHUNK, LIMIT, RUNS, assert_complete_and_identical, mc_tau, mc_tau_reference, mid_job, worker_busy,
@@ -75,8 +76,35 @@ async fn a_results_restart_mid_job_loses_nothing() {
         let job = api::submit(&mut client, mc_tau(RUNS)).await;
 
         mid_job(&mut client, &job, 4).await;
+        cluster.kill_results();
+        // A worker holding two chunks has simulated one while the report of the other waits
+        // for results: reports are failing now. Then results comes back.
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        while cluster.pending_of_worker(0).await < 2 && cluster.pending_of_worker(1).await < 2 {
+            assert!(tokio::time::Instant::now() < deadline, "no worker got stuck on a report");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        cluster.start_results().await;
+
+        assert_complete_and_identical(&cluster, &mut client, &job).await;
+        cluster.assert_no_worker_crashes();
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redis_restart_mid_job_loses_nothing() {
+    scenario("a_redis_restart_mid_job_loses_nothing", LIMIT, async {
+        mc_tau_reference().await;
+        let options =
+            Options { chunk_size: CHUNK, persistence: Persistence::AppendOnly, ..Options::default() };
+        let mut cluster = Cluster::start(binaries!(), options).await;
+        let mut client = cluster.gateway_client();
+        let job = api::submit(&mut client, mc_tau(RUNS)).await;
+
+        mid_job(&mut client, &job, 4).await;
         worker_busy(&cluster, 0).await;
-        cluster.restart_results().await;
+        cluster.restart_redis().await;
 
         assert_complete_and_identical(&cluster, &mut client, &job).await;
         cluster.assert_no_worker_crashes();

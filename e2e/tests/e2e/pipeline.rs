@@ -14,7 +14,14 @@ async fn mc_tau_results_equal_the_embedded_run_bit_for_bit() {
         let mut client = cluster.gateway_client();
         let job = api::submit(&mut client, mc_tau(RUNS)).await;
         assert_eq!(job.state(), JobState::Queued);
+        let watch = tokio::spawn(api::watch(cluster.gateway_client(), job.id.clone()));
         assert_complete_and_identical(&cluster, &mut client, &job).await;
+        // Progress only grows, and the stream ends with the final state.
+        let events = tokio::time::timeout(JOB_LIMIT, watch).await.expect("WatchJob ends").unwrap();
+        let done: Vec<u64> = events.iter().map(|j| j.progress.unwrap_or_default().runs_done).collect();
+        assert!(done.windows(2).all(|w| w[0] <= w[1]), "{done:?}");
+        let last = events.last().expect("at least one event");
+        assert_eq!((last.state(), done.last().copied()), (JobState::Succeeded, Some(RUNS)), "{last:?}");
         cluster.assert_no_worker_crashes();
     })
     .await;
