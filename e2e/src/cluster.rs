@@ -212,6 +212,18 @@ impl Cluster {
         format!("worker-{i}")
     }
 
+    /// `(name, pid)` of every running service process (gateway, dispatcher, results, workers):
+    /// what a benchmark samples resident memory from.
+    pub fn process_ids(&self) -> Vec<(String, u32)> {
+        let mut out: Vec<(String, u32)> = [&self.gateway, &self.dispatcher, &self.results]
+            .into_iter()
+            .filter_map(|s| s.child.as_ref().map(|c| (s.spec.name.clone(), c.id())))
+            .collect();
+        let workers = self.workers.lock();
+        out.extend(workers.iter().filter_map(|w| w.child.as_ref().map(|c| (w.spec.name.clone(), c.id()))));
+        out
+    }
+
     /// Every process's log tail, for a failure message.
     pub fn report(&self) -> String {
         let mut specs = vec![&self.gateway.spec, &self.dispatcher.spec, &self.results.spec];
