@@ -66,6 +66,7 @@ struct Lanes<const L: usize> {
 }
 
 /// Structure of arrays of the lanes' state.
+#[derive(Clone, Copy)]
 struct State<const L: usize> {
     h: [f64; L],
     integral: [f64; L],
@@ -164,16 +165,29 @@ fn kernel<const L: usize>(p: &Lanes<L>) -> State<L> {
     // Upward steps with non-negative inputs in every lane (the usual case) skip the
     // multiplication by s and the absolute value of u.
     let up = p.s.iter().all(|&s| s == 1.0) && p.lo.iter().all(|&lo| lo >= 0.0);
+    // Blocks are first run speculatively as linear (no lane's controller saturates: u = v,
+    // always integrate), which skips the clamp, the anti-windup masks and the saturation
+    // count. If some lane did leave [u_min, u_max] in the block, the state is restored and the
+    // block rerun in full. Where nothing saturates the two compute the same operations on the
+    // same values, so results are bit-identical either way. After a block that saturated, the
+    // next ones run in full until one sees no saturation (MC-tau saturates only in its first
+    // few hundred of 6,000 steps).
+    let mut speculate = false;
     let mut k = 0;
     while k < p.steps {
         let end = (k + BLOCK).min(p.steps);
         let rising = !st.i90.iter().all(|&i| i >= 0.0);
-        match (rising, up) {
-            (true, true) => steps::<L, true, true>(p, &mut st, k..end),
-            (true, false) => steps::<L, true, false>(p, &mut st, k..end),
-            (false, true) => steps::<L, false, true>(p, &mut st, k..end),
-            (false, false) => steps::<L, false, false>(p, &mut st, k..end),
+        if speculate {
+            let saved = st;
+            if block::<L, true>(p, &mut st, k..end, rising, up) {
+                k = end;
+                continue;
+            }
+            st = saved;
         }
+        let saturated_before = st.saturated_steps;
+        block::<L, false>(p, &mut st, k..end, rising, up);
+        speculate = st.saturated_steps == saturated_before;
         k = end;
     }
     let kf = p.steps as f64;
@@ -194,16 +208,38 @@ fn kernel<const L: usize>(p: &Lanes<L>) -> State<L> {
     st
 }
 
-/// Steps `range` of every lane; with `RISING = false` the 10 %/90 % crossings are known for
-/// all lanes and are not tracked; with `UP` every lane's step goes up (`s = 1`, `s*h = h`) and
-/// its input is non-negative (`u >= lo >= 0`, `|u| = u`: equal bits, as a sum of `-0.0` and
-/// `+0.0` terms starting from `+0.0` is `+0.0` either way).
+/// One block of steps, with the variant's flags as constants. Returns false when a `LINEAR`
+/// block saw a controller output outside its limits (its state must then be discarded).
 #[inline(always)]
-fn steps<const L: usize, const RISING: bool, const UP: bool>(
+fn block<const L: usize, const LINEAR: bool>(
     p: &Lanes<L>,
     st: &mut State<L>,
     range: std::ops::Range<u64>,
-) {
+    rising: bool,
+    up: bool,
+) -> bool {
+    match (rising, up) {
+        (true, true) => steps::<L, true, true, LINEAR>(p, st, range),
+        (true, false) => steps::<L, true, false, LINEAR>(p, st, range),
+        (false, true) => steps::<L, false, true, LINEAR>(p, st, range),
+        (false, false) => steps::<L, false, false, LINEAR>(p, st, range),
+    }
+}
+
+/// Steps `range` of every lane; with `RISING = false` the 10 %/90 % crossings are known for
+/// all lanes and are not tracked; with `UP` every lane's step goes up (`s = 1`, `s*h = h`) and
+/// its input is non-negative (`u >= lo >= 0`, `|u| = u`: equal bits, as a sum of `-0.0` and
+/// `+0.0` terms starting from `+0.0` is `+0.0` either way); with `LINEAR` the controller is
+/// assumed unsaturated (`u = v`, integrate: what `pi_conditional` does for `lo <= v <= hi`)
+/// and the function returns whether that held in every lane.
+#[inline(always)]
+fn steps<const L: usize, const RISING: bool, const UP: bool, const LINEAR: bool>(
+    p: &Lanes<L>,
+    st: &mut State<L>,
+    range: std::ops::Range<u64>,
+) -> bool {
+    // The extreme controller outputs of a linear block, checked against the limits at its end.
+    let (mut v_max, mut v_min) = ([f64::NEG_INFINITY; L], [f64::INFINITY; L]);
     // The sample index as a float counter: exact below 2^53 and cheaper than a conversion.
     let mut kf = range.start as f64;
     for _ in range {
@@ -226,8 +262,15 @@ fn steps<const L: usize, const RISING: bool, const UP: bool>(
             if RISING {
                 observe_crossings(p.thr10_s[j], p.thr90_s[j], kf, hs, &mut st.i10[j], &mut st.i90[j]);
             }
-            let (u, saturated) =
-                pi_conditional(e, &mut st.integral[j], p.kp[j], p.ki[j], p.lo[j], p.hi[j], p.dt[j]);
+            let (u, saturated) = if LINEAR {
+                let v = p.kp[j] * e + p.ki[j] * st.integral[j];
+                st.integral[j] += e * p.dt[j];
+                v_max[j] = if v > v_max[j] { v } else { v_max[j] };
+                v_min[j] = if v < v_min[j] { v } else { v_min[j] };
+                (v, false)
+            } else {
+                pi_conditional(e, &mut st.integral[j], p.kp[j], p.ki[j], p.lo[j], p.hi[j], p.dt[j])
+            };
             observe_step(
                 kf,
                 e,
@@ -245,4 +288,5 @@ fn steps<const L: usize, const RISING: bool, const UP: bool>(
         }
         kf += 1.0;
     }
+    !LINEAR || (0..L).all(|j| v_max[j] <= p.hi[j] && v_min[j] >= p.lo[j])
 }

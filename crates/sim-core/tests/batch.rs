@@ -98,3 +98,33 @@ fn downward_steps_and_differing_step_counts_fall_back_correctly() {
     configs[5].horizon = 30.0; // a different step count: the group runs one by one
     assert_batch_matches_single(&configs);
 }
+
+#[test]
+fn saturation_after_unsaturated_blocks_rolls_back_to_the_same_bits() {
+    // An underdamped loop whose output rises unsaturated for a long while and then hits its
+    // upper limit, in every lane: the batch kernel runs blocks speculatively as linear once a
+    // block saw no saturation, and must discard and rerun the block where it saturates.
+    let lane = |kp: f64, ki: f64, hi: f64, tau: f64| {
+        let mut c = SimConfig::mc_tau(tau);
+        c.controller = Controller::Pid(Pid::pi(kp, ki, 0.0, hi));
+        c.horizon = 120.0;
+        c
+    };
+    let resaturates = |c: &SimConfig| {
+        let mut traced = c.clone();
+        traced.record = tanksim_sim_core::config::Recording::Full;
+        let u = simulate(&traced).trajectory.unwrap().u;
+        let Controller::Pid(pid) = c.controller else { return false };
+        let sat: Vec<bool> = u.iter().map(|&u| u <= pid.u_min || u >= pid.u_max).collect();
+        !sat[..64].iter().any(|&s| s)
+            && (128..sat.len()).any(|k| sat[k] && sat[k - 128..k].iter().all(|s| !s))
+    };
+    let (kp, ki, hi) = [0.2, 0.3, 0.5, 0.8]
+        .into_iter()
+        .flat_map(|kp| [0.2, 0.5].into_iter().flat_map(move |ki| [0.8, 0.9].map(|hi| (kp, ki, hi))))
+        .find(|&(kp, ki, hi)| resaturates(&lane(kp, ki, hi, 20.0)))
+        .expect("a loop that saturates only after a long unsaturated rise");
+    let configs: Vec<_> = (0..LANES).map(|i| lane(kp, ki, hi, 20.0 + i as f64 * 0.01)).collect();
+    assert!(configs.iter().all(resaturates));
+    assert_batch_matches_single(&configs);
+}
