@@ -18,6 +18,9 @@ if git rev-parse --verify -q origin/main >/dev/null && git cat-file -e origin/ma
     (cd proto && "$TANKSIM_BUF" breaking --against "../.git#ref=origin/main,subdir=proto")
 fi
 
+echo "== deploy/ manifests (kustomize, kubernetes-validate, CRD models)"
+scripts/validate-manifests.sh
+
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy --all-targets -- -D warnings"

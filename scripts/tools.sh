@@ -8,16 +8,18 @@ export TANKSIM_TOOLS
 # A Python virtualenv with the independent reference implementations the tests compare
 # against (python-control, numpy, scipy) and what the generated Python client needs
 # (grpcio, protobuf, PyYAML; grpcio-tools pinned exactly: its version is written into the
-# generated stubs, which a test compares with freshly generated ones).
+# generated stubs, which a test compares with freshly generated ones), and
+# kubernetes-validate for the manifests under deploy/ (scripts/validate-manifests.sh).
 ensure_python_tools() {
     local venv="$TANKSIM_TOOLS/venv"
-    local stamp="$venv/.installed-v2"
+    local stamp="$venv/.installed-v3"
     if [ ! -f "$stamp" ]; then
         echo "== installing Python test tools into $venv"
         python3 -m venv "$venv"
         "$venv/bin/pip" install --quiet --disable-pip-version-check \
             "control==0.10.2" "numpy>=2,<3" "scipy>=1.13,<2" \
-            "grpcio>=1.85.1,<1.86" "grpcio-tools==1.85.1" "protobuf>=7.35.1,<8" "pyyaml>=6,<7"
+            "grpcio>=1.85.1,<1.86" "grpcio-tools==1.85.1" "protobuf>=7.35.1,<8" "pyyaml>=6,<7" \
+            "kubernetes-validate==1.37.0"
         touch "$stamp"
     fi
     export TANKSIM_PYTHON="$venv/bin/python"
@@ -44,4 +46,20 @@ ensure_buf() {
         (cd "$dir" && npm init -y >/dev/null && npm install --silent --no-audit --no-fund @bufbuild/buf@1.75.0)
     fi
     export TANKSIM_BUF="$dir/node_modules/.bin/buf"
+}
+
+# The Kubernetes object models that validate custom resources (PrometheusRule, PodMonitor, ...)
+# against their CRD schemas, from the npm registry, beside buf (scripts/validate-crds.mjs).
+ensure_manifest_validators() {
+    local dir="$TANKSIM_TOOLS/node"
+    local stamp="$dir/.installed-manifest-validators-v1"
+    if [ ! -f "$stamp" ]; then
+        echo "== installing Kubernetes object models into $dir"
+        mkdir -p "$dir"
+        (cd "$dir" && { [ -f package.json ] || npm init -y >/dev/null; } &&
+            npm install --silent --no-audit --no-fund --save-exact \
+                kubernetes-models@5.1.0 @kubernetes-models/prometheus-operator@6.0.0 yaml@2.9.1)
+        touch "$stamp"
+    fi
+    export TANKSIM_NODE_MODULES="$dir/node_modules"
 }

@@ -5,9 +5,11 @@
 //! process's log tail and keeps the directory.
 
 mod faults;
+mod observe;
 mod options;
 
-pub use options::{Binaries, Options};
+pub use observe::ProcessInfo;
+pub use options::{Binaries, Options, QUEUE_METRICS_INTERVAL, SPAN_EXPORT_DELAY};
 
 use std::path::Path;
 use std::process::Child;
@@ -35,18 +37,21 @@ const TAIL_LINES: usize = 25;
 struct Service {
     spec: ProcessSpec,
     url: String,
+    /// Where it serves `/metrics`.
+    admin_port: u16,
     child: Option<Child>,
 }
 
 impl Service {
     fn new(dir: &Path, name: &str, program: &Path, env: Vec<(String, String)>, port: u16) -> Self {
+        let admin_port = admin_port_of(&env);
         let spec = ProcessSpec {
             name: name.to_owned(),
             program: program.to_owned(),
             env,
             log: dir.join(format!("{name}.log")),
         };
-        Service { spec, url: format!("http://127.0.0.1:{port}"), child: None }
+        Service { spec, url: format!("http://127.0.0.1:{port}"), admin_port, child: None }
     }
 
     async fn start(&mut self) {
@@ -82,6 +87,17 @@ fn var(key: &str, value: impl ToString) -> (String, String) {
     (key.to_owned(), value.to_string())
 }
 
+const ADMIN_LISTEN: &str = "TANKSIM_ADMIN_LISTEN";
+
+/// The admin port set in a process's environment by [`Cluster::start`].
+fn admin_port_of(env: &[(String, String)]) -> u16 {
+    env.iter()
+        .find(|(k, _)| k == ADMIN_LISTEN)
+        .and_then(|(_, v)| v.rsplit_once(':'))
+        .and_then(|(_, port)| port.parse().ok())
+        .expect("every process gets an admin port")
+}
+
 impl Cluster {
     /// Starts Redis, then results, dispatcher, gateway and the workers, each once it is
     /// SERVING. Panics (with the logs) if a process does not come up.
@@ -89,12 +105,22 @@ impl Cluster {
         let dir = tempfile::Builder::new().prefix("tanksim-e2e-").tempdir().expect("a temporary directory");
         let path = dir.path().to_owned();
         let redis = RedisServer::start_with(options.persistence);
+        // Every process: Redis, JSON logs, its own admin port (the default 0.0.0.0:9464 would
+        // be shared), and span export when asked for.
         let common = || {
-            vec![
+            let mut env = vec![
                 var("TANKSIM_REDIS_URL", redis.url()),
                 var("TANKSIM_LOG_FORMAT", "json"),
                 var("RUST_LOG", "info"),
-            ]
+                var(ADMIN_LISTEN, format!("127.0.0.1:{}", free_port())),
+            ];
+            if let Some(endpoint) = &options.otlp {
+                env.extend([
+                    var("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint),
+                    var("OTEL_BSP_SCHEDULE_DELAY", SPAN_EXPORT_DELAY.as_millis()),
+                ]);
+            }
+            env
         };
         let [results_port, dispatcher_port, gateway_port] = [free_port(), free_port(), free_port()];
         let results_url = format!("http://127.0.0.1:{results_port}");
@@ -112,6 +138,9 @@ impl Cluster {
             var("TANKSIM_DISPATCHER_LISTEN", format!("127.0.0.1:{dispatcher_port}")),
             var("TANKSIM_CHUNK_SIZE", options.chunk_size),
         ]);
+        if options.metrics {
+            env.push(var("TANKSIM_QUEUE_METRICS_INTERVAL_MS", QUEUE_METRICS_INTERVAL.as_millis()));
+        }
         let dispatcher = Service::new(&path, "dispatcher", &binaries.dispatcher, env, dispatcher_port);
 
         let mut env = common();
@@ -138,9 +167,10 @@ impl Cluster {
                     var("TANKSIM_SHUTDOWN_GRACE_MS", options.shutdown_grace.as_millis()),
                 ]);
                 env.extend(options.worker_env.iter().cloned());
+                let admin_port = admin_port_of(&env);
                 let log = path.join(format!("{name}.log"));
                 let spec = ProcessSpec { name, program: binaries.worker.clone(), env, log };
-                Slot { spec, port, child: None, wanted: false, crashes: Vec::new() }
+                Slot { spec, port, admin_port, child: None, wanted: false, crashes: Vec::new() }
             })
             .collect();
 

@@ -12,6 +12,9 @@
 //! - [`ports`]: ports no outgoing connection can take between choosing and binding.
 //! - [`api`]: submit, wait for a job condition, results, rows, bit-for-bit comparison.
 //! - [`mod@reference`]: the same spec through the embedded mode, the reference for results.
+//! - [`collector`]: an OTLP/gRPC trace receiver the services export to, and queries on the
+//!   traces it received; [`metrics`]: scraping an admin port's `/metrics`; [`logs`]: a
+//!   service's log file as JSON lines.
 //! - [`scenario`]: runs one test body alone (clusters never overlap, so timing-sensitive
 //!   steps are not starved of CPU) and within a time limit, so a hang fails instead of
 //!   blocking CI.
@@ -20,7 +23,10 @@
 
 pub mod api;
 pub mod cluster;
+pub mod collector;
 pub mod health;
+pub mod logs;
+pub mod metrics;
 pub mod ports;
 pub mod process;
 pub mod reference;
@@ -29,7 +35,7 @@ mod workers;
 use std::future::Future;
 use std::time::Duration;
 
-pub use cluster::{Binaries, Cluster, Options};
+pub use cluster::{Binaries, Cluster, Options, ProcessInfo};
 pub use tanksim_test_util::Persistence;
 
 /// One scenario at a time in this test process (each starts ~6 processes on 2 cores).

@@ -9,9 +9,9 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-/// Environment variables a service reads: none is inherited from the test's environment, so
-/// a developer's shell settings cannot change what a test runs.
-const SERVICE_ENV_PREFIXES: [&str; 2] = ["TANKSIM_", "RUST_LOG"];
+/// Environment variables a service reads (its own and OpenTelemetry's): none is inherited
+/// from the test's environment, so a developer's shell settings cannot change what a test runs.
+const SERVICE_ENV_PREFIXES: [&str; 3] = ["TANKSIM_", "RUST_LOG", "OTEL_"];
 
 /// How to start one service process (again, after it died or was stopped).
 #[derive(Debug, Clone)]

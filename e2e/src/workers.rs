@@ -18,6 +18,8 @@ const SUPERVISOR_TICK: Duration = Duration::from_millis(50);
 pub(crate) struct Slot {
     pub(crate) spec: ProcessSpec,
     pub(crate) port: u16,
+    /// Where it serves `/metrics` (the same across restarts).
+    pub(crate) admin_port: u16,
     pub(crate) child: Option<Child>,
     /// Whether it should be running: false after the test stopped it, so the supervisor
     /// leaves it alone.

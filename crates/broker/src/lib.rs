@@ -18,4 +18,6 @@ pub mod store;
 
 pub use error::BrokerError;
 pub use queue::{DeadLetter, Delivery, MemoryQueue, QueueStats, RedisQueue, Task, TaskQueue};
-pub use store::{ChunkRecorded, JobKind, JobState, JobStatus, JobStore, MemoryStore, NewJob, RedisStore};
+pub use store::{
+    CancelOutcome, ChunkRecorded, JobKind, JobState, JobStatus, JobStore, MemoryStore, NewJob, RedisStore,
+};

@@ -41,19 +41,23 @@ pub struct Delivery {
     pub deliveries: u64,
 }
 
-/// The numbers KEDA scales on and dashboards show.
+/// The numbers KEDA scales on and dashboards show (the dispatcher exports them as the
+/// `tanksim_queue_*` gauges). A missing stream or group counts as empty: zeros.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct QueueStats {
-    /// Entries in the task stream (not yet acknowledged).
+    /// Entries in the task stream (not yet acknowledged, since acknowledged entries are deleted).
     pub length: u64,
-    /// Entries never delivered to any consumer (the group's `lag`).
+    /// Entries never delivered to the workers' group (the group's `lag`).
     pub lag: u64,
-    /// Entries delivered but not acknowledged.
+    /// Entries delivered to a consumer and not acknowledged.
     pub pending: u64,
+    /// Consumers (worker names) the group knows, including ones that have gone away.
+    pub consumers: u64,
     /// Entries in the dead-letter stream.
     pub dead_letters: u64,
-    /// Milliseconds since the oldest pending entry was last delivered.
-    pub oldest_pending_idle_ms: Option<u64>,
+    /// How long ago the oldest pending entry was added to the stream (zero when nothing is
+    /// pending). Claims do not reset it, so a growing age means work stranded or retried.
+    pub oldest_pending_age: Duration,
 }
 
 /// A dead-lettered task, as the dead-letter stream keeps it.
@@ -115,7 +119,7 @@ pub trait TaskQueue: Clone + Send + Sync + 'static {
     /// Up to `max` dead letters, oldest first.
     fn dead_letters(&self, max: usize) -> impl Future<Output = Result<Vec<DeadLetter>, BrokerError>> + Send;
 
-    /// Length, lag, pending, dead letters, oldest pending idle time.
+    /// Length, lag, pending, consumers, dead letters, age of the oldest pending entry.
     fn stats(&self) -> impl Future<Output = Result<QueueStats, BrokerError>> + Send;
 
     /// Whether the backend answers (health checks).

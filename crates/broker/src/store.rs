@@ -52,6 +52,10 @@ pub struct NewJob {
     pub chunk_size: u64,
     pub chunks_total: u32,
     pub submitted_at_ms: u64,
+    /// W3C trace context (`traceparent`, `tracestate`) of the span that accepted the job ("the
+    /// job context"): the background enqueueing, also after a restart, continues its trace.
+    /// Empty when untraced.
+    pub trace_context: Vec<(String, String)>,
 }
 
 /// A job's status.
@@ -74,6 +78,9 @@ pub struct JobStatus {
     pub finished_at_ms: Option<u64>,
     /// Why the job failed or was cancelled.
     pub error: Option<String>,
+    /// The job context as given to [`JobStore::create_job`] (empty for jobs recorded without
+    /// one, or by a version that did not store it).
+    pub trace_context: Vec<(String, String)>,
 }
 
 /// The outcome of [`JobStore::record_chunk`].
@@ -81,6 +88,16 @@ pub struct JobStatus {
 pub struct ChunkRecorded {
     /// False when the chunk had already been recorded (nothing changed).
     pub recorded: bool,
+    /// The job's status after the call.
+    pub status: JobStatus,
+}
+
+/// The outcome of [`JobStore::cancel`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CancelOutcome {
+    /// True when this call cancelled the job; false when it was terminal already (nothing
+    /// changed), so exactly one of concurrent cancels sees true.
+    pub cancelled: bool,
     /// The job's status after the call.
     pub status: JobStatus,
 }
@@ -112,13 +129,13 @@ pub trait JobStore: Clone + Send + Sync + 'static {
     fn jobs_to_dispatch(&self) -> impl Future<Output = Result<Vec<JobStatus>, BrokerError>> + Send;
 
     /// Cancels a non-terminal job (`Cancelled`, `finished_at_ms = now_ms`, `error = reason`);
-    /// a terminal job is returned unchanged. `None` if unknown.
+    /// a terminal job is returned unchanged (`cancelled: false`). `None` if unknown.
     fn cancel(
         &self,
         id: &str,
         reason: &str,
         now_ms: u64,
-    ) -> impl Future<Output = Result<Option<JobStatus>, BrokerError>> + Send;
+    ) -> impl Future<Output = Result<Option<CancelOutcome>, BrokerError>> + Send;
 
     /// Records chunk `chunk` (`runs` runs) with its encoded summary, once: the first report
     /// counts (`chunks_done += 1`, `runs_done += runs`, `Queued -> Running` with

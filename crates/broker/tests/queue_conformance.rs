@@ -56,6 +56,7 @@ conformance!(
     zero_block_and_zero_max_return_at_once,
     a_blocked_read_holds_up_neither_other_calls_nor_other_reads,
     ten_thousand_tasks_read_back_in_batches,
+    stats_follow_enqueue_read_ack_and_dead_letter,
 );
 
 fn chunks(deliveries: &[Delivery]) -> Vec<u32> {
@@ -70,7 +71,7 @@ fn ids(deliveries: &[Delivery]) -> Vec<String> {
     deliveries.iter().map(|d| d.entry_id.clone()).collect()
 }
 
-/// `stats()` without the idle time (checked separately: it depends on the clock).
+/// `stats()` without consumers and age (checked separately: the age depends on the clock).
 async fn numbers(queue: &impl TaskQueue) -> (u64, u64, u64, u64) {
     let QueueStats { length, lag, pending, dead_letters, .. } = queue.stats().await.expect("stats");
     (length, lag, pending, dead_letters)
@@ -93,8 +94,11 @@ async fn tasks_are_read_in_order_with_every_field<B: Backend>(backend: &B) {
     assert_eq!(counts(&read), [1, 1, 1]);
     assert_eq!(ids(&read).into_iter().collect::<HashSet<_>>().len(), 3, "entry ids are distinct");
     let stats = queue.stats().await.expect("stats");
-    assert_eq!((stats.length, stats.lag, stats.pending, stats.dead_letters), (3, 0, 3, 0));
-    assert!(stats.oldest_pending_idle_ms.is_some_and(|ms| ms < 1000), "{stats:?}");
+    assert_eq!(
+        (stats.length, stats.lag, stats.pending, stats.consumers, stats.dead_letters),
+        (3, 0, 3, 1, 0)
+    );
+    assert!(stats.oldest_pending_age < Duration::from_secs(1), "{stats:?}");
 }
 
 async fn two_consumers_split_the_entries_without_duplicates<B: Backend>(backend: &B) {
@@ -136,7 +140,7 @@ async fn ack_removes_the_entry<B: Backend>(backend: &B) {
     queue.ack(&[]).await.expect("nothing to ack");
     assert_eq!(numbers(&queue).await, (2, 0, 2, 0));
     queue.ack(&[ids(&pending), ids(&last)].concat()).await.expect("ack");
-    assert_eq!(queue.stats().await.expect("stats"), QueueStats::default());
+    assert_eq!(queue.stats().await.expect("stats"), QueueStats { consumers: 1, ..QueueStats::default() });
 }
 
 async fn unacknowledged_entries_are_read_again_after_a_restart<B: Backend>(backend: &B) {
@@ -168,17 +172,18 @@ async fn claim_idle_takes_only_entries_idle_long_enough<B: Backend>(backend: &B)
     assert!(queue.claim_idle("c2", min_idle, 10).await.expect("claim").is_empty(), "not idle yet");
 
     sleep(min_idle + SHORT).await;
-    let idle = queue.stats().await.expect("stats").oldest_pending_idle_ms.expect("something is pending");
-    assert!((400..5000).contains(&idle), "oldest pending idle {idle} ms");
+    let age = queue.stats().await.expect("stats").oldest_pending_age;
+    assert!(age >= min_idle && age < Duration::from_secs(5), "oldest pending age {age:?}");
     let claimed = queue.claim_idle("c2", min_idle, 2).await.expect("claim");
     assert_eq!((chunks(&claimed), counts(&claimed)), (vec![0, 1], vec![2, 2]), "up to `max`, counted");
     let rest = queue.claim_idle("c2", min_idle, 10).await.expect("claim");
     assert_eq!((chunks(&rest), counts(&rest)), (vec![2], vec![2]), "claimed ones are no longer idle");
+    let stats = queue.stats().await.expect("stats");
+    assert!(stats.oldest_pending_age >= min_idle, "a claim does not make an entry younger: {stats:?}");
+    assert_eq!(stats.consumers, 2, "c1 and c2");
     assert!(queue.claim_idle("c3", min_idle, 10).await.expect("claim").is_empty());
     assert!(queue.claim_idle("c3", Duration::ZERO, 0).await.expect("claim").is_empty());
 
-    let idle = queue.stats().await.expect("stats").oldest_pending_idle_ms.expect("pending");
-    assert!(idle < 400, "a claim is a delivery: idle {idle} ms");
     assert!(queue.read_own_pending("c1", 10).await.expect("pending").is_empty(), "c1 lost them");
     let owned = queue.read_own_pending("c2", 10).await.expect("pending");
     assert_eq!((chunks(&owned), counts(&owned)), (vec![0, 1, 2], vec![3, 3, 3]));
@@ -355,5 +360,58 @@ async fn ten_thousand_tasks_read_back_in_batches<B: Backend>(backend: &B) {
         assert!(chunks.windows(2).all(|w| w[0] < w[1]), "in order per consumer");
         assert_eq!(chunks.len(), 5_000);
     }
-    assert_eq!(queue.stats().await.expect("stats"), QueueStats::default());
+    assert_eq!(queue.stats().await.expect("stats"), QueueStats { consumers: 2, ..QueueStats::default() });
+}
+
+async fn stats_follow_enqueue_read_ack_and_dead_letter<B: Backend>(backend: &B) {
+    let queue = backend.open().await;
+    assert_eq!(queue.stats().await.expect("stats"), QueueStats::default(), "no stream: zeros");
+    queue.enqueue(&[task("j", 0), task("j", 1), task("j", 2), task("j", 3)]).await.expect("enqueue");
+    assert_eq!(
+        queue.stats().await.expect("stats"),
+        QueueStats { length: 4, ..QueueStats::default() },
+        "no group"
+    );
+    queue.ensure_group().await.expect("group");
+    let stats = queue.stats().await.expect("stats");
+    assert_eq!(stats, QueueStats { length: 4, lag: 4, ..QueueStats::default() }, "nothing read yet");
+
+    // The age counts from when the entry was added, not from its delivery.
+    let wait = Duration::from_millis(300);
+    sleep(wait).await;
+    let read = queue.read_new("c1", 3, SHORT).await.expect("read");
+    let stats = queue.stats().await.expect("stats");
+    assert_eq!(
+        (stats.length, stats.lag, stats.pending, stats.consumers, stats.dead_letters),
+        (4, 1, 3, 1, 0),
+        "{stats:?}"
+    );
+    assert!(
+        stats.oldest_pending_age >= wait && stats.oldest_pending_age < Duration::from_secs(5),
+        "{stats:?}"
+    );
+
+    queue.ack(&ids(&read[..1])).await.expect("ack");
+    let stats = queue.stats().await.expect("stats");
+    assert_eq!((stats.length, stats.lag, stats.pending, stats.consumers), (3, 1, 2, 1), "{stats:?}");
+    queue.dead_letter(&read[1], "exploded").await.expect("dead letter");
+    queue.hand_back(&read[2]).await.expect("hand back");
+    let stats = queue.stats().await.expect("stats");
+    assert_eq!(
+        stats,
+        QueueStats { length: 2, lag: 2, consumers: 1, dead_letters: 1, ..QueueStats::default() },
+        "nothing pending: no age"
+    );
+
+    let rest = queue.read_new("c2", 10, SHORT).await.expect("read");
+    assert_eq!(chunks(&rest), [3, 2], "the handed-back task went to the end");
+    let stats = queue.stats().await.expect("stats");
+    assert_eq!(
+        (stats.length, stats.lag, stats.pending, stats.consumers, stats.dead_letters),
+        (2, 0, 2, 2, 1)
+    );
+    assert!(stats.oldest_pending_age >= wait, "chunk 3 was added before the wait: {stats:?}");
+    queue.ack(&ids(&rest)).await.expect("ack");
+    let stats = queue.stats().await.expect("stats");
+    assert_eq!(stats, QueueStats { consumers: 2, dead_letters: 1, ..QueueStats::default() });
 }

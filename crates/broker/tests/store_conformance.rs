@@ -9,7 +9,9 @@
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use tanksim_broker::{BrokerError, JobKind, JobState, JobStatus, JobStore, MemoryStore, NewJob, RedisStore};
+use tanksim_broker::{
+    BrokerError, CancelOutcome, JobKind, JobState, JobStatus, JobStore, MemoryStore, NewJob, RedisStore,
+};
 use tanksim_test_util::{Persistence, RedisServer};
 
 fn new_job(id: &str, submitted_at_ms: u64, chunks_total: u32) -> NewJob {
@@ -22,7 +24,16 @@ fn new_job(id: &str, submitted_at_ms: u64, chunks_total: u32) -> NewJob {
         chunk_size: 10,
         chunks_total,
         submitted_at_ms,
+        trace_context: Vec::new(),
     }
+}
+
+/// A job context as the dispatcher stores it; `tracestate` holds `,`, `=`, spaces and quotes.
+fn job_context(trace: u32) -> Vec<(String, String)> {
+    vec![
+        ("traceparent".to_owned(), format!("00-{trace:032x}-{:016x}-01", trace + 7)),
+        ("tracestate".to_owned(), "vendor=a b,other=\"c=d\"".to_owned()),
+    ]
 }
 
 async fn create<S: JobStore>(store: &S, id: &str, submitted_at_ms: u64, chunks_total: u32) -> JobStatus {
@@ -31,6 +42,11 @@ async fn create<S: JobStore>(store: &S, id: &str, submitted_at_ms: u64, chunks_t
 
 async fn status<S: JobStore>(store: &S, id: &str) -> JobStatus {
     store.job(id).await.expect("job").expect("job exists")
+}
+
+/// What `cancel` returns for a job that was terminal already: it, unchanged.
+fn unchanged(status: &JobStatus) -> Option<CancelOutcome> {
+    Some(CancelOutcome { cancelled: false, status: status.clone() })
 }
 
 fn no_such_job<T: std::fmt::Debug>(result: Result<T, BrokerError>) -> bool {
@@ -57,6 +73,7 @@ async fn create_get_and_spec_round_trip<S: JobStore>(store: S) {
         started_at_ms: None,
         finished_at_ms: None,
         error: None,
+        trace_context: Vec::new(),
     };
     assert_eq!(created, expected);
     assert_eq!(status(&store, "j1").await, expected);
@@ -254,18 +271,22 @@ async fn terminal_states_never_change<S: JobStore>(store: S) {
     assert_eq!(failed.error.as_deref(), Some("chunk 1 crashed"));
     assert_eq!((failed.chunks_failed, failed.finished_at_ms), (1, Some(200)));
     assert_eq!(store.fail("f", 2, "chunk 2 crashed", 300).await.unwrap(), failed);
-    assert_eq!(store.cancel("f", "user", 300).await.unwrap(), Some(failed.clone()));
+    assert_eq!(store.cancel("f", "user", 300).await.unwrap(), unchanged(&failed));
     let late = store.record_chunk("f", 2, 10, b"2", 300).await.unwrap();
     assert_eq!(late.status, failed);
     assert_eq!(store.finish("f", 300).await.unwrap(), failed);
 
     // Cancelled while queued; later reports are stored but count for nothing.
     create(&store, "c", 1, 2).await;
-    let cancelled = store.cancel("c", "user asked", 400).await.unwrap().unwrap();
+    let CancelOutcome { cancelled: true, status: cancelled } =
+        store.cancel("c", "user asked", 400).await.unwrap().unwrap()
+    else {
+        panic!("a queued job is cancelled");
+    };
     assert_eq!(cancelled.state, JobState::Cancelled);
     assert_eq!(cancelled.error.as_deref(), Some("user asked"));
     assert_eq!(cancelled.finished_at_ms, Some(400));
-    assert_eq!(store.cancel("c", "again", 500).await.unwrap(), Some(cancelled.clone()));
+    assert_eq!(store.cancel("c", "again", 500).await.unwrap(), unchanged(&cancelled), "once");
     let late = store.record_chunk("c", 0, 10, b"0", 500).await.unwrap();
     assert_eq!(late.status, cancelled);
     assert_eq!(store.chunk_summaries("c", 0, 1).await.unwrap(), [Some(b"0".to_vec())]);
@@ -276,7 +297,9 @@ async fn terminal_states_never_change<S: JobStore>(store: S) {
     // Cancelled while running.
     create(&store, "r", 1, 2).await;
     store.record_chunk("r", 0, 10, b"0", 600).await.unwrap();
-    let cancelled = store.cancel("r", "deadline", 700).await.unwrap().unwrap();
+    let outcome = store.cancel("r", "deadline", 700).await.unwrap().unwrap();
+    let cancelled = outcome.status;
+    assert!(outcome.cancelled);
     assert_eq!((cancelled.state, cancelled.started_at_ms), (JobState::Cancelled, Some(600)));
     store.record_chunk("r", 1, 10, b"1", 800).await.unwrap();
     assert_eq!(status(&store, "r").await, cancelled);
@@ -286,7 +309,7 @@ async fn terminal_states_never_change<S: JobStore>(store: S) {
     store.record_chunk("s", 0, 10, b"0", 900).await.unwrap();
     let succeeded = store.finish("s", 1000).await.unwrap();
     assert_eq!(succeeded.state, JobState::Succeeded);
-    assert_eq!(store.cancel("s", "too late", 1100).await.unwrap(), Some(succeeded.clone()));
+    assert_eq!(store.cancel("s", "too late", 1100).await.unwrap(), unchanged(&succeeded));
     assert_eq!(store.fail("s", 0, "too late", 1100).await.unwrap(), succeeded);
     assert_eq!(status(&store, "s").await, succeeded);
 }
@@ -333,6 +356,31 @@ async fn save_merged_moves_forward_and_drops_merged_chunks<S: JobStore>(store: S
     assert_eq!(store.merged("j").await.unwrap(), Some((5, b"m5".to_vec())));
     assert_eq!(store.chunk_summaries("j", 0, 5).await.unwrap(), vec![None; 5]);
     assert_eq!(status(&store, "j").await.chunks_done, 5);
+}
+
+async fn trace_context_round_trips_through_every_read<S: JobStore>(store: S) {
+    let traced = NewJob { trace_context: job_context(1), ..new_job("traced", 200, 3) };
+    assert_eq!(store.create_job(&traced).await.unwrap().trace_context, job_context(1));
+    let untraced = create(&store, "untraced", 100, 2).await;
+    assert!(untraced.trace_context.is_empty());
+
+    assert_eq!(status(&store, "traced").await.trace_context, job_context(1));
+    let listed: Vec<_> =
+        store.list_jobs(None, 10).await.unwrap().into_iter().map(|j| (j.id, j.trace_context)).collect();
+    assert_eq!(listed, [("traced".to_owned(), job_context(1)), ("untraced".to_owned(), Vec::new())]);
+    let to_dispatch: Vec<_> =
+        store.jobs_to_dispatch().await.unwrap().into_iter().map(|j| (j.id, j.trace_context)).collect();
+    assert_eq!(to_dispatch, [("untraced".to_owned(), Vec::new()), ("traced".to_owned(), job_context(1))]);
+
+    // Transitions keep it, and a retried create does not replace it.
+    let again = NewJob { trace_context: job_context(2), ..traced.clone() };
+    assert_eq!(store.create_job(&again).await.unwrap().trace_context, job_context(1));
+    store.mark_enqueued("traced", 1).await.unwrap();
+    let recorded = store.record_chunk("traced", 0, 10, b"s0", 300).await.unwrap();
+    assert_eq!(recorded.status.trace_context, job_context(1));
+    let cancelled = store.cancel("traced", "user", 400).await.unwrap().unwrap();
+    assert_eq!(cancelled.status.trace_context, job_context(1));
+    assert_eq!(status(&store, "traced").await.trace_context, job_context(1));
 }
 
 /// `watcher` and `writer` are two replicas: a clone for memory, two clients for Redis.
@@ -403,6 +451,7 @@ conformance!(
     terminal_states_never_change,
     chunk_summaries_come_in_order_with_gaps,
     save_merged_moves_forward_and_drops_merged_chunks,
+    trace_context_round_trips_through_every_read,
 );
 
 /// Retries `op` until Redis is back (the connection manager reconnects in the background).
@@ -428,7 +477,7 @@ async fn redis_restart_with_persistence_keeps_everything() {
     let mut server = RedisServer::start_with(Persistence::AppendOnly);
     let store = RedisStore::connect(&server.url()).await.unwrap();
     create(&store, "old", 100, 1).await;
-    create(&store, "j", 200, 4).await;
+    store.create_job(&NewJob { trace_context: job_context(9), ..new_job("j", 200, 4) }).await.unwrap();
     store.mark_enqueued("j", 3).await.unwrap();
     for chunk in 0..3 {
         store.record_chunk("j", chunk, 10, &[chunk as u8], 1000).await.unwrap();
@@ -440,6 +489,7 @@ async fn redis_restart_with_persistence_keeps_everything() {
 
     let after = when_back(|| store.job("j")).await;
     assert_eq!(after, Some(before.clone()));
+    assert_eq!(before.trace_context, job_context(9), "the job context is persisted with the job");
     assert_eq!(store.spec("j").await.unwrap(), Some(new_job("j", 200, 4).spec));
     assert_eq!(store.merged("j").await.unwrap(), Some((1, b"m1".to_vec())));
     assert_eq!(store.chunk_summaries("j", 0, 4).await.unwrap(), [None, Some(vec![1]), Some(vec![2]), None]);

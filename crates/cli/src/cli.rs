@@ -156,4 +156,8 @@ pub struct ServeArgs {
     /// Worker tasks.
     #[arg(long, default_value_t = default_workers())]
     pub workers: usize,
+    /// Logs (JSON on stdout by default), traces and the metrics port, as the services take
+    /// them.
+    #[command(flatten)]
+    pub telemetry: tanksim_telemetry::TelemetryArgs,
 }

@@ -6,9 +6,27 @@ use anyhow::{Context, bail};
 use tanksim_proto::v1::{GetJobResultsResponse, JobState, ListJobsRequest};
 use tanksim_sim_core::validate::Limits;
 
-use crate::cli::{Command, ExportFormat, RunArgs};
+use crate::cli::{Cli, Command, ExportFormat, RunArgs};
 use crate::client::{self, Client, describe_status, state_name};
 use crate::{embedded, export, plot, report, spec};
+
+/// `service.name` and the `service` label of `tanksim serve all` (all services in one).
+pub const SERVICE_NAME: &str = "tanksim";
+
+/// Starts telemetry for the command line `cli`: `serve` runs services and starts it as they
+/// do (JSON logs on stdout, traces, the metrics port); the other commands log to stderr, as
+/// their stdout is their output.
+pub fn telemetry(cli: &Cli) -> Result<tanksim_telemetry::Guard, tanksim_telemetry::Error> {
+    match &cli.command {
+        Command::Serve(a) => {
+            let mut config = a.telemetry.config(SERVICE_NAME, env!("CARGO_PKG_VERSION"));
+            // `tanksim --log-filter F serve all`: the global option, given before `serve`.
+            config.filter = config.filter.or_else(|| cli.log_filter.clone());
+            tanksim_telemetry::init(&config)
+        }
+        _ => Ok(tanksim_telemetry::init_stderr(SERVICE_NAME, cli.log_filter.as_deref())),
+    }
+}
 
 /// Runs one subcommand.
 pub async fn run(command: Command) -> anyhow::Result<()> {

@@ -8,7 +8,6 @@ use std::time::Duration;
 
 use anyhow::Context;
 use tanksim_broker::{JobStore, MemoryQueue, MemoryStore, RedisQueue, RedisStore, TaskQueue};
-use tanksim_proto::internal::v1::results_service_client::ResultsServiceClient;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -118,9 +117,7 @@ async fn launch<Q: TaskQueue, S: JobStore>(
             threads: 1,
             ..tanksim_worker::WorkerSettings::new(format!("embedded-{i}"))
         };
-        let client = ResultsServiceClient::new(results_channel.clone())
-            .max_decoding_message_size(64 << 20)
-            .max_encoding_message_size(64 << 20);
+        let client = tanksim_worker::results_client_over(results_channel.clone());
         tasks.push(spawn(
             "worker",
             tanksim_worker::run(

@@ -4,17 +4,24 @@
 use std::process::ExitCode;
 
 use tanksim_cli::cli::Cli;
+use tanksim_cli::commands::{self, SERVICE_NAME};
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli: Cli = tanksim_server::parse_or_exit();
-    let telemetry = tanksim_telemetry::init_stderr("tanksim", cli.log_filter.as_deref());
-    let result = tanksim_cli::commands::run(cli.command).await;
-    telemetry.shutdown();
+    let telemetry = match commands::telemetry(&cli) {
+        Ok(guard) => guard,
+        Err(e) => {
+            eprintln!("{SERVICE_NAME}: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = commands::run(cli.command).await;
+    telemetry.shutdown().await;
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("tanksim: {e:#}");
+            eprintln!("{SERVICE_NAME}: {e:#}");
             ExitCode::FAILURE
         }
     }

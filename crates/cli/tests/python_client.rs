@@ -220,6 +220,8 @@ impl Drop for Served {
 fn spawn_serve(redis: &RedisServer, addr: &str, dir: &Path) -> Child {
     Command::new(env!("CARGO_BIN_EXE_tanksim"))
         .args(["serve", "all", "--redis-url", &redis.url(), "--listen", addr, "--workers", "2"])
+        // Any free port for metrics: tests run in parallel, and the default port may be taken.
+        .args(["--admin-listen", "127.0.0.1:0"])
         .arg("--data-dir")
         .arg(dir.join("data"))
         .env("RUST_LOG", "info")

@@ -1,6 +1,9 @@
 //! The dispatcher's settings, parsed once from the command line and environment.
 
+use std::time::Duration;
+
 use clap::Parser;
+use tanksim_telemetry::TelemetryArgs;
 
 /// `tanksim-dispatcher` options.
 #[derive(Debug, Clone, Parser)]
@@ -24,12 +27,14 @@ pub struct DispatcherArgs {
     /// Chunks appended per pipelined round trip.
     #[arg(long, env = "TANKSIM_ENQUEUE_BATCH", default_value_t = 1_000, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub enqueue_batch: u32,
-    /// Log format: json (for log agents) or pretty.
-    #[arg(long, env = "TANKSIM_LOG_FORMAT", default_value = "json")]
-    pub log_format: tanksim_telemetry::LogFormat,
-    /// Log filter (`RUST_LOG` syntax), default `info`.
-    #[arg(long, env = "RUST_LOG")]
-    pub log_filter: Option<String>,
+    /// How often the queue gauges (`tanksim_queue_*`) are sampled from Redis, in milliseconds.
+    /// Every replica samples the one shared stream, so all replicas export the same numbers.
+    #[arg(long = "queue-metrics-interval", env = "TANKSIM_QUEUE_METRICS_INTERVAL_MS", value_name = "MS",
+          default_value_t = 5_000, value_parser = clap::value_parser!(u64).range(1..=3_600_000))]
+    pub queue_metrics_interval_ms: u64,
+    /// Logs, traces and the metrics port.
+    #[command(flatten)]
+    pub telemetry: TelemetryArgs,
 }
 
 /// What the dispatcher needs at run time (built from [`DispatcherArgs`] or directly by the
@@ -38,16 +43,37 @@ pub struct DispatcherArgs {
 pub struct DispatcherSettings {
     pub chunk_size: u64,
     pub enqueue_batch: u32,
+    /// How often the queue gauges are sampled (must not be zero).
+    pub queue_metrics_interval: Duration,
 }
 
 impl Default for DispatcherSettings {
     fn default() -> Self {
-        Self { chunk_size: 10_000, enqueue_batch: 1_000 }
+        Self { chunk_size: 10_000, enqueue_batch: 1_000, queue_metrics_interval: Duration::from_secs(5) }
     }
 }
 
 impl From<&DispatcherArgs> for DispatcherSettings {
     fn from(a: &DispatcherArgs) -> Self {
-        Self { chunk_size: a.chunk_size, enqueue_batch: a.enqueue_batch }
+        Self {
+            chunk_size: a.chunk_size,
+            enqueue_batch: a.enqueue_batch,
+            queue_metrics_interval: Duration::from_millis(a.queue_metrics_interval_ms),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_queue_metrics_interval_defaults_to_five_seconds_and_must_be_positive() {
+        let args = DispatcherArgs::try_parse_from(["tanksim-dispatcher"]).expect("defaults parse");
+        assert_eq!(DispatcherSettings::from(&args).queue_metrics_interval, Duration::from_secs(5));
+        let args = DispatcherArgs::try_parse_from(["d", "--queue-metrics-interval", "250"]).expect("parses");
+        assert_eq!(DispatcherSettings::from(&args).queue_metrics_interval, Duration::from_millis(250));
+        assert!(DispatcherArgs::try_parse_from(["d", "--queue-metrics-interval", "0"]).is_err());
+        assert!(DispatcherArgs::try_parse_from(["d", "--admin-listen", "off"]).is_ok(), "telemetry options");
     }
 }

@@ -2,9 +2,12 @@
 //!
 //! - [`config`]: command-line / environment settings.
 //! - [`service`]: `tanksim.internal.v1.DispatcherService` (DispatchJob, CancelJob): records the
-//!   job and answers at once.
+//!   job, with its trace context, and answers at once.
 //! - [`enqueue`]: appends a job's chunks to the stream in pipelined batches in the background,
-//!   recording progress so a restarted dispatcher resumes where it stopped.
+//!   recording progress so a restarted dispatcher resumes where it stopped; each task carries
+//!   the trace context of the `enqueue` span, a child of the job's.
+//! - [`job_metrics`]: jobs ended by a cancel (count and duration).
+//! - [`queue_metrics`]: the queue gauges, sampled from Redis at an interval.
 //! - [`error`]: the crate's error and its gRPC status.
 //!
 //! [`run`] serves it on a bound listener until shutdown.
@@ -12,6 +15,8 @@
 pub mod config;
 pub mod enqueue;
 pub mod error;
+pub mod job_metrics;
+pub mod queue_metrics;
 pub mod service;
 
 use std::future::Future;
@@ -26,7 +31,7 @@ pub use error::Error;
 pub use service::Dispatcher;
 
 /// Serves the dispatcher on `listener` until `shutdown` resolves. First resumes enqueueing
-/// the jobs a previous instance left unfinished.
+/// the jobs a previous instance left unfinished; samples the queue gauges meanwhile.
 pub async fn run<Q: TaskQueue, S: JobStore>(
     settings: DispatcherSettings,
     queue: Q,
@@ -34,11 +39,17 @@ pub async fn run<Q: TaskQueue, S: JobStore>(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), Error> {
+    job_metrics::init();
     let dispatcher = Dispatcher::new(settings, queue.clone(), store.clone());
     dispatcher.resume_unfinished();
     let (basics, router) = tanksim_server::GrpcBasics::router();
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let services = vec![String::new(), "tanksim.internal.v1.DispatcherService".to_owned()];
+    let sampler = tokio::spawn(queue_metrics::sample(
+        queue.clone(),
+        settings.queue_metrics_interval,
+        wait_for(stop_rx.clone()),
+    ));
     let health = tokio::spawn(tanksim_server::health::monitor(
         basics.health,
         services,
@@ -54,6 +65,7 @@ pub async fn run<Q: TaskQueue, S: JobStore>(
     let _ = stop_tx.send(true);
     dispatcher.stop();
     let _ = health.await;
+    let _ = sampler.await;
     served.map_err(Error::Serve)
 }
 

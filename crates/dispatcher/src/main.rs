@@ -1,28 +1,36 @@
-//! `tanksim-dispatcher`: parse settings, start telemetry, connect Redis, serve until SIGTERM.
+//! `tanksim-dispatcher`: parse settings, start telemetry, connect Redis, serve until SIGTERM,
+//! flush telemetry.
 
 use tanksim_broker::{RedisQueue, RedisStore};
 use tanksim_dispatcher::{DispatcherArgs, DispatcherSettings};
 
+const SERVICE: &str = "tanksim-dispatcher";
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args: DispatcherArgs = tanksim_server::parse_or_exit();
-    let telemetry = tanksim_telemetry::init(&tanksim_telemetry::TelemetryConfig {
-        service: "tanksim-dispatcher",
-        log_format: args.log_format,
-        filter: args.log_filter.clone(),
-    });
+    let telemetry = match tanksim_telemetry::init(&args.telemetry.config(SERVICE, env!("CARGO_PKG_VERSION")))
+    {
+        Ok(guard) => guard,
+        Err(e) => {
+            eprintln!("{SERVICE}: {e}");
+            std::process::exit(1);
+        }
+    };
+    let result = serve(&args).await;
+    if let Err(e) = &result {
+        tracing::error!(error = format!("{e:#}"), "dispatcher stopped on an error");
+    }
+    telemetry.shutdown().await;
+    result
+}
+
+async fn serve(args: &DispatcherArgs) -> anyhow::Result<()> {
     let queue = RedisQueue::connect(&args.redis_url).await?;
     let store = RedisStore::connect(&args.redis_url).await?;
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
     tracing::info!(addr = %listener.local_addr()?, "dispatcher listening");
-    let result = tanksim_dispatcher::run(
-        DispatcherSettings::from(&args),
-        queue,
-        store,
-        listener,
-        tanksim_server::shutdown_signal(),
-    )
-    .await;
-    telemetry.shutdown();
-    Ok(result?)
+    let settings = DispatcherSettings::from(args);
+    tanksim_dispatcher::run(settings, queue, store, listener, tanksim_server::shutdown_signal()).await?;
+    Ok(())
 }

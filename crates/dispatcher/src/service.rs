@@ -1,5 +1,9 @@
 //! `tanksim.internal.v1.DispatcherService`: records a job and answers at once; its chunks are
 //! enqueued in the background ([`crate::enqueue`]).
+//!
+//! Each call runs in its own span inside the gRPC server span: `dispatch_job` (whose context is
+//! stored with the job as "the job context", the parent of its `enqueue` spans) and
+//! `cancel_job`.
 
 use std::sync::Arc;
 
@@ -12,12 +16,19 @@ use tanksim_proto::internal::v1::{
 use tanksim_server::job::{job_to_proto, now_ms};
 use tanksim_sim_core::job::JobSpec;
 use tanksim_sim_core::validate::Limits;
+use tanksim_telemetry::propagation;
 use tokio::sync::watch;
 use tonic::{Request, Response, Status};
+use tracing::field::Empty;
+use tracing::{Instrument, Span};
 
 use crate::config::DispatcherSettings;
 use crate::enqueue::enqueue_job;
 use crate::error::Error;
+use crate::job_metrics;
+
+/// The `error` of a job cancelled through the API.
+const CANCEL_REASON: &str = "cancelled by request";
 
 /// The dispatcher service. Cheap to clone.
 #[derive(Debug, Clone)]
@@ -72,7 +83,13 @@ impl<Q: TaskQueue, S: JobStore> Dispatcher<Q, S> {
         });
     }
 
-    async fn dispatch(&self, request: DispatchJobRequest) -> Result<tanksim_proto::v1::Job, Error> {
+    /// Records the job, its context being `span`'s (the `dispatch_job` span this runs in),
+    /// and starts enqueueing it.
+    async fn dispatch(
+        &self,
+        request: DispatchJobRequest,
+        span: &Span,
+    ) -> Result<tanksim_proto::v1::Job, Error> {
         let spec = request.spec.ok_or(Error::InvalidArgument { field: "spec", reason: "required".into() })?;
         let valid = tanksim_proto::convert::job_spec_from_request(&spec, &Limits::default())
             .map_err(Error::InvalidJob)?;
@@ -83,8 +100,13 @@ impl<Q: TaskQueue, S: JobStore> Dispatcher<Q, S> {
             field: "spec",
             reason: format!("{runs} runs in chunks of {chunk_size} exceed {} chunks", u32::MAX),
         })?;
+        let id = uuid::Uuid::now_v7().to_string();
+        span.record("job.id", id.as_str());
+        span.record("job.kind", job.kind_name());
+        span.record("job.runs", runs);
+        span.record("job.chunks", chunks_total);
         let new = NewJob {
-            id: uuid::Uuid::now_v7().to_string(),
+            id,
             name: spec.name.clone(),
             kind: kind(job),
             spec: spec.encode_to_vec(),
@@ -92,6 +114,7 @@ impl<Q: TaskQueue, S: JobStore> Dispatcher<Q, S> {
             chunk_size,
             chunks_total,
             submitted_at_ms: now_ms(),
+            trace_context: propagation::inject(span),
         };
         let status = self.inner.store.create_job(&new).await?;
         tracing::info!(job_id = %status.id, kind = job.kind_name(), runs, chunks = chunks_total, "job accepted");
@@ -103,15 +126,19 @@ impl<Q: TaskQueue, S: JobStore> Dispatcher<Q, S> {
         if request.id.is_empty() {
             return Err(Error::InvalidArgument { field: "id", reason: "required".into() });
         }
-        let status = self
+        let outcome = self
             .inner
             .store
-            .cancel(&request.id, "cancelled by request", now_ms())
+            .cancel(&request.id, CANCEL_REASON, now_ms())
             .await?
             .ok_or_else(|| Error::NotFound(request.id.clone()))?;
+        // Only the call that ended the job counts it (a terminal job comes back unchanged).
+        if outcome.cancelled {
+            job_metrics::job_cancelled(&outcome.status);
+            tracing::info!(job_id = %request.id, "job cancelled");
+        }
         self.inner.store.notify(&request.id).await?;
-        tracing::info!(job_id = %request.id, "job cancelled");
-        Ok(job_to_proto(&status))
+        Ok(job_to_proto(&outcome.status))
     }
 }
 
@@ -154,7 +181,14 @@ impl<Q: TaskQueue, S: JobStore> DispatcherService for Dispatcher<Q, S> {
         &self,
         request: Request<DispatchJobRequest>,
     ) -> Result<Response<DispatchJobResponse>, Status> {
-        let job = self.dispatch(request.into_inner()).await?;
+        let span = tracing::info_span!(
+            "dispatch_job",
+            job.id = Empty,
+            job.kind = Empty,
+            job.runs = Empty,
+            job.chunks = Empty
+        );
+        let job = self.dispatch(request.into_inner(), &span).instrument(span.clone()).await?;
         Ok(Response::new(DispatchJobResponse { job: Some(job) }))
     }
 
@@ -162,7 +196,9 @@ impl<Q: TaskQueue, S: JobStore> DispatcherService for Dispatcher<Q, S> {
         &self,
         request: Request<CancelJobRequest>,
     ) -> Result<Response<CancelJobResponse>, Status> {
-        let job = self.cancel(request.into_inner()).await?;
+        let request = request.into_inner();
+        let span = tracing::info_span!("cancel_job", job.id = %request.id);
+        let job = self.cancel(request).instrument(span).await?;
         Ok(Response::new(CancelJobResponse { job: Some(job) }))
     }
 }

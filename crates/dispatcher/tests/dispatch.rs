@@ -1,66 +1,24 @@
 //! The dispatcher over real sockets: jobs are recorded and answered at once, chunks reach the
 //! stream with the right run ranges, cancel stops them, a restarted dispatcher resumes, bad
-//! jobs are refused with the field named.
+//! jobs are refused with the field named, a cancel is counted in the job metrics.
 
 #![allow(clippy::unwrap_used)] // helpers outside #[test] fns: a failed setup step should just fail the test
 
+#[path = "support/harness.rs"]
+mod harness;
+
 use std::time::Duration;
 
+use harness::{mc_tau_spec, settings, start, wait_for};
 use tanksim_broker::{JobState, JobStore, MemoryQueue, MemoryStore, NewJob, TaskQueue};
 use tanksim_dispatcher::DispatcherSettings;
-use tanksim_proto::internal::v1::dispatcher_service_client::DispatcherServiceClient;
 use tanksim_proto::internal::v1::{CancelJobRequest, DispatchJobRequest};
-use tanksim_proto::v1::SubmitJobRequest;
 use tanksim_sim_core::canonical::mc_tau_job;
-use tonic::transport::Channel;
-
-struct Running {
-    client: DispatcherServiceClient<Channel>,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl Running {
-    async fn stop(mut self) {
-        let _ = self.stop.take().map(|s| s.send(()));
-        let _ = self.task.await;
-    }
-}
-
-async fn start(queue: MemoryQueue, store: MemoryStore, settings: DispatcherSettings) -> Running {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let task = tokio::spawn(async move {
-        tanksim_dispatcher::run(settings, queue, store, listener, async {
-            let _ = rx.await;
-        })
-        .await
-        .unwrap();
-    });
-    let channel = tonic::transport::Endpoint::from_shared(format!("http://{addr}")).unwrap().connect_lazy();
-    Running { client: DispatcherServiceClient::new(channel), stop: Some(tx), task }
-}
-
-fn mc_tau_spec(runs: u64) -> SubmitJobRequest {
-    let mut spec = SubmitJobRequest::from(&mc_tau_job(runs, 42));
-    spec.name = "mc-tau".into();
-    spec
-}
-
-async fn wait_for<F: std::future::Future<Output = bool>>(mut check: impl FnMut() -> F) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while !check().await {
-        assert!(tokio::time::Instant::now() < deadline, "condition not met within 10 s");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-}
 
 #[tokio::test]
 async fn a_job_is_recorded_at_once_and_its_chunks_cover_every_run() {
     let (queue, store) = (MemoryQueue::new(), MemoryStore::new());
-    let d = start(queue.clone(), store.clone(), DispatcherSettings { chunk_size: 10_000, enqueue_batch: 2 })
-        .await;
+    let d = start(queue.clone(), store.clone(), settings(10_000, 2)).await;
     let job =
         d.client.clone().dispatch_job(DispatchJobRequest { spec: Some(mc_tau_spec(25_001)) }).await.unwrap();
     let job = job.into_inner().job.unwrap();
@@ -100,6 +58,38 @@ async fn cancel_marks_the_job_and_unknown_ids_are_not_found() {
     d.stop().await;
 }
 
+/// The value of series `series` (name and labels as exposed) in `handle`'s exposition.
+fn series_value(handle: &metrics_exporter_prometheus::PrometheusHandle, series: &str) -> Option<f64> {
+    handle.render().lines().find_map(|line| line.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
+}
+
+// The recorder is thread-local: the test's single-threaded runtime runs the dispatcher on it.
+#[tokio::test]
+async fn a_cancel_that_ends_a_job_is_counted_once_with_its_duration() {
+    let recorder = metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder();
+    let handle = recorder.handle();
+    let _local = metrics::set_default_local_recorder(&recorder);
+    let d = start(MemoryQueue::new(), MemoryStore::new(), DispatcherSettings::default()).await;
+    let mut client = d.client.clone();
+    let cancelled = r#"simulation_jobs_finished_total{kind="monte_carlo",state="cancelled"}"#;
+    let durations = r#"simulation_job_duration_seconds_count{kind="monte_carlo",state="cancelled"}"#;
+
+    let job = client.dispatch_job(DispatchJobRequest { spec: Some(mc_tau_spec(100)) }).await.unwrap();
+    assert_eq!(series_value(&handle, cancelled), Some(0.0), "present at zero from the start");
+    assert_eq!(
+        series_value(&handle, r#"simulation_jobs_finished_total{kind="sweep",state="cancelled"}"#),
+        Some(0.0)
+    );
+    let id = job.into_inner().job.unwrap().id;
+    client.cancel_job(CancelJobRequest { id: id.clone() }).await.unwrap();
+    assert_eq!(series_value(&handle, cancelled), Some(1.0));
+    assert_eq!(series_value(&handle, durations), Some(1.0));
+    client.cancel_job(CancelJobRequest { id }).await.unwrap();
+    assert_eq!(series_value(&handle, cancelled), Some(1.0), "cancelling a cancelled job ends nothing");
+    assert_eq!(series_value(&handle, durations), Some(1.0));
+    d.stop().await;
+}
+
 #[tokio::test]
 async fn invalid_jobs_are_refused_naming_the_field() {
     let d = start(MemoryQueue::new(), MemoryStore::new(), DispatcherSettings::default()).await;
@@ -129,11 +119,11 @@ async fn a_restarted_dispatcher_resumes_unfinished_jobs() {
         chunk_size: 10,
         chunks_total: 4,
         submitted_at_ms: 1,
+        trace_context: Vec::new(),
     };
     store.create_job(&job).await.unwrap();
     store.mark_enqueued("j1", 1).await.unwrap();
-    let d =
-        start(queue.clone(), store.clone(), DispatcherSettings { chunk_size: 10, enqueue_batch: 1 }).await;
+    let d = start(queue.clone(), store.clone(), settings(10, 1)).await;
     wait_for(|| {
         let store = store.clone();
         async move { store.job("j1").await.unwrap().unwrap().chunks_enqueued == 4 }

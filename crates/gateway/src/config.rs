@@ -3,6 +3,9 @@
 use clap::Parser;
 use tanksim_sim_core::validate::Limits;
 
+/// `service.name` of the gateway's traces, and the `service` label of its metrics.
+pub const SERVICE_NAME: &str = "tanksim-gateway";
+
 /// `tanksim-gateway` options.
 #[derive(Debug, Clone, Parser)]
 #[command(name = "tanksim-gateway", version, about = "tanksim's public gRPC API")]
@@ -28,12 +31,9 @@ pub struct GatewayArgs {
     /// Largest request or response message, in bytes.
     #[arg(long, env = "TANKSIM_MAX_MESSAGE_BYTES", default_value_t = 16 * 1024 * 1024)]
     pub max_message_bytes: usize,
-    /// Log format: json (for log agents) or pretty.
-    #[arg(long, env = "TANKSIM_LOG_FORMAT", default_value = "json")]
-    pub log_format: tanksim_telemetry::LogFormat,
-    /// Log filter (`RUST_LOG` syntax), default `info`.
-    #[arg(long, env = "RUST_LOG")]
-    pub log_filter: Option<String>,
+    /// Logs, traces and the metrics port.
+    #[command(flatten)]
+    pub telemetry: tanksim_telemetry::TelemetryArgs,
 }
 
 /// What the gateway needs at run time.

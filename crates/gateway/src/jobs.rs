@@ -1,4 +1,9 @@
 //! `tanksim.v1.JobService`: validate and submit, forward everything else.
+//!
+//! `SubmitJob` runs in a `submit_job` span (`job.kind`, `job.runs`, and `job.id` once the
+//! dispatcher answered) under the call's `grpc.server` span; the call to the dispatcher is its
+//! child, so the dispatcher's spans join the same trace. Each request is counted by job kind,
+//! each failure by reason.
 
 use std::pin::Pin;
 
@@ -11,9 +16,12 @@ use tanksim_proto::v1::{
     SubmitJobRequest, SubmitJobResponse, WatchJobRequest, WatchJobResponse,
 };
 use tonic::{Request, Response, Status, Streaming};
+use tracing::Instrument;
+use tracing::field::Empty;
 
 use crate::config::GatewaySettings;
 use crate::error::Error;
+use crate::metrics;
 use crate::peers::Peers;
 
 /// The public job API.
@@ -30,11 +38,17 @@ impl Jobs {
 
     async fn submit(&self, spec: SubmitJobRequest) -> Result<SubmitJobResponse, Error> {
         // Validate here, at the edge: a bad job never reaches the dispatcher.
-        tanksim_proto::convert::job_spec_from_request(&spec, &self.settings.limits)
+        let valid = tanksim_proto::convert::job_spec_from_request(&spec, &self.settings.limits)
             .map_err(Error::Invalid)?;
+        let span = tracing::Span::current();
+        span.record("job.runs", valid.spec().runs());
         let response =
             self.peers.dispatcher.clone().dispatch_job(DispatchJobRequest { spec: Some(spec) }).await?;
-        Ok(SubmitJobResponse { job: response.into_inner().job })
+        let job = response.into_inner().job;
+        if let Some(job) = &job {
+            span.record("job.id", job.id.as_str());
+        }
+        Ok(SubmitJobResponse { job })
     }
 }
 
@@ -51,7 +65,15 @@ impl JobService for Jobs {
         &self,
         request: Request<SubmitJobRequest>,
     ) -> Result<Response<SubmitJobResponse>, Status> {
-        Ok(Response::new(self.submit(request.into_inner()).await?))
+        let spec = request.into_inner();
+        let kind = metrics::job_kind(&spec);
+        let span = tracing::info_span!("submit_job", job.id = Empty, job.kind = kind, job.runs = Empty);
+        if let Some(kind) = kind {
+            metrics::requested(kind);
+        }
+        let result = self.submit(spec).instrument(span).await.map(Response::new).map_err(Status::from);
+        metrics::count_failure(&result);
+        result
     }
 
     async fn get_job(&self, request: Request<GetJobRequest>) -> Result<Response<GetJobResponse>, Status> {

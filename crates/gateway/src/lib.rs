@@ -4,7 +4,8 @@
 //!   violation per bad field) and hands the job to the dispatcher, which answers as soon as
 //!   it is recorded; reads and watches go to the results service; cancel to the dispatcher.
 //! - [`simulation`]: `SimulationService.Simulate`, one run computed here.
-//! - [`peers`]: the clients to the dispatcher and the results service.
+//! - [`peers`]: the clients to the dispatcher and the results service (traced).
+//! - [`metrics`]: requests by job kind, failures by reason, `Simulate`'s simulation time.
 //! - [`config`], [`error`].
 //!
 //! [`run`] serves both on a bound listener until shutdown.
@@ -12,6 +13,7 @@
 pub mod config;
 pub mod error;
 pub mod jobs;
+pub mod metrics;
 pub mod peers;
 pub mod simulation;
 
@@ -33,6 +35,7 @@ pub async fn run(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), Error> {
+    metrics::init();
     let (basics, router) = tanksim_server::GrpcBasics::router();
     let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
     let services =

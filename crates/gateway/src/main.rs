@@ -1,5 +1,6 @@
 //! `tanksim-gateway`: parse settings, start telemetry, serve the public API until SIGTERM.
 
+use tanksim_gateway::config::SERVICE_NAME;
 use tanksim_gateway::{GatewayArgs, GatewaySettings, Peers};
 
 #[tokio::main]
@@ -8,17 +9,20 @@ async fn main() -> anyhow::Result<()> {
     let peers = match Peers::connect_lazy(&args.dispatcher_url, &args.results_url, args.max_message_bytes) {
         Ok(p) => p,
         Err(e) => {
-            eprintln!("tanksim-gateway: {e}");
+            eprintln!("{SERVICE_NAME}: {e}");
             std::process::exit(tanksim_server::EXIT_CONFIG);
         }
     };
-    let telemetry = tanksim_telemetry::init(&tanksim_telemetry::TelemetryConfig {
-        service: "tanksim-gateway",
-        log_format: args.log_format,
-        filter: args.log_filter.clone(),
-    });
+    let telemetry =
+        match tanksim_telemetry::init(&args.telemetry.config(SERVICE_NAME, env!("CARGO_PKG_VERSION"))) {
+            Ok(guard) => guard,
+            Err(e) => {
+                eprintln!("{SERVICE_NAME}: {e}");
+                std::process::exit(1);
+            }
+        };
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
-    tracing::info!(addr = %listener.local_addr()?, "gateway listening");
+    tracing::info!(addr = %listener.local_addr()?, metrics = ?telemetry.admin_addr(), "gateway listening");
     let result = tanksim_gateway::run(
         GatewaySettings::from(&args),
         peers,
@@ -26,6 +30,6 @@ async fn main() -> anyhow::Result<()> {
         tanksim_server::shutdown_signal(),
     )
     .await;
-    telemetry.shutdown();
+    telemetry.shutdown().await;
     Ok(result?)
 }

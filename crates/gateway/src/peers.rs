@@ -1,10 +1,13 @@
 //! The gateway's clients to the dispatcher and the results service. Channels connect lazily
 //! and reconnect by themselves, so the gateway starts (NOT_SERVING) before its peers are up.
+//! Calls go through the telemetry layer (a span per call, the trace context in the metadata,
+//! `grpc_client_*` metrics); health checks use the raw channels (probes are not traced).
 
 use std::time::Duration;
 
 use tanksim_proto::internal::v1::dispatcher_service_client::DispatcherServiceClient;
 use tanksim_proto::v1::job_service_client::JobServiceClient;
+use tanksim_telemetry::grpc::{TracedChannel, traced_channel};
 use tonic::transport::{Channel, Endpoint};
 use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_check_response::ServingStatus;
@@ -13,9 +16,9 @@ use tonic_health::pb::health_client::HealthClient;
 /// Clients to the services the gateway forwards to. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Peers {
-    pub dispatcher: DispatcherServiceClient<Channel>,
+    pub dispatcher: DispatcherServiceClient<TracedChannel>,
     /// The results service's read side of `JobService`.
-    pub results: JobServiceClient<Channel>,
+    pub results: JobServiceClient<TracedChannel>,
     dispatcher_channel: Channel,
     results_channel: Channel,
 }
@@ -35,11 +38,12 @@ impl Peers {
                 .connect_lazy())
         };
         let (d, r) = (channel(dispatcher_url)?, channel(results_url)?);
+        let methods = tanksim_server::grpc_methods();
         Ok(Self {
-            dispatcher: DispatcherServiceClient::new(d.clone())
+            dispatcher: DispatcherServiceClient::new(traced_channel(d.clone(), &methods))
                 .max_decoding_message_size(max_message_bytes)
                 .max_encoding_message_size(max_message_bytes),
-            results: JobServiceClient::new(r.clone())
+            results: JobServiceClient::new(traced_channel(r.clone(), &methods))
                 .max_decoding_message_size(max_message_bytes)
                 .max_encoding_message_size(max_message_bytes),
             dispatcher_channel: d,

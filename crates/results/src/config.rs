@@ -5,7 +5,10 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use tanksim_telemetry::LogFormat;
+use tanksim_telemetry::TelemetryArgs;
+
+/// `service.name` of the results service's traces, and the `service` label of its metrics.
+pub const SERVICE_NAME: &str = "tanksim-results";
 
 /// `tanksim-results` flags.
 #[derive(Debug, Clone, clap::Parser)]
@@ -26,12 +29,9 @@ pub struct ResultsArgs {
     #[arg(long = "watch-poll", env = "TANKSIM_WATCH_POLL_MS", default_value_t = 1000,
           value_parser = clap::value_parser!(u64).range(1..=3_600_000))]
     pub watch_poll_ms: u64,
-    /// Log lines as `json` (for log agents) or `pretty` (for a terminal).
-    #[arg(long, env = "TANKSIM_LOG_FORMAT", default_value = "json")]
-    pub log_format: LogFormat,
-    /// Log filter (`RUST_LOG` syntax).
-    #[arg(long = "log", env = "RUST_LOG")]
-    pub log_filter: Option<String>,
+    /// Logs, traces and the metrics port.
+    #[command(flatten)]
+    pub telemetry: TelemetryArgs,
 }
 
 /// What [`crate::run`] and [`crate::services`] need: plain values, no parsing.

@@ -11,6 +11,7 @@
 //! - `rows`: per-run rows of dataset and sweep jobs on disk, one atomic file per chunk;
 //! - `jobs`: the `JobService` handler over `watch`, `list`, `results` (with `sweep`) and
 //!   `export`; `shared`: what the handlers share; `codec`: stored bytes;
+//! - `metrics`: jobs finished by kind and final state, and their duration;
 //! - [`error`]: the crate's error and its gRPC status codes.
 //!
 //! [`run`] serves on a bound listener until a shutdown future resolves (the binary, tests,
@@ -27,6 +28,7 @@ mod export;
 mod jobs;
 mod list;
 mod merge;
+mod metrics;
 mod report;
 mod results;
 mod rows;
@@ -126,6 +128,7 @@ fn build<S: JobStore>(
     store: S,
     stopping: flag::Receiver<bool>,
 ) -> (ResultsServiceServer<ReportHandler<S>>, JobServiceServer<JobReader<S>>) {
+    metrics::init();
     let shared = Arc::new(Shared {
         store,
         rows: RowsDir::new(&settings.data_dir),

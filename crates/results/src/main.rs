@@ -1,13 +1,12 @@
 //! `tanksim-results`: the results service as a process (flags in `config`, serving in `run`).
 
 use std::process::ExitCode;
-use std::time::Duration;
 
 use anyhow::Context;
 use clap::Parser;
 use tanksim_broker::RedisStore;
+use tanksim_results::config::SERVICE_NAME;
 use tanksim_results::{ResultsArgs, run};
-use tanksim_telemetry::TelemetryConfig;
 
 /// sysexits' EX_USAGE: the configuration is wrong; restarting will not help.
 const EXIT_CONFIG: u8 = 64;
@@ -28,23 +27,24 @@ async fn main() -> ExitCode {
     let settings = match args.settings() {
         Ok(settings) => settings,
         Err(e) => {
-            eprintln!("tanksim-results: {e}");
+            eprintln!("{SERVICE_NAME}: {e}");
             return ExitCode::from(EXIT_CONFIG);
         }
     };
-    let telemetry = tanksim_telemetry::init(&TelemetryConfig {
-        service: "tanksim-results",
-        log_format: args.log_format,
-        filter: args.log_filter.clone(),
-    });
+    let telemetry =
+        match tanksim_telemetry::init(&args.telemetry.config(SERVICE_NAME, env!("CARGO_PKG_VERSION"))) {
+            Ok(guard) => guard,
+            Err(e) => {
+                eprintln!("{SERVICE_NAME}: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
     let outcome = serve(&args, settings).await;
     if let Err(e) = &outcome {
-        tracing::error!(error = format!("{e:#}"), "tanksim-results failed");
+        tracing::error!(error = format!("{e:#}"), "{SERVICE_NAME} failed");
     }
-    // Flush within a bound: the pod's grace period is not ours to spend.
-    let _ =
-        tokio::time::timeout(Duration::from_secs(5), tokio::task::spawn_blocking(|| telemetry.shutdown()))
-            .await;
+    // Bounded by the exporter's timeout: the pod's grace period is not ours to spend.
+    telemetry.shutdown().await;
     if outcome.is_ok() { ExitCode::SUCCESS } else { ExitCode::FAILURE }
 }
 

@@ -15,6 +15,7 @@ use tanksim_sim_core::summary::RunSummary;
 
 use crate::codec;
 use crate::error::Error;
+use crate::metrics;
 
 /// Chunk summaries fetched (and held) at once.
 const BATCH: u32 = 64;
@@ -55,7 +56,9 @@ pub(crate) async fn advance<S: JobStore>(store: &S, status: JobStatus) -> Result
     if upto < total || status.state.is_terminal() {
         return Ok(status);
     }
-    let finished = store.finish(id, now_ms()).await?;
+    let now = now_ms();
+    let finished = store.finish(id, now).await?;
+    metrics::finished_by_this_call(status.state, &finished, now);
     if finished.state == JobState::Succeeded && status.state != JobState::Succeeded {
         tracing::info!(job_id = id, runs = finished.runs_done, "job succeeded");
     }

@@ -3,6 +3,10 @@
 //! first, then its summary is recorded (once per chunk, however often it is reported) and the
 //! job's merged prefix advanced. A worker acknowledges its task only after an OK here, so any
 //! failure on the way makes it report again, and every step is safe to repeat.
+//!
+//! Both calls run in a `report_chunk` span (`job.id`, `chunk.index`, `chunk.recorded`,
+//! `job.state` after the call; `chunk.failed` for a failure report) under the call's
+//! `grpc.server` span, itself a child of the worker's chunk span: the chunk's trace goes on here.
 
 use std::sync::Arc;
 
@@ -12,13 +16,15 @@ use tanksim_proto::internal::v1::{
     ReportChunkFailureRequest, ReportChunkFailureResponse, ReportChunkRequest, ReportChunkResponse,
 };
 use tanksim_proto::v1::RunRow;
-use tanksim_server::job::now_ms;
+use tanksim_server::job::{now_ms, state_label};
 use tonic::{Request, Response, Status};
+use tracing::Instrument;
+use tracing::field::Empty;
 
 use crate::codec;
 use crate::error::Error;
-use crate::merge;
 use crate::shared::{Shared, check_job_id};
+use crate::{merge, metrics};
 
 /// The `ResultsService` handler.
 #[derive(Debug)]
@@ -38,7 +44,15 @@ impl<S: JobStore> ResultsService for ReportHandler<S> {
         &self,
         request: Request<ReportChunkRequest>,
     ) -> Result<Response<ReportChunkResponse>, Status> {
-        let recorded = report_chunk(&self.shared, request.into_inner()).await?;
+        let req = request.into_inner();
+        let span = tracing::info_span!(
+            "report_chunk",
+            job.id = %req.job_id,
+            chunk.index = req.chunk,
+            chunk.recorded = Empty,
+            job.state = Empty,
+        );
+        let recorded = report_chunk(&self.shared, req).instrument(span).await?;
         Ok(Response::new(ReportChunkResponse { recorded }))
     }
 
@@ -46,7 +60,15 @@ impl<S: JobStore> ResultsService for ReportHandler<S> {
         &self,
         request: Request<ReportChunkFailureRequest>,
     ) -> Result<Response<ReportChunkFailureResponse>, Status> {
-        report_failure(&self.shared, request.into_inner()).await?;
+        let req = request.into_inner();
+        let span = tracing::info_span!(
+            "report_chunk",
+            job.id = %req.job_id,
+            chunk.index = req.chunk,
+            chunk.failed = true,
+            job.state = Empty,
+        );
+        report_failure(&self.shared, req).instrument(span).await?;
         Ok(Response::new(ReportChunkFailureResponse {}))
     }
 }
@@ -83,6 +105,9 @@ async fn report_chunk<S: JobStore>(shared: &Shared<S>, mut req: ReportChunkReque
     let before = outcome.status.clone();
     // Advance even for a duplicate: the first report's merge may have been cut short.
     let after = merge::advance(&shared.store, outcome.status).await?;
+    let span = tracing::Span::current();
+    span.record("chunk.recorded", outcome.recorded);
+    span.record("job.state", state_label(after.state));
     if outcome.recorded || after != before {
         notify(shared, id).await;
     }
@@ -143,7 +168,10 @@ async fn report_failure<S: JobStore>(
     }
     let detail = if req.reason.is_empty() { "no reason given" } else { req.reason.as_str() };
     let reason = format!("chunk {} failed after {} deliveries: {detail}", req.chunk, req.deliveries);
-    let after = shared.store.fail(id, req.chunk, &reason, now_ms()).await?;
+    let now = now_ms();
+    let after = shared.store.fail(id, req.chunk, &reason, now).await?;
+    metrics::finished_by_this_call(status.state, &after, now);
+    tracing::Span::current().record("job.state", state_label(after.state));
     tracing::warn!(job_id = id, chunk = req.chunk, deliveries = req.deliveries, reason = %req.reason, "chunk failed");
     if after != status {
         notify(shared, id).await;

@@ -5,6 +5,11 @@
 //! `watch_poll` as well, because notifications can be lost (a Redis reconnect). Each stream is
 //! one task that ends when the job ends, when the client goes away, or when the service stops
 //! (with UNAVAILABLE, so the client re-watches through another replica).
+//!
+//! A watch is a `watch_job` span in the watcher's trace (under its `grpc.server` span), with a
+//! link to the job's own trace (the context the dispatcher stored with the job): the watcher
+//! did not cause the job, and may watch long after it started, so the job's trace is not its
+//! parent. Each message sent is an event on the span.
 
 use std::pin::Pin;
 use std::sync::Arc;
@@ -12,11 +17,12 @@ use std::sync::Arc;
 use futures_util::{Stream, StreamExt};
 use tanksim_broker::{JobStatus, JobStore};
 use tanksim_proto::v1::WatchJobResponse;
-use tanksim_server::job::job_to_proto;
+use tanksim_server::job::{job_to_proto, state_label};
 use tokio::sync::{mpsc, watch};
 use tokio::time::MissedTickBehavior;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::Status;
+use tracing::Instrument;
 
 use crate::error::Error;
 use crate::shared::{Shared, check_job_id};
@@ -28,13 +34,20 @@ type Changes = Pin<Box<dyn Stream<Item = ()> + Send>>;
 
 /// Starts watching job `id` (errors about the request or the first read come back at once).
 pub(crate) async fn watch_job<S: JobStore>(shared: Arc<Shared<S>>, id: String) -> Result<WatchStream, Error> {
-    check_job_id("id", &id)?;
-    // Subscribe before the first read, so a change between the two is not missed.
-    let changes = shared.store.subscribe(&id).await?;
-    let first = shared.load(&id).await?;
-    let (tx, rx) = mpsc::channel(4);
-    tokio::spawn(stream_status(shared, changes, first, tx));
-    Ok(ReceiverStream::new(rx))
+    let span = tracing::info_span!("watch_job", job.id = %id);
+    async move {
+        check_job_id("id", &id)?;
+        // Subscribe before the first read, so a change between the two is not missed.
+        let changes = shared.store.subscribe(&id).await?;
+        let first = shared.load(&id).await?;
+        tanksim_telemetry::propagation::add_link(&tracing::Span::current(), &first.trace_context);
+        let (tx, rx) = mpsc::channel(4);
+        // The span lasts as long as the stream.
+        tokio::spawn(stream_status(shared, changes, first, tx).in_current_span());
+        Ok(ReceiverStream::new(rx))
+    }
+    .instrument(span)
+    .await
 }
 
 async fn stream_status<S: JobStore>(
@@ -49,7 +62,7 @@ async fn stream_status<S: JobStore>(
     poll.reset(); // the first tick would fire at once; the first status is sent below
     let stopping = stopped(shared.stopping.clone());
     tokio::pin!(stopping);
-    if tx.send(Ok(response(&last))).await.is_err() || last.state.is_terminal() {
+    if !send(&tx, &last).await || last.state.is_terminal() {
         return;
     }
     loop {
@@ -80,7 +93,7 @@ async fn stream_status<S: JobStore>(
         };
         if status != last {
             let terminal = status.state.is_terminal();
-            if tx.send(Ok(response(&status))).await.is_err() || terminal {
+            if !send(&tx, &status).await || terminal {
                 return;
             }
             last = status;
@@ -88,8 +101,18 @@ async fn stream_status<S: JobStore>(
     }
 }
 
-fn response(status: &JobStatus) -> WatchJobResponse {
-    WatchJobResponse { job: Some(job_to_proto(status)) }
+/// Sends `status` to the watcher (an event on the watch's span); false if it went away.
+async fn send(tx: &mpsc::Sender<Result<WatchJobResponse, Status>>, status: &JobStatus) -> bool {
+    let sent = tx.send(Ok(WatchJobResponse { job: Some(job_to_proto(status)) })).await.is_ok();
+    if sent {
+        tracing::info!(
+            job.state = state_label(status.state),
+            runs_done = status.runs_done,
+            chunks_done = status.chunks_done,
+            "progress sent"
+        );
+    }
+    sent
 }
 
 /// Resolves when the service starts stopping; never, if nobody can stop it.

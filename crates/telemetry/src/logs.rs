@@ -8,13 +8,13 @@ use std::sync::{Arc, OnceLock};
 
 use opentelemetry::trace::TraceContextExt;
 use serde_json::{Map, Value};
-use tracing::field::{Field, Visit};
 use tracing::dispatcher::WeakDispatch;
+use tracing::field::{Field, Visit};
 use tracing::{Dispatch, Event, Subscriber};
+use tracing_subscriber::Layer;
 use tracing_subscriber::fmt::format::Writer;
 use tracing_subscriber::fmt::time::{FormatTime, SystemTime};
 use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields, FormattedFields};
-use tracing_subscriber::Layer;
 use tracing_subscriber::registry::LookupSpan;
 
 /// The JSON log layer of service `service`: the [`JsonLines`] format writing to stdout.
@@ -61,7 +61,12 @@ where
     S: Subscriber + for<'a> LookupSpan<'a>,
     N: for<'a> FormatFields<'a> + 'static,
 {
-    fn format_event(&self, ctx: &FmtContext<'_, S, N>, mut writer: Writer<'_>, event: &Event<'_>) -> fmt::Result {
+    fn format_event(
+        &self,
+        ctx: &FmtContext<'_, S, N>,
+        mut writer: Writer<'_>,
+        event: &Event<'_>,
+    ) -> fmt::Result {
         let mut line = Map::new();
         let mut timestamp = String::new();
         SystemTime.format_time(&mut Writer::new(&mut timestamp))?;
@@ -82,10 +87,10 @@ where
             let mut spans = Map::new();
             for s in span.scope().from_root() {
                 let ext = s.extensions();
-                if let Some(f) = ext.get::<FormattedFields<N>>() {
-                    if !f.fields.is_empty() {
-                        spans.insert(s.name().into(), Value::String(f.fields.clone()));
-                    }
+                if let Some(f) = ext.get::<FormattedFields<N>>()
+                    && !f.fields.is_empty()
+                {
+                    spans.insert(s.name().into(), Value::String(f.fields.clone()));
                 }
             }
             if !spans.is_empty() {
@@ -118,7 +123,8 @@ struct JsonVisitor(Map<String, Value>);
 
 impl Visit for JsonVisitor {
     fn record_f64(&mut self, field: &Field, value: f64) {
-        let v = serde_json::Number::from_f64(value).map_or_else(|| Value::String(value.to_string()), Value::Number);
+        let v = serde_json::Number::from_f64(value)
+            .map_or_else(|| Value::String(value.to_string()), Value::Number);
         self.0.insert(field.name().into(), v);
     }
     fn record_i64(&mut self, field: &Field, value: i64) {

@@ -48,9 +48,14 @@ impl Drop for AdminServer {
 }
 
 /// Installs the recorder (first call in the process) and serves `/metrics` on `addr`.
-pub fn serve_admin(addr: SocketAddr, service: &'static str, version: &'static str) -> Result<AdminServer, Error> {
+pub fn serve_admin(
+    addr: SocketAddr,
+    service: &'static str,
+    version: &'static str,
+) -> Result<AdminServer, Error> {
     let (handle, service) = install(service, version)?;
-    let std_listener = std::net::TcpListener::bind(addr).map_err(|source| Error::AdminBind { addr, source })?;
+    let std_listener =
+        std::net::TcpListener::bind(addr).map_err(|source| Error::AdminBind { addr, source })?;
     std_listener.set_nonblocking(true).map_err(|source| Error::AdminBind { addr, source })?;
     let listener = TcpListener::from_std(std_listener).map_err(|source| Error::AdminBind { addr, source })?;
     let bound = listener.local_addr().map_err(|source| Error::AdminBind { addr, source })?;
@@ -61,7 +66,10 @@ pub fn serve_admin(addr: SocketAddr, service: &'static str, version: &'static st
 
 /// The process's recorder, installing it on first use: global label `service`, every
 /// histogram with its buckets, every metric described, `tanksim_build_info` set.
-pub fn install(service: &'static str, version: &'static str) -> Result<(PrometheusHandle, &'static str), Error> {
+pub fn install(
+    service: &'static str,
+    version: &'static str,
+) -> Result<(PrometheusHandle, &'static str), Error> {
     if let Some((handle, first)) = RECORDER.get() {
         return Ok((handle.clone(), first));
     }
@@ -133,7 +141,11 @@ async fn accept(listener: TcpListener, handle: PrometheusHandle, service: &'stat
     }
 }
 
-fn respond(req: &hyper::Request<Incoming>, handle: &PrometheusHandle, service: &str) -> hyper::Response<Full<Bytes>> {
+fn respond(
+    req: &hyper::Request<Incoming>,
+    handle: &PrometheusHandle,
+    service: &str,
+) -> hyper::Response<Full<Bytes>> {
     let reply = |status: u16, content_type: &str, body: String| {
         let mut response = hyper::Response::new(Full::new(Bytes::from(body)));
         *response.status_mut() = hyper::StatusCode::from_u16(status).unwrap_or(hyper::StatusCode::OK);

@@ -7,6 +7,9 @@
 //! (a fresh entry: results was unreachable for too long, or shutdown), or left pending (Redis
 //! unreachable, or an unexpected refusal; retried after the visibility timeout, counting as a
 //! failed delivery).
+//!
+//! Runs in the chunk's span (see `consume`): `job.kind` is recorded on it once the job is
+//! read, and the simulation gets a `simulate` span of its own.
 
 mod compute;
 mod plan;
@@ -16,21 +19,22 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
 use tanksim_broker::{Delivery, JobStore, TaskQueue};
-use tanksim_proto::internal::v1::results_service_client::ResultsServiceClient;
 use tokio::time::Instant;
-use tonic::transport::Channel;
+use tracing::Instrument;
 
 pub(crate) use compute::{ChunkOutput, compute};
 pub(crate) use plan::{JobPlan, PlanCache};
 
 use crate::WorkerSettings;
+use crate::metrics::{self, Outcome};
+use crate::report::ResultsClient;
 
 /// What every step needs; cheap to clone (into the task that reports a chunk).
 #[derive(Clone)]
 pub(crate) struct Ctx<Q, S> {
     pub(crate) queue: Q,
     pub(crate) store: S,
-    pub(crate) results: ResultsServiceClient<Channel>,
+    pub(crate) results: ResultsClient,
     pub(crate) settings: Arc<WorkerSettings>,
 }
 
@@ -41,6 +45,13 @@ pub(crate) struct Work {
     pub(crate) plan: Arc<JobPlan>,
     /// When this worker received the entry: its idle time in the group counts from about here.
     pub(crate) received: Instant,
+}
+
+impl Work {
+    /// The job's kind (the `kind` label of the metrics).
+    pub(crate) fn kind(&self) -> &'static str {
+        self.plan.spec.kind_name()
+    }
 }
 
 impl<Q: TaskQueue, S: JobStore> Ctx<Q, S> {
@@ -61,9 +72,12 @@ impl<Q: TaskQueue, S: JobStore> Ctx<Q, S> {
                 return None;
             }
         };
+        let kind = tanksim_server::job::kind_label(status.kind);
+        tracing::Span::current().record("job.kind", kind);
         if status.state.is_terminal() {
             tracing::info!(state = ?status.state, "the job has ended; acknowledging its chunk without work");
             self.ack(&delivery).await;
+            metrics::chunk(Some(kind), Outcome::Skipped);
             return None;
         }
         // Before anything that could kill this worker too.
@@ -72,14 +86,15 @@ impl<Q: TaskQueue, S: JobStore> Ctx<Q, S> {
                 "chunk {} of job {} was delivered {} times without completing (max {max}): the worker processing it died or failed each time",
                 task.chunk, task.job_id, delivery.deliveries
             );
-            self.fail(&delivery, &reason).await;
+            self.fail(&delivery, Some(kind), &reason).await;
             return None;
         }
         let plan = match self.plan(plans, &task.job_id).await {
             Ok(Some(plan)) => plan,
             Ok(None) => return None,
             Err(reason) => {
-                self.fail(&delivery, &format!("chunk {} of job {}: {reason}", task.chunk, task.job_id)).await;
+                let reason = format!("chunk {} of job {}: {reason}", task.chunk, task.job_id);
+                self.fail(&delivery, Some(kind), &reason).await;
                 return None;
             }
         };
@@ -89,7 +104,7 @@ impl<Q: TaskQueue, S: JobStore> Ctx<Q, S> {
                 "chunk {} of job {} covers runs {}..{}, not a non-empty part of the job's {runs} runs",
                 task.chunk, task.job_id, task.run_start, task.run_end
             );
-            self.fail(&delivery, &reason).await;
+            self.fail(&delivery, Some(kind), &reason).await;
             return None;
         }
         if self.settings.fault_abort_on_chunk == Some(task.chunk) {
@@ -118,8 +133,8 @@ impl<Q: TaskQueue, S: JobStore> Ctx<Q, S> {
         Ok(Some(plan))
     }
 
-    /// Simulates the chunk on the blocking pool. `Ok(None)` if `cancel` stopped it; `Err`
-    /// with the panic message if the simulation panicked (a bug).
+    /// Simulates the chunk on the blocking pool, in a `simulate` span. `Ok(None)` if
+    /// `cancel` stopped it; `Err` with the panic message if the simulation panicked (a bug).
     pub(crate) async fn simulate(
         &self,
         work: &Work,
@@ -127,15 +142,23 @@ impl<Q: TaskQueue, S: JobStore> Ctx<Q, S> {
     ) -> Result<Option<ChunkOutput>, String> {
         let (plan, threads) = (Arc::clone(&work.plan), self.settings.threads);
         let runs = work.delivery.task.run_start..work.delivery.task.run_end;
+        let count = runs.end - runs.start;
+        // The threads of the blocking pool are outside any span: the span covers the wait
+        // for them, which is the simulation's wall time.
+        let span = tracing::info_span!("simulate", runs = count, threads);
         let started = Instant::now();
         let output =
             tokio::task::spawn_blocking(move || compute(&plan.spec, runs, plan.rows, threads, &cancel))
+                .instrument(span)
                 .await
                 .map_err(|e| match e.try_into_panic() {
                     Ok(panic) => panic_message(panic.as_ref()),
                     Err(e) => e.to_string(),
                 })?;
         let elapsed = started.elapsed();
+        if output.is_some() {
+            metrics::simulated(work.kind(), count, elapsed);
+        }
         if elapsed > self.settings.visibility_timeout / 2 {
             tracing::warn!(
                 elapsed_ms = elapsed.as_millis(),

@@ -5,9 +5,12 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use tanksim_telemetry::{LogFormat, TelemetryConfig};
+use tanksim_telemetry::{TelemetryArgs, TelemetryConfig};
 
 use crate::Error;
+
+/// `service.name` of the worker's traces, and the `service` label of its metrics.
+pub const SERVICE_NAME: &str = "tanksim-worker";
 
 /// Defaults, shared by the command line and [`WorkerSettings::new`].
 const VISIBILITY_TIMEOUT_MS: u64 = 30_000;
@@ -62,12 +65,9 @@ pub struct WorkerArgs {
     /// Test-only fault hook: abort the process when starting chunk N of any job.
     #[arg(long, env = "TANKSIM_FAULT_ABORT_ON_CHUNK", value_name = "N", hide = true)]
     pub fault_abort_on_chunk: Option<u32>,
-    /// Log format: json (for log agents) or pretty.
-    #[arg(long, env = "TANKSIM_LOG_FORMAT", default_value = "json")]
-    pub log_format: LogFormat,
-    /// Log filter (`RUST_LOG` syntax); default "info".
-    #[arg(long, env = "RUST_LOG")]
-    pub log_filter: Option<String>,
+    /// Logs, traces and the metrics port.
+    #[command(flatten)]
+    pub telemetry: TelemetryArgs,
 }
 
 /// What [`crate::run`] needs to know, with durations: built by [`WorkerArgs::validate`] or,
@@ -175,11 +175,7 @@ impl WorkerArgs {
             redis_url: self.redis_url,
             results_url: self.results_url,
             listen: self.listen,
-            telemetry: TelemetryConfig {
-                service: "tanksim-worker",
-                log_format: self.log_format,
-                filter: self.log_filter,
-            },
+            telemetry: self.telemetry.config(SERVICE_NAME, env!("CARGO_PKG_VERSION")),
         })
     }
 }

@@ -8,6 +8,10 @@
 //!
 //! Shutdown: no new reads; an entry read meanwhile is handed back; the chunk in flight and the
 //! report in flight get until the grace deadline, after which they are handed back.
+//!
+//! Each delivery is handled in a `chunk` span whose parent is the trace context carried in the
+//! task entry (the dispatcher's `enqueue` span, in the job's trace): one span per delivery, so
+//! a redelivered chunk shows as a second attempt under the same parent. Its report runs in it.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -19,6 +23,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use tracing::Instrument;
+use tracing::field::Empty;
 
 use crate::chunk::{Ctx, PlanCache};
 
@@ -164,18 +169,31 @@ impl<Q: TaskQueue, S: JobStore> Consumer<Q, S> {
         }
     }
 
-    /// One delivery, bounded by the grace deadline once shutdown is requested.
+    /// The kind of job `job_id`, if its plan is at hand (for counting a chunk handed back
+    /// before or while it was processed).
+    fn kind(&mut self, job_id: &str) -> Option<&'static str> {
+        self.plans.get(job_id).map(|plan| plan.spec.kind_name())
+    }
+
+    /// One delivery, in its span, bounded by the grace deadline once shutdown is requested.
     async fn handle(&mut self, delivery: Delivery) {
+        let task = &delivery.task;
         let span = tracing::info_span!(
             "chunk",
-            job_id = %delivery.task.job_id,
-            chunk = delivery.task.chunk,
+            job.id = %task.job_id,
+            job.kind = Empty,
+            chunk.index = task.chunk,
+            chunk.runs = task.run_end.saturating_sub(task.run_start),
+            chunk.delivery_attempt = delivery.deliveries,
             entry = %delivery.entry_id,
-            deliveries = delivery.deliveries,
         );
+        // Before anything enters the span or logs in it (that starts it, with the parent it
+        // has then).
+        tanksim_telemetry::propagation::set_parent(&span, &task.trace_context);
         async {
             if self.stopping() {
-                self.ctx.hand_back(&delivery).await;
+                let kind = self.kind(&delivery.task.job_id);
+                self.ctx.hand_back(&delivery, kind).await;
                 return;
             }
             let stop = self.stop.clone();
@@ -186,7 +204,8 @@ impl<Q: TaskQueue, S: JobStore> Consumer<Q, S> {
             if !finished {
                 self.cancel.store(true, Ordering::Relaxed);
                 tracing::warn!("shutdown grace period over before the chunk finished; handing it back");
-                self.ctx.hand_back(&delivery).await;
+                let kind = self.kind(&delivery.task.job_id);
+                self.ctx.hand_back(&delivery, kind).await;
             }
         }
         .instrument(span)
@@ -209,11 +228,11 @@ impl<Q: TaskQueue, S: JobStore> Consumer<Q, S> {
                 self.in_flight = Some((delivery, tokio::spawn(settle)));
             }
             // Cancelled: only once the grace deadline has passed.
-            Ok(None) => self.ctx.hand_back(&work.delivery).await,
+            Ok(None) => self.ctx.hand_back(&work.delivery, Some(work.kind())).await,
             Err(reason) => {
                 let task = &work.delivery.task;
                 let reason = format!("chunk {} of job {}: {reason}", task.chunk, task.job_id);
-                self.ctx.fail(&work.delivery, &reason).await;
+                self.ctx.fail(&work.delivery, Some(work.kind()), &reason).await;
             }
         }
     }
@@ -240,7 +259,8 @@ impl<Q: TaskQueue, S: JobStore> Consumer<Q, S> {
         // It may have completed between the timeout and the abort: then nothing is owed.
         if handle.await.is_err() {
             tracing::warn!(job_id = %delivery.task.job_id, chunk = delivery.task.chunk, "shutdown grace period over before the chunk's report; handing it back");
-            self.ctx.hand_back(&delivery).await;
+            let kind = self.kind(&delivery.task.job_id);
+            self.ctx.hand_back(&delivery, kind).await;
         }
     }
 }

@@ -8,7 +8,9 @@
 //!   dead workers, shutdown within a grace period).
 //! - `chunk`: one delivery, from the checks (delivered too often: dead letter; job ended:
 //!   acknowledged without work) through the simulation to the report and acknowledgement.
-//! - [`report`]: the results client and retries.
+//! - [`report`]: the results client (traced) and retries.
+//! - `metrics`: runs simulated, chunks by outcome, simulation time, failed and dead-lettered
+//!   chunks.
 //! - `service`: [`run`], health and the consume loop together until shutdown.
 //! - [`error`]: the crate's error type and exit codes.
 //!
@@ -21,10 +23,11 @@ mod chunk;
 pub mod config;
 mod consume;
 pub mod error;
+mod metrics;
 pub mod report;
 mod service;
 
 pub use config::{Config, WorkerArgs, WorkerSettings};
 pub use error::Error;
-pub use report::{MAX_MESSAGE_BYTES, results_client};
+pub use report::{MAX_MESSAGE_BYTES, ResultsClient, results_client, results_client_over};
 pub use service::run;

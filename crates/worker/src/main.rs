@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use tanksim_broker::{RedisQueue, RedisStore};
+use tanksim_worker::config::SERVICE_NAME;
 use tanksim_worker::{Error, WorkerArgs};
 
 #[tokio::main]
@@ -24,16 +25,22 @@ async fn main() -> ExitCode {
     let config = match args.validate() {
         Ok(config) => config,
         Err(e) => {
-            eprintln!("tanksim-worker: {e}");
+            eprintln!("{SERVICE_NAME}: {e}");
             return ExitCode::from(e.exit_code());
         }
     };
-    let guard = tanksim_telemetry::init(&config.telemetry);
+    let guard = match tanksim_telemetry::init(&config.telemetry) {
+        Ok(guard) => guard,
+        Err(e) => {
+            eprintln!("{SERVICE_NAME}: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     let outcome = serve(config).await;
     if let Err(e) = &outcome {
         tracing::error!(error = %e, "worker failed");
     }
-    guard.shutdown();
+    guard.shutdown().await;
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => ExitCode::from(e.exit_code()),
@@ -52,7 +59,7 @@ async fn serve(config: tanksim_worker::Config) -> Result<(), Error> {
         name = %config.settings.name,
         %listen,
         threads = config.settings.threads,
-        "tanksim-worker starting"
+        "{SERVICE_NAME} starting"
     );
     let shutdown = tanksim_server::shutdown_signal();
     tanksim_worker::run(config.settings, queue, store, results, listener, shutdown).await

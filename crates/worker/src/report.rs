@@ -1,10 +1,12 @@
 //! Talking to the results service: the client (with message limits that fit a dataset
-//! chunk's rows) and calls retried with exponential backoff while the error is transient.
+//! chunk's rows, every call traced and metered) and calls retried with exponential backoff
+//! while the error is transient.
 
 use std::future::Future;
 use std::time::Duration;
 
 use tanksim_proto::internal::v1::results_service_client::ResultsServiceClient;
+use tanksim_telemetry::grpc::{TracedChannel, traced_channel};
 use tokio::time::Instant;
 use tonic::transport::{Channel, Endpoint};
 use tonic::{Code, Status};
@@ -28,20 +30,30 @@ const MAX_BACKOFF: Duration = Duration::from_secs(5);
 const CALL_TIMEOUT: Duration = Duration::from_secs(30);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// The worker's client to the results service: each call gets a `grpc.client` span (a child
+/// of the chunk's span, its context passed on in the metadata) and `grpc_client_*` metrics.
+pub type ResultsClient = ResultsServiceClient<TracedChannel>;
+
 /// A lazily connecting client for the results service at `url` (e.g.
 /// `http://results:50053`), with [`MAX_MESSAGE_BYTES`] limits and per-call deadlines. What
-/// the binary and the embedded mode pass to [`crate::run`].
-pub fn results_client(url: &str) -> Result<ResultsServiceClient<Channel>, Error> {
+/// the binary passes to [`crate::run`].
+pub fn results_client(url: &str) -> Result<ResultsClient, Error> {
     let endpoint = Endpoint::from_shared(url.to_owned())
         .map_err(|e| Error::Config(format!("results URL {url:?}: {e}")))?
         .connect_timeout(CONNECT_TIMEOUT)
         .timeout(CALL_TIMEOUT)
         .tcp_nodelay(true);
-    Ok(with_limits(ResultsServiceClient::new(endpoint.connect_lazy())))
+    Ok(results_client_over(endpoint.connect_lazy()))
+}
+
+/// A client for the results service over `channel` (the embedded mode shares one channel
+/// between its workers), traced, with [`MAX_MESSAGE_BYTES`] limits.
+pub fn results_client_over(channel: Channel) -> ResultsClient {
+    with_limits(ResultsServiceClient::new(traced_channel(channel, &tanksim_server::grpc_methods())))
 }
 
 /// `client` with [`MAX_MESSAGE_BYTES`] as its encoding and decoding limits.
-pub(crate) fn with_limits(client: ResultsServiceClient<Channel>) -> ResultsServiceClient<Channel> {
+pub(crate) fn with_limits(client: ResultsClient) -> ResultsClient {
     client.max_encoding_message_size(MAX_MESSAGE_BYTES).max_decoding_message_size(MAX_MESSAGE_BYTES)
 }
 

@@ -6,14 +6,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tanksim_broker::{JobStore, TaskQueue};
-use tanksim_proto::internal::v1::results_service_client::ResultsServiceClient;
 use tanksim_server::{GrpcBasics, health};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::time::Instant;
-use tonic::transport::Channel;
 
-use crate::{Error, WorkerSettings, chunk, consume, report};
+use crate::report::ResultsClient;
+use crate::{Error, WorkerSettings, chunk, consume, metrics, report};
 
 /// How often health re-checks Redis.
 const HEALTH_EVERY: Duration = Duration::from_secs(2);
@@ -26,11 +25,12 @@ pub async fn run<Q: TaskQueue, S: JobStore>(
     settings: WorkerSettings,
     queue: Q,
     store: S,
-    results: ResultsServiceClient<Channel>,
+    results: ResultsClient,
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<(), Error> {
     settings.validate()?;
+    metrics::init();
     let grace = settings.shutdown_grace;
     let (stop_tx, stop) = watch::channel(None::<Instant>);
 

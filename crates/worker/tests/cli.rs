@@ -55,6 +55,8 @@ async fn the_fault_hook_aborts_the_process_when_it_starts_its_chunk() {
     let mut child = Command::new(env!("CARGO_BIN_EXE_tanksim-worker"))
         .args(["--redis-url", &redis.url(), "--results-url", "http://127.0.0.1:1", "--listen", "127.0.0.1:0"])
         .args(["--name", "doomed", "--fault-abort-on-chunk", "0"])
+        // No metrics port: tests run in parallel, and the default port may be taken.
+        .args(["--admin-listen", "off"])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()

@@ -44,7 +44,20 @@ pub struct Options {
     pub shutdown_grace: Duration,
     /// Extra environment for every worker (e.g. the fault hook).
     pub worker_env: Vec<(String, String)>,
+    /// Where every process exports its spans (`OTEL_EXPORTER_OTLP_ENDPOINT`, e.g.
+    /// [`crate::collector::Collector::endpoint`]), with a short batch delay so spans arrive
+    /// within a fraction of a second. `None`: spans are created but not exported.
+    pub otlp: Option<String>,
+    /// Sample the dispatcher's queue gauges every [`QUEUE_METRICS_INTERVAL`] instead of the
+    /// default 5 s, for a test that scrapes them. (Every process always serves `/metrics` on
+    /// its own admin port: see [`crate::Cluster::processes`].)
+    pub metrics: bool,
 }
+
+/// The dispatcher's queue sampling interval when [`Options::metrics`] is set.
+pub const QUEUE_METRICS_INTERVAL: Duration = Duration::from_millis(200);
+/// `OTEL_BSP_SCHEDULE_DELAY` when [`Options::otlp`] is set: spans are exported this often.
+pub const SPAN_EXPORT_DELAY: Duration = Duration::from_millis(200);
 
 impl Default for Options {
     fn default() -> Self {
@@ -57,6 +70,8 @@ impl Default for Options {
             max_deliveries: 3,
             shutdown_grace: Duration::from_secs(10),
             worker_env: Vec::new(),
+            otlp: None,
+            metrics: false,
         }
     }
 }

@@ -6,13 +6,20 @@
 //! long enough that a fault injected after a few chunks lands mid-job, short enough for the
 //! whole suite to take well under a minute. Faults are triggered by observed progress, never
 //! by elapsed time.
+//!
+//! The observability tests (`trace_structure`, `metrics_scrape`, `log_lines`) run a small job
+//! of a few chunks: they check what the services record, not throughput.
 
 #![allow(clippy::unwrap_used)] // a failed step should just fail the test
 
 mod cancel;
 mod faults;
+mod log_lines;
+mod metrics_scrape;
 mod pipeline;
 mod poison;
+mod telemetry;
+mod trace_structure;
 mod validation;
 
 use std::time::Duration;

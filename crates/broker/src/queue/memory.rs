@@ -1,11 +1,11 @@
 //! [`TaskQueue`] in memory, with the Redis backend's semantics (the embedded single-process mode
-//! and tests): entries with increasing ids, one consumer group with a last-delivered id and a
-//! pending list (owner, delivery count, last delivery time), blocking reads that wake when
-//! tasks are appended.
+//! and tests): entries with increasing ids and the time they were added, one consumer group
+//! with a last-delivered id, the consumers it has seen and a pending list (owner, delivery
+//! count, last delivery time), blocking reads that wake when tasks are appended.
 //!
 //! Times are [`tokio::time::Instant`]s, so tests with paused time control idleness.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
@@ -33,16 +33,25 @@ struct State {
     /// The last entry sequence number handed out; ids are `{seq}-0`.
     last_seq: u64,
     /// The stream: unacknowledged entries by sequence number.
-    entries: BTreeMap<u64, Task>,
+    entries: BTreeMap<u64, Entry>,
     /// `None` until created, like a Redis consumer group.
     group: Option<Group>,
     dead: Vec<DeadLetter>,
+}
+
+#[derive(Debug)]
+struct Entry {
+    task: Task,
+    /// When it was appended (what a Redis entry id's millisecond part says).
+    added_at: Instant,
 }
 
 #[derive(Debug, Default)]
 struct Group {
     last_delivered: u64,
     pending: BTreeMap<u64, Pending>,
+    /// Every consumer that read from the group (Redis keeps them until deleted by hand).
+    consumers: BTreeSet<String>,
 }
 
 #[derive(Debug)]
@@ -81,17 +90,18 @@ impl State {
 
     fn append(&mut self, task: Task) {
         self.last_seq += 1;
-        self.entries.insert(self.last_seq, task);
+        self.entries.insert(self.last_seq, Entry { task, added_at: Instant::now() });
     }
 
     /// Up to `max` never-delivered entries, now pending on `consumer`.
     fn deliver_new(&mut self, consumer: &str, max: usize, now: Instant) -> Vec<Delivery> {
         let State { entries, group, .. } = self;
         let group = group.get_or_insert_with(Group::default);
+        group.consumers.insert(consumer.to_owned());
         let fresh: Vec<(u64, Task)> = entries
             .range(group.last_delivered + 1..)
             .take(max)
-            .map(|(&seq, task)| (seq, task.clone()))
+            .map(|(&seq, entry)| (seq, entry.task.clone()))
             .collect();
         fresh
             .into_iter()
@@ -113,7 +123,7 @@ impl State {
             return None;
         }
         group.pending.remove(&seq);
-        self.entries.remove(&seq)
+        self.entries.remove(&seq).map(|entry| entry.task)
     }
 }
 
@@ -160,14 +170,18 @@ impl TaskQueue for MemoryQueue {
 
     /// Counts the re-read as a delivery, as Redis does.
     async fn read_own_pending(&self, consumer: &str, max: usize) -> Result<Vec<Delivery>, BrokerError> {
+        if max == 0 {
+            return Ok(Vec::new());
+        }
         let now = Instant::now();
         let mut state = self.state();
         let State { entries, group, .. } = &mut *state;
         let group = group.get_or_insert_with(Group::default);
+        group.consumers.insert(consumer.to_owned());
         let own = group.pending.iter_mut().filter(|(_, p)| p.consumer == consumer).take(max);
         Ok(own
             .filter_map(|(&seq, pending)| {
-                let task = entries.get(&seq)?.clone();
+                let task = entries.get(&seq)?.task.clone();
                 pending.deliveries += 1;
                 pending.delivered_at = now;
                 Some(Delivery { entry_id: entry_id(seq), task, deliveries: pending.deliveries })
@@ -186,10 +200,10 @@ impl TaskQueue for MemoryQueue {
         let State { entries, group, .. } = &mut *state;
         let group = group.get_or_insert_with(Group::default);
         let idle = group.pending.iter_mut().filter(|(_, p)| now.duration_since(p.delivered_at) >= min_idle);
-        Ok(idle
+        let claimed: Vec<Delivery> = idle
             .take(max)
             .filter_map(|(&seq, pending)| {
-                let task = entries.get(&seq)?.clone();
+                let task = entries.get(&seq)?.task.clone();
                 *pending = Pending {
                     consumer: consumer.to_owned(),
                     deliveries: pending.deliveries + 1,
@@ -197,7 +211,12 @@ impl TaskQueue for MemoryQueue {
                 };
                 Some(Delivery { entry_id: entry_id(seq), task, deliveries: pending.deliveries })
             })
-            .collect())
+            .collect();
+        // Like Redis 7.2+: a claim that takes nothing does not create the consumer.
+        if !claimed.is_empty() {
+            group.consumers.insert(consumer.to_owned());
+        }
+        Ok(claimed)
     }
 
     async fn ack(&self, entry_ids: &[String]) -> Result<(), BrokerError> {
@@ -246,14 +265,15 @@ impl TaskQueue for MemoryQueue {
         let Some(group) = &state.group else {
             return Ok(QueueStats { length, dead_letters, ..QueueStats::default() });
         };
-        let idle_ms =
-            |p: &Pending| u64::try_from(now.duration_since(p.delivered_at).as_millis()).unwrap_or(u64::MAX);
+        // The smallest pending sequence number is the oldest pending entry, as in Redis.
+        let oldest = group.pending.keys().find_map(|seq| state.entries.get(seq));
         Ok(QueueStats {
             length,
             lag: state.entries.range(group.last_delivered + 1..).count() as u64,
             pending: group.pending.len() as u64,
+            consumers: group.consumers.len() as u64,
             dead_letters,
-            oldest_pending_idle_ms: group.pending.values().next().map(idle_ms),
+            oldest_pending_age: oldest.map_or(Duration::ZERO, |e| now.duration_since(e.added_at)),
         })
     }
 

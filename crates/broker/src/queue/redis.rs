@@ -22,7 +22,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use ::redis::aio::{ConnectionManager, ConnectionManagerConfig, MultiplexedConnection};
-use ::redis::streams::{StreamInfoGroupsReply, StreamPendingCountReply};
+use ::redis::streams::{StreamInfoGroupsReply, StreamPendingCountReply, StreamPendingReply};
 use ::redis::{AsyncConnectionConfig, Client, ErrorKind, RedisError, RedisResult, Value};
 
 use self::entry::RawEntry;
@@ -224,6 +224,11 @@ fn millis(duration: Duration) -> u64 {
     u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }
 
+/// The millisecond part of a stream entry id (`<ms>-<seq>`): when Redis added the entry.
+fn entry_ms(id: &str) -> Option<u64> {
+    id.split_once('-').map_or(id, |(ms, _)| ms).parse().ok()
+}
+
 impl TaskQueue for RedisQueue {
     /// `XGROUP CREATE … 0 MKSTREAM`. From id `0`, not `$`: a group created after tasks were
     /// appended (first start, or Redis restarted and the dispatcher got there first) must
@@ -401,24 +406,31 @@ impl TaskQueue for RedisQueue {
         Ok(entries.into_iter().filter_map(|e| e.fields).map(entry::parse_dead_letter).collect())
     }
 
-    /// One transaction: `XLEN` of both streams, `XINFO GROUPS` (lag, pending) and the first
-    /// entry of the pending list (its idle time). The group's lag is unknown to Redis after
-    /// some deletions; since acknowledged entries are deleted, every entry is then either
-    /// pending or never delivered, so the lag is `length - pending`.
+    /// One transaction: `XLEN` of both streams, `XINFO GROUPS` (lag, pending, consumers), the
+    /// `XPENDING` summary (its smallest id: when the oldest pending entry was added) and `TIME`
+    /// (the server's clock, which made that id, so clocks of other hosts do not matter).
+    ///
+    /// Redis reports the group's lag as nil when it cannot tell it from its counters (entries
+    /// deleted between the group's last delivered id and the stream's end, or a group created
+    /// at an arbitrary id). Acknowledged entries are deleted here, so every entry left is either
+    /// pending or never delivered, and the lag is then `length - pending` (entries deleted while
+    /// still pending count as pending but not in the length, hence the saturation).
     async fn stats(&self) -> Result<QueueStats, BrokerError> {
         let mut pipe = ::redis::pipe();
         pipe.atomic().ignore_errors();
         pipe.cmd("XLEN").arg(TASKS_STREAM);
         pipe.cmd("XLEN").arg(DEAD_LETTER_STREAM);
         pipe.cmd("XINFO").arg("GROUPS").arg(TASKS_STREAM);
-        pipe.cmd("XPENDING").arg(TASKS_STREAM).arg(WORKERS_GROUP).arg("-").arg("+").arg(1);
+        pipe.cmd("XPENDING").arg(TASKS_STREAM).arg(WORKERS_GROUP);
+        pipe.cmd("TIME");
         type Reply = (
             RedisResult<u64>,
             RedisResult<u64>,
             RedisResult<StreamInfoGroupsReply>,
-            RedisResult<StreamPendingCountReply>,
+            RedisResult<StreamPendingReply>,
+            RedisResult<(u64, u64)>,
         );
-        let (length, dead_letters, groups, oldest) = self.query_pipe::<Reply>(&pipe).await?;
+        let (length, dead_letters, groups, summary, time) = self.query_pipe::<Reply>(&pipe).await?;
         let (length, dead_letters) = (length?, dead_letters?);
         let without_group = QueueStats { length, dead_letters, ..QueueStats::default() };
         let groups = match groups {
@@ -431,12 +443,23 @@ impl TaskQueue for RedisQueue {
             return Ok(without_group);
         };
         let pending = group.pending as u64;
+        let oldest_pending_age = match summary? {
+            StreamPendingReply::Data(data) => {
+                let (secs, micros) = time?;
+                let now_ms = secs.saturating_mul(1000).saturating_add(micros / 1000);
+                entry_ms(&data.start_id)
+                    .map_or(Duration::ZERO, |added| Duration::from_millis(now_ms.saturating_sub(added)))
+            }
+            // Nothing pending (`Empty`).
+            _ => Duration::ZERO,
+        };
         Ok(QueueStats {
             length,
             lag: group.lag.map_or_else(|| length.saturating_sub(pending), |lag| lag as u64),
             pending,
+            consumers: group.consumers as u64,
             dead_letters,
-            oldest_pending_idle_ms: oldest?.ids.first().map(|p| p.last_delivered_ms as u64),
+            oldest_pending_age,
         })
     }
 

@@ -9,7 +9,7 @@ use futures_util::{Stream, StreamExt};
 use tokio::sync::broadcast;
 use tokio_stream::wrappers::BroadcastStream;
 
-use super::{ChunkRecorded, JobState, JobStatus, JobStore, NewJob};
+use super::{CancelOutcome, ChunkRecorded, JobState, JobStatus, JobStore, NewJob};
 use crate::BrokerError;
 
 /// Buffered notifications per job; a watcher further behind sees them coalesced into one.
@@ -77,15 +77,17 @@ impl Inner {
         }
     }
 
-    /// Applies a terminal transition to a non-terminal job; returns the status after it.
-    fn end(&mut self, id: &str, change: impl FnOnce(&mut JobStatus)) -> Option<JobStatus> {
+    /// Applies a terminal transition to a non-terminal job; returns whether it did and the
+    /// status after it.
+    fn end(&mut self, id: &str, change: impl FnOnce(&mut JobStatus)) -> Option<(bool, JobStatus)> {
         let job = self.jobs.get_mut(id)?;
-        if !job.status.state.is_terminal() {
+        let ended = !job.status.state.is_terminal();
+        if ended {
             change(&mut job.status);
         }
         let status = job.status.clone();
         self.update_dispatching(id);
-        Some(status)
+        Some((ended, status))
     }
 }
 
@@ -116,6 +118,7 @@ impl JobStore for MemoryStore {
             started_at_ms: None,
             finished_at_ms: None,
             error: None,
+            trace_context: job.trace_context.clone(),
         };
         let stored = Job {
             status: status.clone(),
@@ -173,12 +176,18 @@ impl JobStore for MemoryStore {
             .collect())
     }
 
-    async fn cancel(&self, id: &str, reason: &str, now_ms: u64) -> Result<Option<JobStatus>, BrokerError> {
-        Ok(self.lock().end(id, |s| {
+    async fn cancel(
+        &self,
+        id: &str,
+        reason: &str,
+        now_ms: u64,
+    ) -> Result<Option<CancelOutcome>, BrokerError> {
+        let ended = self.lock().end(id, |s| {
             s.state = JobState::Cancelled;
             s.finished_at_ms = Some(now_ms);
             s.error = Some(reason.to_owned());
-        }))
+        });
+        Ok(ended.map(|(cancelled, status)| CancelOutcome { cancelled, status }))
     }
 
     async fn record_chunk(
@@ -264,6 +273,7 @@ impl JobStore for MemoryStore {
                 s.finished_at_ms = Some(now_ms);
                 s.error = Some(reason.to_owned());
             })
+            .map(|(_, status)| status)
             .ok_or_else(|| BrokerError::NoSuchJob(id.to_owned()))
     }
 

@@ -1,7 +1,8 @@
 //! The Redis job store, shared by every replica: one hash per job, transitions as Lua scripts.
 //!
 //! Layout (names from [`crate::names`]): `tanksim:job:{id}` is a hash with every
-//! [`JobStatus`] field (absent optionals are missing fields), `...:spec` the spec,
+//! [`JobStatus`] field (absent optionals and an empty `trace_context` are missing fields; a
+//! trace context is JSON), `...:spec` the spec,
 //! `...:chunks` a hash chunk -> summary, `...:done` a bitmap of recorded chunks, `...:merged`
 //! a hash `{upto, bytes}`; `tanksim:jobs` indexes ids by submission time and
 //! [`names::DISPATCHING_SET`](crate::names::DISPATCHING_SET) holds the jobs whose chunks are not all enqueued.
@@ -20,7 +21,7 @@ use futures_util::{Stream, StreamExt};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig, PubSubStream};
 use redis::{Client, Script, Value};
 
-use super::{ChunkRecorded, JobKind, JobState, JobStatus, JobStore, NewJob};
+use super::{CancelOutcome, ChunkRecorded, JobKind, JobState, JobStatus, JobStore, NewJob};
 use crate::BrokerError;
 use crate::names::{self, JOBS_INDEX, events_channel, job_key, job_subkey};
 
@@ -137,6 +138,7 @@ impl JobStore for RedisStore {
             .arg(job.chunks_total)
             .arg(job.submitted_at_ms)
             .arg(job.spec.as_slice())
+            .arg(encode_trace_context(&job.trace_context))
             .invoke_async(&mut self.conn())
             .await?;
         decode_status(hash)
@@ -227,9 +229,31 @@ impl JobStore for RedisStore {
         Ok(jobs)
     }
 
-    async fn cancel(&self, id: &str, reason: &str, now_ms: u64) -> Result<Option<JobStatus>, BrokerError> {
-        let now = now_ms.to_string();
-        self.transition(&self.scripts.cancel, id, &[reason.as_bytes(), now.as_bytes()]).await
+    async fn cancel(
+        &self,
+        id: &str,
+        reason: &str,
+        now_ms: u64,
+    ) -> Result<Option<CancelOutcome>, BrokerError> {
+        let reply: Value = self
+            .scripts
+            .cancel
+            .key(job_key(id))
+            .key(names::DISPATCHING_SET)
+            .arg(reason)
+            .arg(now_ms)
+            .arg(id)
+            .invoke_async(&mut self.conn())
+            .await?;
+        match reply {
+            Value::Nil => Ok(None),
+            Value::Array(mut pair) if pair.len() == 2 => {
+                let hash = pair.pop().unwrap_or_default();
+                let cancelled = matches!(pair.pop(), Some(Value::Int(1)));
+                Ok(Some(CancelOutcome { cancelled, status: decode_status(hash)? }))
+            }
+            other => Err(corrupt("cancel reply", format!("{other:?}"))),
+        }
     }
 
     async fn record_chunk(
@@ -450,6 +474,22 @@ fn chunk_out_of_range(id: &str, chunk: u32) -> BrokerError {
     corrupt("chunk index", format!("chunk {chunk} is outside job {id}"))
 }
 
+/// The job context as the `trace_context` field stores it: a JSON array of `[key, value]`
+/// pairs (values such as `tracestate` contain `,` and `=`, so no simpler separator is safe);
+/// empty for none, which stores no field.
+fn encode_trace_context(fields: &[(String, String)]) -> String {
+    if fields.is_empty() {
+        return String::new();
+    }
+    serde_json::to_string(fields).unwrap_or_default()
+}
+
+/// The stored job context; none when the field is missing (a job recorded before it existed)
+/// or unreadable: the context only links traces, so a bad one must not make the job unreadable.
+fn decode_trace_context(stored: Option<&str>) -> Vec<(String, String)> {
+    stored.and_then(|text| serde_json::from_str(text).ok()).unwrap_or_default()
+}
+
 /// Whether a hash reply is empty (HGETALL of a missing key).
 fn is_empty(hash: &Value) -> bool {
     match hash {
@@ -513,6 +553,7 @@ impl Fields {
             started_at_ms: self.optional_number("started_at_ms")?,
             finished_at_ms: self.optional_number("finished_at_ms")?,
             error: self.0.remove("error"),
+            trace_context: decode_trace_context(self.0.remove("trace_context").as_deref()),
         })
     }
 
@@ -573,6 +614,24 @@ mod tests {
         assert_eq!(status.state, JobState::Queued);
         assert_eq!((status.runs_total, status.chunks_total), (10, 3));
         assert_eq!((status.started_at_ms, status.finished_at_ms, status.error), (None, None, None));
+        assert!(status.trace_context.is_empty(), "a job stored before trace contexts has none");
+    }
+
+    #[test]
+    fn trace_contexts_round_trip_and_a_bad_one_reads_as_none() {
+        let fields = vec![
+            ("traceparent".to_owned(), "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01".to_owned()),
+            ("tracestate".to_owned(), "vendor=a b,other=\"c\"".to_owned()),
+        ];
+        let encoded = encode_trace_context(&fields);
+        assert_eq!(decode_trace_context(Some(&encoded)), fields);
+        assert_eq!(encode_trace_context(&[]), "");
+        let mut with_field = QUEUED.to_vec();
+        with_field.push(("trace_context", &encoded));
+        assert_eq!(decode_status(hash(&with_field)).unwrap().trace_context, fields);
+        with_field.pop();
+        with_field.push(("trace_context", "traceparent=00-garbage"));
+        assert!(decode_status(hash(&with_field)).unwrap().trace_context.is_empty());
     }
 
     #[test]

@@ -149,6 +149,7 @@ pub(crate) async fn create_job_at<S: JobStore>(
         chunk_size: layout.chunk_size,
         chunks_total: layout.chunks(),
         submitted_at_ms: at_ms,
+        trace_context: Vec::new(),
     };
     store.create_job(&job).await.expect("create job");
     id

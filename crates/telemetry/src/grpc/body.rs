@@ -46,7 +46,9 @@ impl Call {
 
     /// Notes the status from a header map (`grpc-status`), if present.
     pub(crate) fn observe(&mut self, headers: &http::HeaderMap) {
-        if let Some(code) = headers.get("grpc-status").and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok()) {
+        if let Some(code) =
+            headers.get("grpc-status").and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok())
+        {
             self.code = Some(code);
         }
     }
@@ -115,7 +117,10 @@ impl<B: Body> Body for Observed<B> {
     type Data = B::Data;
     type Error = B::Error;
 
-    fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
         let this = self.project();
         let polled = match this.call.as_ref() {
             Some(call) => {

@@ -121,7 +121,9 @@ mod tests {
     use super::*;
 
     fn set() -> Vec<u8> {
-        use prost_types::{FileDescriptorProto, FileDescriptorSet, MethodDescriptorProto, ServiceDescriptorProto};
+        use prost_types::{
+            FileDescriptorProto, FileDescriptorSet, MethodDescriptorProto, ServiceDescriptorProto,
+        };
         let method = |name: &str, server_streaming| MethodDescriptorProto {
             name: Some(name.into()),
             server_streaming: Some(server_streaming),
@@ -146,11 +148,17 @@ mod tests {
         let bytes = set();
         let methods = Methods::from_descriptor_sets(&[&bytes, b"not a descriptor set \xff"]);
         let m = methods.classify("/tanksim.v1.JobService/WatchJob");
-        assert_eq!((m.service.as_str(), m.method.as_str(), m.grpc_type), ("tanksim.v1.JobService", "WatchJob", GrpcType::ServerStream));
+        assert_eq!(
+            (m.service.as_str(), m.method.as_str(), m.grpc_type),
+            ("tanksim.v1.JobService", "WatchJob", GrpcType::ServerStream)
+        );
         assert_eq!(methods.classify("/tanksim.v1.JobService/SubmitJob").grpc_type, GrpcType::Unary);
         assert_eq!(methods.classify("/grpc.health.v1.Health/Watch").grpc_type, GrpcType::ServerStream);
         assert_eq!(methods.classify("/grpc.health.v1.Health/Check").grpc_type, GrpcType::Unary);
-        assert_eq!(methods.classify("/grpc.reflection.v1.ServerReflection/ServerReflectionInfo").grpc_type, GrpcType::BidiStream);
+        assert_eq!(
+            methods.classify("/grpc.reflection.v1.ServerReflection/ServerReflectionInfo").grpc_type,
+            GrpcType::BidiStream
+        );
         assert_eq!(methods.classify("nonsense").service, "unknown");
     }
 

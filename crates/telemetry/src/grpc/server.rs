@@ -71,7 +71,9 @@ where
                 rpc.method = %method.method,
                 rpc.grpc.status_code = tracing::field::Empty,
             );
-            let parent = opentelemetry::global::get_text_map_propagator(|p| p.extract(&HeaderExtractor(req.headers())));
+            let parent = opentelemetry::global::get_text_map_propagator(|p| {
+                p.extract(&HeaderExtractor(req.headers()))
+            });
             use opentelemetry::trace::TraceContextExt;
             if parent.span().span_context().is_valid() {
                 let _ = span.set_parent(parent);

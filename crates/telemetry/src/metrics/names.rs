@@ -227,7 +227,10 @@ mod tests {
 
     #[test]
     fn histogram_series_resolve_to_their_metric() {
-        assert_eq!(lookup("grpc_server_handling_seconds_bucket").map(|m| m.name), Some(GRPC_SERVER_HANDLING_SECONDS));
+        assert_eq!(
+            lookup("grpc_server_handling_seconds_bucket").map(|m| m.name),
+            Some(GRPC_SERVER_HANDLING_SECONDS)
+        );
         assert!(lookup("simulation_runs_total_count").is_none());
         assert!(lookup("nonexistent").is_none());
     }

@@ -33,7 +33,11 @@ pub(crate) fn render(out: &mut String, service: &str) {
         metric(names::PROCESS_MAX_FDS, "gauge", max as f64);
     }
     if let Some(boot) = boot_time() {
-        metric(names::PROCESS_START_TIME_SECONDS, "gauge", boot as f64 + stat.start_ticks as f64 / TICKS_PER_SECOND);
+        metric(
+            names::PROCESS_START_TIME_SECONDS,
+            "gauge",
+            boot as f64 + stat.start_ticks as f64 / TICKS_PER_SECOND,
+        );
     }
 }
 
@@ -86,8 +90,17 @@ mod tests {
         let mut out = String::new();
         super::render(&mut out, "t");
         if cfg!(target_os = "linux") {
-            for name in ["process_cpu_seconds_total", "process_resident_memory_bytes", "process_open_fds", "process_start_time_seconds", "process_threads"] {
-                let line = out.lines().find(|l| l.starts_with(&format!("{name}{{service=\"t\"}} "))).unwrap_or_else(|| panic!("{name} missing:\n{out}"));
+            for name in [
+                "process_cpu_seconds_total",
+                "process_resident_memory_bytes",
+                "process_open_fds",
+                "process_start_time_seconds",
+                "process_threads",
+            ] {
+                let line = out
+                    .lines()
+                    .find(|l| l.starts_with(&format!("{name}{{service=\"t\"}} ")))
+                    .unwrap_or_else(|| panic!("{name} missing:\n{out}"));
                 let value: f64 = line.rsplit(' ').next().and_then(|v| v.parse().ok()).expect("a number");
                 assert!(value > 0.0 || name == "process_cpu_seconds_total" && value == 0.0, "{line}");
             }

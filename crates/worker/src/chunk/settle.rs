@@ -8,12 +8,13 @@ use tanksim_proto::internal::v1::{ReportChunkFailureRequest, ReportChunkRequest}
 use tokio::time::Instant;
 
 use super::{ChunkOutput, Ctx, Work};
+use crate::metrics::{self, Outcome};
 use crate::report::{MAX_MESSAGE_BYTES, Refused, with_retries};
 
 impl<Q: TaskQueue, S: JobStore> Ctx<Q, S> {
     /// Reports a simulated chunk and acknowledges it once results confirmed.
     pub(crate) async fn settle(self, work: Work, output: ChunkOutput) {
-        let (delivery, task) = (&work.delivery, &work.delivery.task);
+        let (delivery, task, kind) = (&work.delivery, &work.delivery.task, Some(work.kind()));
         let runs = output.summary.runs();
         let request = ReportChunkRequest {
             job_id: task.job_id.clone(),
@@ -31,7 +32,7 @@ impl<Q: TaskQueue, S: JobStore> Ctx<Q, S> {
                  use smaller chunks or keep fewer trajectory samples (record_every)",
                 task.chunk, task.job_id
             );
-            self.fail(delivery, &reason).await;
+            self.fail(delivery, kind, &reason).await;
             return;
         }
         let deadline = self.retry_deadline(work.received);
@@ -45,6 +46,7 @@ impl<Q: TaskQueue, S: JobStore> Ctx<Q, S> {
                 let recorded = response.into_inner().recorded;
                 tracing::info!(runs, bytes = size, recorded, "chunk reported");
                 self.ack(delivery).await;
+                metrics::chunk(kind, Outcome::Succeeded);
             }
             Err(Refused::Transient(status)) => {
                 // A fresh entry: a results outage must not count toward the dead-letter limit.
@@ -52,7 +54,7 @@ impl<Q: TaskQueue, S: JobStore> Ctx<Q, S> {
                     message = status.message(),
                     "results unreachable for too long; handing the chunk back"
                 );
-                self.hand_back(delivery).await;
+                self.hand_back(delivery, kind).await;
             }
             Err(Refused::Permanent(status)) => {
                 let reason = format!(
@@ -62,20 +64,25 @@ impl<Q: TaskQueue, S: JobStore> Ctx<Q, S> {
                     status.code(),
                     status.message()
                 );
-                self.fail(delivery, &reason).await;
+                self.fail(delivery, kind, &reason).await;
             }
-            Err(Refused::Other(status)) => tracing::error!(
-                code = ?status.code(),
-                message = status.message(),
-                "results failed the report; the chunk stays pending and is retried after the visibility timeout"
-            ),
+            Err(Refused::Other(status)) => {
+                tracing::error!(
+                    code = ?status.code(),
+                    message = status.message(),
+                    "results failed the report; the chunk stays pending and is retried after the visibility timeout"
+                );
+                metrics::chunk(kind, Outcome::Failed);
+            }
         }
     }
 
-    /// Reports a chunk that failed for good, then dead-letters it. The failure is reported
-    /// first: a dead-lettered chunk whose job never heard of it would leave the job hanging.
-    pub(crate) async fn fail(&self, delivery: &Delivery, reason: &str) {
+    /// Reports a chunk (of a `kind` job, if known) that failed for good, then dead-letters it.
+    /// The failure is reported first: a dead-lettered chunk whose job never heard of it would
+    /// leave the job hanging.
+    pub(crate) async fn fail(&self, delivery: &Delivery, kind: Option<&'static str>, reason: &str) {
         tracing::error!(reason, "chunk failed for good; dead-lettering it and failing its job");
+        metrics::chunk(kind, Outcome::Failed);
         let task = &delivery.task;
         let request = ReportChunkFailureRequest {
             job_id: task.job_id.clone(),
@@ -108,7 +115,10 @@ impl<Q: TaskQueue, S: JobStore> Ctx<Q, S> {
 
     pub(super) async fn dead_letter(&self, delivery: &Delivery, reason: &str) {
         match self.queue.dead_letter(delivery, reason).await {
-            Ok(()) => tracing::warn!(reason, "chunk dead-lettered"),
+            Ok(()) => {
+                tracing::warn!(reason, "chunk dead-lettered");
+                metrics::dead_lettered();
+            }
             Err(e) => tracing::warn!(error = %e, "cannot dead-letter the chunk; it stays pending"),
         }
     }
@@ -120,7 +130,9 @@ impl<Q: TaskQueue, S: JobStore> Ctx<Q, S> {
         }
     }
 
-    pub(crate) async fn hand_back(&self, delivery: &Delivery) {
+    /// Gives the chunk (of a `kind` job, if known) back to the stream as a fresh entry.
+    pub(crate) async fn hand_back(&self, delivery: &Delivery, kind: Option<&'static str>) {
+        metrics::chunk(kind, Outcome::HandedBack);
         match self.queue.hand_back(delivery).await {
             Ok(()) => tracing::info!("chunk handed back"),
             Err(e) => tracing::warn!(error = %e, "cannot hand the chunk back; it stays pending"),

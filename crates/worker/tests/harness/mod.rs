@@ -36,6 +36,8 @@ pub struct FakeResults {
     pub refuse: Arc<AtomicU32>,
     /// Report attempts, refused ones included.
     pub attempts: Arc<AtomicU32>,
+    /// The `traceparent` metadata of each report attempt (empty when there was none).
+    pub traceparents: Arc<Mutex<Vec<String>>>,
 }
 
 #[tonic::async_trait]
@@ -45,6 +47,8 @@ impl ResultsService for FakeResults {
         request: Request<internal::ReportChunkRequest>,
     ) -> Result<Response<internal::ReportChunkResponse>, Status> {
         self.attempts.fetch_add(1, Ordering::SeqCst);
+        let traceparent = request.metadata().get("traceparent").and_then(|v| v.to_str().ok());
+        self.traceparents.lock().expect("lock").push(traceparent.unwrap_or_default().to_owned());
         let refuse = self.refuse.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1));
         if refuse.is_ok() {
             return Err(Status::unavailable("results is restarting"));
@@ -166,6 +170,7 @@ pub async fn create_job<S: JobStore>(store: &S, id: &str, spec: &JobSpec, chunk_
         chunk_size,
         chunks_total: u32::try_from(chunks).expect("chunks fit"),
         submitted_at_ms: 1,
+        trace_context: Vec::new(),
     };
     store.create_job(&job).await.expect("job created");
     (0..chunks)

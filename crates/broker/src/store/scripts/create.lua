@@ -2,7 +2,8 @@
 -- to enqueue, in the dispatching set. An existing job is returned unchanged, so a create
 -- retried after a lost reply never resets progress.
 -- KEYS: job, spec, jobs index, dispatching set.
--- ARGV: id, name, kind, runs_total, chunk_size, chunks_total, submitted_at_ms, spec.
+-- ARGV: id, name, kind, runs_total, chunk_size, chunks_total, submitted_at_ms, spec,
+-- trace_context (encoded; empty: none, and no field is stored).
 -- Returns the job hash (HGETALL).
 if redis.call('EXISTS', KEYS[1]) == 0 then
   redis.call('HSET', KEYS[1],
@@ -10,6 +11,9 @@ if redis.call('EXISTS', KEYS[1]) == 0 then
     'runs_total', ARGV[4], 'runs_done', 0, 'chunk_size', ARGV[5],
     'chunks_total', ARGV[6], 'chunks_enqueued', 0, 'chunks_done', 0, 'chunks_failed', 0,
     'submitted_at_ms', ARGV[7])
+  if ARGV[9] ~= '' then
+    redis.call('HSET', KEYS[1], 'trace_context', ARGV[9])
+  end
   redis.call('SET', KEYS[2], ARGV[8])
   redis.call('ZADD', KEYS[3], ARGV[7], ARGV[1])
   if tonumber(ARGV[6]) > 0 then

@@ -1,0 +1,169 @@
+//! What the gateway tells an operator (in-process dispatcher and results, memory backends,
+//! real sockets): `SubmitJob` is a `submit_job` span with the job's kind, runs and id, whose
+//! call to the dispatcher continues the trace; requests are counted by kind and failures by
+//! reason; `Simulate` counts as kind `single` with its simulation time.
+
+#![allow(clippy::unwrap_used)] // helpers outside #[test] fns: a failed setup step should just fail the test
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use opentelemetry::trace::{SpanKind, TracerProvider as _};
+use opentelemetry_sdk::trace::{SdkTracerProvider, SpanData, SpanProcessor};
+use tanksim_broker::{MemoryQueue, MemoryStore};
+use tanksim_gateway::{GatewaySettings, Peers};
+use tanksim_proto::v1::job_service_client::JobServiceClient;
+use tanksim_proto::v1::simulation_service_client::SimulationServiceClient;
+use tanksim_proto::v1::{SimulateRequest, SubmitJobRequest};
+use tanksim_sim_core::canonical::mc_tau_job;
+use tonic::transport::Channel;
+use tracing_subscriber::layer::SubscriberExt;
+
+/// Keeps every span that ends.
+#[derive(Debug, Clone, Default)]
+struct Spans(Arc<Mutex<Vec<SpanData>>>);
+
+impl SpanProcessor for Spans {
+    fn on_start(&self, _: &mut opentelemetry_sdk::trace::Span, _: &opentelemetry::Context) {}
+    fn on_end(&self, span: SpanData) {
+        self.0.lock().expect("not poisoned").push(span);
+    }
+    fn force_flush(&self) -> opentelemetry_sdk::error::OTelSdkResult {
+        Ok(())
+    }
+    fn shutdown_with_timeout(&self, _: Duration) -> opentelemetry_sdk::error::OTelSdkResult {
+        Ok(())
+    }
+}
+
+impl Spans {
+    fn find(&self, name: &str, kind: SpanKind) -> Vec<SpanData> {
+        let spans = self.0.lock().expect("not poisoned");
+        spans.iter().filter(|s| s.name == name && s.span_kind == kind).cloned().collect()
+    }
+}
+
+/// Spans go to `spans`, W3C propagation (what `tanksim_telemetry::init` sets up).
+fn install_tracing(spans: &Spans) {
+    opentelemetry::global::set_text_map_propagator(
+        opentelemetry_sdk::propagation::TraceContextPropagator::new(),
+    );
+    let provider = SdkTracerProvider::builder().with_span_processor(spans.clone()).build();
+    let subscriber = tracing_subscriber::registry()
+        .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("test")));
+    tracing::subscriber::set_global_default(subscriber).expect("the only subscriber of this test binary");
+}
+
+fn attributes(span: &SpanData) -> HashMap<String, String> {
+    span.attributes.iter().map(|kv| (kv.key.to_string(), kv.value.to_string())).collect()
+}
+
+/// The value of the series `name{labels...}` in a Prometheus exposition (labels in any order).
+fn sample(text: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+    text.lines().filter(|l| !l.starts_with('#')).find_map(|line| {
+        let (series, value) = line.rsplit_once(' ')?;
+        let rest = series.strip_prefix(name)?.strip_prefix('{')?;
+        labels.iter().all(|(k, v)| rest.contains(&format!("{k}=\"{v}\""))).then(|| value.parse().ok())?
+    })
+}
+
+async fn listen() -> (tokio::net::TcpListener, String) {
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", l.local_addr().unwrap());
+    (l, url)
+}
+
+/// The gateway with a dispatcher and a results service behind it, until `stop` is dropped.
+async fn stack(stop: &tokio::sync::watch::Sender<bool>) -> Channel {
+    let (queue, store) = (MemoryQueue::new(), MemoryStore::new());
+    let until = || {
+        let mut rx = stop.subscribe();
+        async move {
+            let _ = rx.wait_for(|s| *s).await;
+        }
+    };
+    let (dl, durl) = listen().await;
+    tokio::spawn(tanksim_dispatcher::run(Default::default(), queue, store.clone(), dl, until()));
+    let (rl, rurl) = listen().await;
+    let data = tempfile::tempdir().unwrap().keep();
+    let settings = tanksim_results::ResultsSettings::new(data, Duration::from_millis(200)).unwrap();
+    tokio::spawn(tanksim_results::run(settings, store, rl, until()));
+    let (gl, gurl) = listen().await;
+    let peers = Peers::connect_lazy(&durl, &rurl, 1 << 24).unwrap();
+    tokio::spawn(tanksim_gateway::run(GatewaySettings::default(), peers, gl, until()));
+    tonic::transport::Endpoint::from_shared(gurl).unwrap().connect_lazy()
+}
+
+async fn eventually(what: &str, mut check: impl FnMut() -> bool) {
+    for _ in 0..500 {
+        if check() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
+#[tokio::test]
+async fn submissions_are_traced_into_the_dispatcher_and_requests_counted_by_kind_and_failure() {
+    let spans = Spans::default();
+    install_tracing(&spans);
+    let (prometheus, _) = tanksim_telemetry::metrics::install("tanksim-gateway", "test").expect("recorder");
+    let (stop, _) = tokio::sync::watch::channel(false);
+    let channel = stack(&stop).await;
+
+    let mut jobs = JobServiceClient::new(channel.clone());
+    let job = jobs
+        .submit_job(SubmitJobRequest::from(&mc_tau_job(1_000, 1)))
+        .await
+        .unwrap()
+        .into_inner()
+        .job
+        .unwrap();
+    let mut invalid = SubmitJobRequest::from(&mc_tau_job(10, 1));
+    invalid.config.as_mut().unwrap().dt = 0.0;
+    assert_eq!(jobs.submit_job(invalid).await.unwrap_err().code(), tonic::Code::InvalidArgument);
+    let no_kind = SubmitJobRequest { job: None, ..SubmitJobRequest::from(&mc_tau_job(10, 1)) };
+    assert!(jobs.submit_job(no_kind).await.is_err());
+    let mut simulation = SimulationServiceClient::new(channel);
+    let config = tanksim_sim_core::SimConfig::mc_tau(10.0);
+    simulation.simulate(SimulateRequest { config: Some((&config).into()) }).await.unwrap();
+
+    let text = prometheus.render();
+    let requests = |kind| sample(&text, "simulation_requests_total", &[("kind", kind)]);
+    assert_eq!(requests("monte_carlo"), Some(2.0), "the valid and the invalid one: {text}");
+    assert_eq!((requests("single"), requests("sweep")), (Some(1.0), Some(0.0)), "{text}");
+    let errors = |reason| sample(&text, "simulation_errors_total", &[("reason", reason)]);
+    assert_eq!((errors("invalid_argument"), errors("unavailable")), (Some(2.0), Some(0.0)), "{text}");
+    let single = [("kind", "single")];
+    assert_eq!(sample(&text, "simulation_duration_seconds_count", &single), Some(1.0), "{text}");
+
+    eventually("three submit_job spans", || spans.find("submit_job", SpanKind::Internal).len() == 3).await;
+    let submitted = spans.find("submit_job", SpanKind::Internal);
+    let accepted = submitted
+        .iter()
+        .find(|s| attributes(s).get("job.id") == Some(&job.id))
+        .unwrap_or_else(|| panic!("no submit_job span with job.id {}", job.id));
+    let a = attributes(accepted);
+    assert_eq!((a["job.kind"].as_str(), a["job.runs"].as_str()), ("monte_carlo", "1000"));
+    let server = spans.find("tanksim.v1.JobService/SubmitJob", SpanKind::Server);
+    assert!(
+        server.iter().any(|s| s.span_context.span_id() == accepted.parent_span_id),
+        "under the call's span"
+    );
+    let dispatch = "tanksim.internal.v1.DispatcherService/DispatchJob";
+    let client = spans.find(dispatch, SpanKind::Client);
+    let client = client.iter().find(|s| s.parent_span_id == accepted.span_context.span_id()).unwrap();
+    eventually("the dispatcher's server span", || {
+        spans
+            .find(dispatch, SpanKind::Server)
+            .iter()
+            .any(|s| s.parent_span_id == client.span_context.span_id())
+    })
+    .await;
+    assert_eq!(client.span_context.trace_id(), accepted.span_context.trace_id());
+    let no_kind = submitted.iter().filter(|s| !attributes(s).contains_key("job.kind")).count();
+    assert_eq!(no_kind, 1, "a request without a kind has no job.kind");
+    let _ = stop.send(true);
+}

@@ -1,0 +1,91 @@
+//! The files of `deploy/observability` as its kustomization lists them: the dashboards (the
+//! configMapGenerator's JSON files) and the PrometheusRule objects (its resources).
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value as Json;
+
+/// `deploy/observability`, from this crate's directory.
+pub(crate) fn dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/observability")
+}
+
+/// The repository root.
+pub(crate) fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+pub(crate) fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
+}
+
+fn yaml(path: &Path) -> Json {
+    serde_norway::from_str(&read(path)).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn strings(value: Option<&Json>) -> Vec<String> {
+    value.and_then(Json::as_array).into_iter().flatten().filter_map(Json::as_str).map(str::to_owned).collect()
+}
+
+/// What the kustomization deploys.
+pub(crate) struct Observability {
+    /// (file name, dashboard JSON) of every dashboard ConfigMap.
+    pub(crate) dashboards: Vec<(String, Json)>,
+    /// (file name, object) of every PrometheusRule.
+    pub(crate) rules: Vec<(String, Json)>,
+    /// Dashboard JSON files in the directory that no configMapGenerator lists.
+    pub(crate) unlisted_dashboards: Vec<String>,
+}
+
+pub(crate) fn load() -> Observability {
+    let dir = dir();
+    let kustomization = yaml(&dir.join("kustomization.yaml"));
+    let mut dashboards = Vec::new();
+    for generator in kustomization.get("configMapGenerator").and_then(Json::as_array).into_iter().flatten() {
+        for file in strings(generator.get("files")) {
+            // `key=path` names the ConfigMap key differently from the file.
+            let path = file.split_once('=').map_or(file.as_str(), |(_, p)| p);
+            let text = read(&dir.join(path));
+            let json = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"));
+            dashboards.push((path.to_owned(), json));
+        }
+    }
+    let mut rules = Vec::new();
+    for resource in strings(kustomization.get("resources")) {
+        let object = yaml(&dir.join(&resource));
+        if object.get("kind").and_then(Json::as_str) == Some("PrometheusRule") {
+            rules.push((resource, object));
+        }
+    }
+    let listed: Vec<&str> = dashboards.iter().map(|(path, _)| path.as_str()).collect();
+    let mut unlisted_dashboards = Vec::new();
+    for entry in std::fs::read_dir(dir.join("dashboards")).expect("deploy/observability/dashboards") {
+        let name = format!("dashboards/{}", entry.expect("a directory entry").file_name().to_string_lossy());
+        if name.ends_with(".json") && !listed.contains(&name.as_str()) {
+            unlisted_dashboards.push(name);
+        }
+    }
+    Observability { dashboards, rules, unlisted_dashboards }
+}
+
+/// The anchors GitHub gives the headings of a Markdown file (`## Finding a slow job` ->
+/// `finding-a-slow-job`).
+pub(crate) fn anchors(markdown: &str) -> Vec<String> {
+    let mut in_code = false;
+    let mut anchors = Vec::new();
+    for line in markdown.lines() {
+        if line.trim_start().starts_with("```") {
+            in_code = !in_code;
+        }
+        let Some(heading) = line.strip_prefix('#').filter(|_| !in_code) else { continue };
+        let text = heading.trim_start_matches('#').trim();
+        let slug: String = text
+            .to_lowercase()
+            .chars()
+            .filter(|c| c.is_alphanumeric() || *c == ' ' || *c == '-' || *c == '_')
+            .map(|c| if c == ' ' { '-' } else { c })
+            .collect();
+        anchors.push(slug);
+    }
+    anchors
+}
