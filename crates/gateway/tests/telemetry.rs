@@ -5,68 +5,17 @@
 
 #![allow(clippy::unwrap_used)] // helpers outside #[test] fns: a failed setup step should just fail the test
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use opentelemetry::trace::{SpanKind, TracerProvider as _};
-use opentelemetry_sdk::trace::{SdkTracerProvider, SpanData, SpanProcessor};
+use opentelemetry::trace::SpanKind;
 use tanksim_broker::{MemoryQueue, MemoryStore};
 use tanksim_gateway::{GatewaySettings, Peers};
 use tanksim_proto::v1::job_service_client::JobServiceClient;
 use tanksim_proto::v1::simulation_service_client::SimulationServiceClient;
 use tanksim_proto::v1::{SimulateRequest, SubmitJobRequest};
 use tanksim_sim_core::canonical::mc_tau_job;
+use tanksim_test_util::telemetry::{Spans, attributes, sample};
 use tonic::transport::Channel;
-use tracing_subscriber::layer::SubscriberExt;
-
-/// Keeps every span that ends.
-#[derive(Debug, Clone, Default)]
-struct Spans(Arc<Mutex<Vec<SpanData>>>);
-
-impl SpanProcessor for Spans {
-    fn on_start(&self, _: &mut opentelemetry_sdk::trace::Span, _: &opentelemetry::Context) {}
-    fn on_end(&self, span: SpanData) {
-        self.0.lock().expect("not poisoned").push(span);
-    }
-    fn force_flush(&self) -> opentelemetry_sdk::error::OTelSdkResult {
-        Ok(())
-    }
-    fn shutdown_with_timeout(&self, _: Duration) -> opentelemetry_sdk::error::OTelSdkResult {
-        Ok(())
-    }
-}
-
-impl Spans {
-    fn find(&self, name: &str, kind: SpanKind) -> Vec<SpanData> {
-        let spans = self.0.lock().expect("not poisoned");
-        spans.iter().filter(|s| s.name == name && s.span_kind == kind).cloned().collect()
-    }
-}
-
-/// Spans go to `spans`, W3C propagation (what `tanksim_telemetry::init` sets up).
-fn install_tracing(spans: &Spans) {
-    opentelemetry::global::set_text_map_propagator(
-        opentelemetry_sdk::propagation::TraceContextPropagator::new(),
-    );
-    let provider = SdkTracerProvider::builder().with_span_processor(spans.clone()).build();
-    let subscriber = tracing_subscriber::registry()
-        .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("test")));
-    tracing::subscriber::set_global_default(subscriber).expect("the only subscriber of this test binary");
-}
-
-fn attributes(span: &SpanData) -> HashMap<String, String> {
-    span.attributes.iter().map(|kv| (kv.key.to_string(), kv.value.to_string())).collect()
-}
-
-/// The value of the series `name{labels...}` in a Prometheus exposition (labels in any order).
-fn sample(text: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
-    text.lines().filter(|l| !l.starts_with('#')).find_map(|line| {
-        let (series, value) = line.rsplit_once(' ')?;
-        let rest = series.strip_prefix(name)?.strip_prefix('{')?;
-        labels.iter().all(|(k, v)| rest.contains(&format!("{k}=\"{v}\""))).then(|| value.parse().ok())?
-    })
-}
 
 async fn listen() -> (tokio::net::TcpListener, String) {
     let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -108,7 +57,7 @@ async fn eventually(what: &str, mut check: impl FnMut() -> bool) {
 #[tokio::test]
 async fn submissions_are_traced_into_the_dispatcher_and_requests_counted_by_kind_and_failure() {
     let spans = Spans::default();
-    install_tracing(&spans);
+    spans.install();
     let (prometheus, _) = tanksim_telemetry::metrics::install("tanksim-gateway", "test").expect("recorder");
     let (stop, _) = tokio::sync::watch::channel(false);
     let channel = stack(&stop).await;

@@ -7,73 +7,24 @@
 #[allow(dead_code)]
 mod harness;
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use harness::{Instance, Layout, metrics, monte_carlo_spec, report};
-use opentelemetry::trace::{SpanKind, TraceContextExt, TracerProvider as _};
-use opentelemetry_sdk::trace::{SdkTracerProvider, SpanData, SpanProcessor};
+use opentelemetry::trace::{SpanKind, TraceContextExt};
+use opentelemetry_sdk::trace::SpanData;
 use prost::Message;
 use tanksim_broker::{JobKind, JobStore, MemoryStore, NewJob};
 use tanksim_proto::internal::v1::ReportChunkFailureRequest;
 use tanksim_proto::internal::v1::results_service_client::ResultsServiceClient;
 use tanksim_proto::v1::{JobState, WatchJobRequest};
 use tanksim_telemetry::grpc::traced_channel;
+use tanksim_test_util::telemetry::{Spans, attributes, sample};
 use tracing::Instrument;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
-use tracing_subscriber::layer::SubscriberExt;
 
 /// The job context the dispatcher stored with the job.
 const JOB_TRACE_ID: &str = "0af7651916cd43dd8448eb211c80319c";
 const JOB_SPAN_ID: &str = "b7ad6b7169203331";
-
-/// Keeps every span that ends.
-#[derive(Debug, Clone, Default)]
-struct Spans(Arc<Mutex<Vec<SpanData>>>);
-
-impl SpanProcessor for Spans {
-    fn on_start(&self, _: &mut opentelemetry_sdk::trace::Span, _: &opentelemetry::Context) {}
-    fn on_end(&self, span: SpanData) {
-        self.0.lock().expect("not poisoned").push(span);
-    }
-    fn force_flush(&self) -> opentelemetry_sdk::error::OTelSdkResult {
-        Ok(())
-    }
-    fn shutdown_with_timeout(&self, _: Duration) -> opentelemetry_sdk::error::OTelSdkResult {
-        Ok(())
-    }
-}
-
-impl Spans {
-    fn named(&self, name: &str) -> Vec<SpanData> {
-        self.0.lock().expect("not poisoned").iter().filter(|s| s.name == name).cloned().collect()
-    }
-}
-
-/// Spans go to `spans`, W3C propagation (what `tanksim_telemetry::init` sets up).
-fn install_tracing(spans: &Spans) {
-    opentelemetry::global::set_text_map_propagator(
-        opentelemetry_sdk::propagation::TraceContextPropagator::new(),
-    );
-    let provider = SdkTracerProvider::builder().with_span_processor(spans.clone()).build();
-    let subscriber = tracing_subscriber::registry()
-        .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("test")));
-    tracing::subscriber::set_global_default(subscriber).expect("the only subscriber of this test binary");
-}
-
-fn attributes(span: &SpanData) -> HashMap<String, String> {
-    span.attributes.iter().map(|kv| (kv.key.to_string(), kv.value.to_string())).collect()
-}
-
-/// The value of the series `name{labels...}` in a Prometheus exposition (labels in any order).
-fn sample(text: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
-    text.lines().filter(|l| !l.starts_with('#')).find_map(|line| {
-        let (series, value) = line.rsplit_once(' ')?;
-        let rest = series.strip_prefix(name)?.strip_prefix('{')?;
-        labels.iter().all(|(k, v)| rest.contains(&format!("{k}=\"{v}\""))).then(|| value.parse().ok())?
-    })
-}
 
 async fn create_traced_job(store: &MemoryStore, id: &str, layout: Layout) {
     let job = NewJob {
@@ -103,7 +54,7 @@ async fn eventually(what: &str, mut check: impl FnMut() -> bool) {
 #[tokio::test]
 async fn reports_continue_the_workers_trace_watches_link_to_the_job_and_jobs_count_once() {
     let spans = Spans::default();
-    install_tracing(&spans);
+    spans.install();
     let (prometheus, _) = tanksim_telemetry::metrics::install("tanksim-results", "test").expect("recorder");
     let store = MemoryStore::new();
     let dir = tempfile::tempdir().expect("tempdir");
@@ -151,14 +102,11 @@ async fn reports_continue_the_workers_trace_watches_link_to_the_job_and_jobs_cou
 
     eventually("five report spans", || spans.named("report_chunk").len() == 5).await;
     let servers: Vec<SpanData> = spans
-        .0
-        .lock()
-        .expect("not poisoned")
-        .iter()
+        .all()
+        .into_iter()
         .filter(|s| {
             s.span_kind == SpanKind::Server && s.name.starts_with("tanksim.internal.v1.ResultsService/")
         })
-        .cloned()
         .collect();
     let mut seen = Vec::new();
     for span in spans.named("report_chunk") {

@@ -2,22 +2,20 @@
 //! is one trace (the server's span a child of the client's), and both sides count calls by
 //! status code under the grpc-ecosystem names, also for a method the server does not have.
 
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use opentelemetry::trace::{SpanKind, TraceContextExt, TracerProvider as _};
-use opentelemetry_sdk::trace::{SdkTracerProvider, SpanData, SpanProcessor};
+use opentelemetry::trace::{SpanKind, TraceContextExt};
 use tanksim_proto::v1::job_service_client::JobServiceClient;
 use tanksim_proto::v1::simulation_service_client::SimulationServiceClient;
 use tanksim_proto::v1::simulation_service_server::{SimulationService, SimulationServiceServer};
 use tanksim_proto::v1::{GetJobRequest, SimulateRequest, SimulateResponse};
 use tanksim_server::{GrpcBasics, grpc_methods, serve};
 use tanksim_telemetry::grpc::traced_channel;
+use tanksim_test_util::telemetry::{Spans, sample};
 use tokio::net::TcpListener;
 use tonic::{Request, Response, Status};
 use tracing::Instrument;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
-use tracing_subscriber::layer::SubscriberExt;
 
 /// Answers OK with a config, NOT_FOUND without one.
 struct Trivial;
@@ -35,50 +33,6 @@ impl SimulationService for Trivial {
     }
 }
 
-/// Keeps every span that ends.
-#[derive(Debug, Clone, Default)]
-struct Spans(Arc<Mutex<Vec<SpanData>>>);
-
-impl SpanProcessor for Spans {
-    fn on_start(&self, _: &mut opentelemetry_sdk::trace::Span, _: &opentelemetry::Context) {}
-    fn on_end(&self, span: SpanData) {
-        self.0.lock().expect("not poisoned").push(span);
-    }
-    fn force_flush(&self) -> opentelemetry_sdk::error::OTelSdkResult {
-        Ok(())
-    }
-    fn shutdown_with_timeout(&self, _: Duration) -> opentelemetry_sdk::error::OTelSdkResult {
-        Ok(())
-    }
-}
-
-impl Spans {
-    fn named(&self, name: &str, kind: SpanKind) -> Vec<SpanData> {
-        let spans = self.0.lock().expect("not poisoned");
-        spans.iter().filter(|s| s.name == name && s.span_kind == kind).cloned().collect()
-    }
-}
-
-/// Spans go to `spans`, W3C context in metadata (what `tanksim_telemetry::init` sets up).
-fn install_tracing(spans: &Spans) {
-    opentelemetry::global::set_text_map_propagator(
-        opentelemetry_sdk::propagation::TraceContextPropagator::new(),
-    );
-    let provider = SdkTracerProvider::builder().with_span_processor(spans.clone()).build();
-    let subscriber = tracing_subscriber::registry()
-        .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("test")));
-    tracing::subscriber::set_global_default(subscriber).expect("the only subscriber of this test binary");
-}
-
-/// The value of the series `name{labels...}` in a Prometheus exposition (labels in any order).
-fn sample(text: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
-    text.lines().filter(|l| !l.starts_with('#')).find_map(|line| {
-        let (series, value) = line.rsplit_once(' ')?;
-        let rest = series.strip_prefix(name)?.strip_prefix('{')?;
-        labels.iter().all(|(k, v)| rest.contains(&format!("{k}=\"{v}\""))).then(|| value.parse().ok())?
-    })
-}
-
 /// Polls `check` for up to 5 s (the server side finishes a call as its response body ends,
 /// which may be just after the client has the response).
 async fn eventually(what: &str, mut check: impl FnMut() -> bool) {
@@ -94,7 +48,7 @@ async fn eventually(what: &str, mut check: impl FnMut() -> bool) {
 #[tokio::test]
 async fn a_traced_call_is_one_trace_and_counted_by_code_on_both_sides() {
     let spans = Spans::default();
-    install_tracing(&spans);
+    spans.install();
     let (metrics, _) = tanksim_telemetry::metrics::install("tanksim-test", "0.0.0").expect("recorder");
 
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
@@ -151,8 +105,8 @@ async fn a_traced_call_is_one_trace_and_counted_by_code_on_both_sides() {
     assert!(metrics.render().contains("service=\"tanksim-test\""), "every series carries the service label");
 
     let name = "tanksim.v1.SimulationService/Simulate";
-    eventually("two server spans", || spans.named(name, SpanKind::Server).len() == 2).await;
-    let (clients, servers) = (spans.named(name, SpanKind::Client), spans.named(name, SpanKind::Server));
+    eventually("two server spans", || spans.find(name, SpanKind::Server).len() == 2).await;
+    let (clients, servers) = (spans.find(name, SpanKind::Client), spans.find(name, SpanKind::Server));
     assert_eq!(clients.len(), 2);
     for client in &clients {
         assert_eq!(

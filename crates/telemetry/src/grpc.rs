@@ -15,10 +15,12 @@
 
 mod body;
 mod client;
+mod future;
 mod method;
 mod server;
 
 pub use body::Observed;
 pub use client::{GrpcClientLayer, GrpcClientService, TracedChannel, traced_channel};
+pub use future::ResponseFuture;
 pub use method::{GrpcType, Methods, code_name};
 pub use server::{GrpcServerLayer, GrpcServerService};

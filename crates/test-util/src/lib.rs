@@ -4,8 +4,10 @@
 //!   test can restart (with its data when started with persistence) and that is killed when
 //!   dropped. Tests that need control over Redis use it instead of the machine's shared one.
 //! - [`free_port`]: a port nothing listens on right now.
+//! - [`telemetry`]: spans collected in memory, series read from a Prometheus exposition.
 
 mod redis_server;
+pub mod telemetry;
 
 pub use redis_server::{Persistence, RedisServer};
 

@@ -5,72 +5,22 @@
 
 mod harness;
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use harness::{FakeResults, Worker, create_job, eventually, mc_tau, settings};
-use opentelemetry::trace::{SpanKind, TracerProvider as _};
-use opentelemetry_sdk::trace::{SdkTracerProvider, SpanData, SpanProcessor};
+use opentelemetry::trace::SpanKind;
 use tanksim_broker::{MemoryQueue, MemoryStore, TaskQueue};
-use tracing_subscriber::layer::SubscriberExt;
+use tanksim_test_util::telemetry::{Spans, attributes, sample};
 
 const WAIT: Duration = Duration::from_secs(20);
 /// The context the dispatcher's enqueue span would have put into the entries.
 const TRACE_ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
 const ENQUEUE_SPAN_ID: &str = "00f067aa0ba902b7";
 
-/// Keeps every span that ends.
-#[derive(Debug, Clone, Default)]
-struct Spans(Arc<Mutex<Vec<SpanData>>>);
-
-impl SpanProcessor for Spans {
-    fn on_start(&self, _: &mut opentelemetry_sdk::trace::Span, _: &opentelemetry::Context) {}
-    fn on_end(&self, span: SpanData) {
-        self.0.lock().expect("not poisoned").push(span);
-    }
-    fn force_flush(&self) -> opentelemetry_sdk::error::OTelSdkResult {
-        Ok(())
-    }
-    fn shutdown_with_timeout(&self, _: Duration) -> opentelemetry_sdk::error::OTelSdkResult {
-        Ok(())
-    }
-}
-
-impl Spans {
-    fn named(&self, name: &str) -> Vec<SpanData> {
-        self.0.lock().expect("not poisoned").iter().filter(|s| s.name == name).cloned().collect()
-    }
-}
-
-/// Spans go to `spans`, W3C propagation (what `tanksim_telemetry::init` sets up).
-fn install_tracing(spans: &Spans) {
-    opentelemetry::global::set_text_map_propagator(
-        opentelemetry_sdk::propagation::TraceContextPropagator::new(),
-    );
-    let provider = SdkTracerProvider::builder().with_span_processor(spans.clone()).build();
-    let subscriber = tracing_subscriber::registry()
-        .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("test")));
-    tracing::subscriber::set_global_default(subscriber).expect("the only subscriber of this test binary");
-}
-
-fn attributes(span: &SpanData) -> HashMap<String, String> {
-    span.attributes.iter().map(|kv| (kv.key.to_string(), kv.value.to_string())).collect()
-}
-
-/// The value of the series `name{labels...}` in a Prometheus exposition (labels in any order).
-fn sample(text: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
-    text.lines().filter(|l| !l.starts_with('#')).find_map(|line| {
-        let (series, value) = line.rsplit_once(' ')?;
-        let rest = series.strip_prefix(name)?.strip_prefix('{')?;
-        labels.iter().all(|(k, v)| rest.contains(&format!("{k}=\"{v}\""))).then(|| value.parse().ok())?
-    })
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn chunk_spans_continue_the_trace_of_their_task_and_chunks_are_counted() {
     let spans = Spans::default();
-    install_tracing(&spans);
+    spans.install();
     let (metrics, _) = tanksim_telemetry::metrics::install("tanksim-worker", "test").expect("recorder");
 
     let (queue, store, results) = (MemoryQueue::new(), MemoryStore::new(), FakeResults::default());

@@ -27,11 +27,15 @@ async fn log_lines_are_json_and_carry_the_job_trace_inside_chunks() {
 
         let mut failures = Vec::new();
         let mut in_chunks = 0;
+        let mut escapes = Vec::new();
         for process in cluster.processes() {
             let lines = logs::read(&process.log).unwrap_or_else(|e| panic!("{}: {e}", process.log.display()));
             assert!(!lines.is_empty(), "{} wrote no log line", process.name);
             for line in lines {
                 let at = format!("{} line {}: {}", process.name, line.number, line.text);
+                if line.text.contains('\u{1b}') || line.text.contains("\\u001b") {
+                    escapes.push(at.clone());
+                }
                 let object = match &line.json {
                     Ok(object) => object,
                     Err(e) => {
@@ -49,7 +53,7 @@ async fn log_lines_are_json_and_carry_the_job_trace_inside_chunks() {
                 if text("service") != Some(process.service) {
                     failures.push(format!("{at}: service is not {}", process.service));
                 }
-                if !text("target").is_some_and(|t| !t.is_empty()) {
+                if text("target").is_none_or(str::is_empty) {
                     failures.push(format!("{at}: no target"));
                 }
                 if text("message").is_none() {
@@ -57,10 +61,9 @@ async fn log_lines_are_json_and_carry_the_job_trace_inside_chunks() {
                 }
                 // Inside a span: both ids (every span is sampled).
                 let ids = (text("trace_id"), text("span_id"));
-                if object.contains_key("span") || object.contains_key("trace_id") {
-                    if !matches!(ids, (Some(t), Some(s)) if is_hex(t, 32) && is_hex(s, 16)) {
-                        failures.push(format!("{at}: inside a span without a trace_id and span_id"));
-                    }
+                let in_span = object.contains_key("span") || object.contains_key("trace_id");
+                if in_span && !matches!(ids, (Some(t), Some(s)) if is_hex(t, 32) && is_hex(s, 16)) {
+                    failures.push(format!("{at}: inside a span without a trace_id and span_id"));
                 }
                 let in_chunk = text("span") == Some("chunk")
                     || object
@@ -84,6 +87,15 @@ async fn log_lines_are_json_and_carry_the_job_trace_inside_chunks() {
             shown.join("\n  ")
         );
         assert!(in_chunks > 0, "no worker logged a line inside a chunk span");
+        // CONTRACT CHECK: plain text for Loki, `"spans":{"chunk":"job.id=… chunk.index=3 …"}` as
+        // docs/observability.md shows; terminal colour codes (ESC [3m ...) break LogQL filters
+        // on the span fields.
+        assert!(
+            escapes.is_empty(),
+            "CONTRACT GAP: {} log lines contain ANSI escape codes, e.g.\n  {}",
+            escapes.len(),
+            escapes.iter().take(3).map(String::as_str).collect::<Vec<_>>().join("\n  ")
+        );
     })
     .await;
 }

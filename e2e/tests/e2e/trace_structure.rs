@@ -229,7 +229,9 @@ fn numbers_are_integers(trace: &Trace) {
     for span in &trace.spans {
         for (name, keys) in NUMERIC.iter().filter(|(n, _)| *n == span.name) {
             for key in keys.iter().filter(|k| !matches!(span.attr(k), Some(AttrValue::Int(_)))) {
-                strings.entry(format!("{} {name}: {key}", span.service)).or_insert_with(|| span.attr(key).cloned());
+                strings
+                    .entry(format!("{} {name}: {key}", span.service))
+                    .or_insert_with(|| span.attr(key).cloned());
             }
         }
     }

@@ -1,17 +1,15 @@
 //! The client layer: a `grpc.client` span per call (child of the caller's span), its context
 //! injected into the request metadata, and the `grpc_client_*` metrics.
 
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use opentelemetry::propagation::Injector;
 use tracing::Instrument;
-use tracing::instrument::Instrumented;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
 use super::body::{Call, Observed, Side};
+use super::future::ResponseFuture;
 use super::method::Methods;
 
 /// A tonic channel that traces and meters every call: what tanksim's clients are built on.
@@ -85,43 +83,7 @@ where
             let _entered = span.enter();
             self.inner.call(req)
         };
-        ResponseFuture { inner: future.instrument(span), call: Some(call) }
-    }
-}
-
-pin_project_lite::pin_project! {
-    /// The channel's future; wraps the response body so the call ends with it.
-    pub struct ResponseFuture<F> {
-        #[pin]
-        inner: Instrumented<F>,
-        call: Option<Call>,
-    }
-}
-
-impl<F, ResB, E> Future for ResponseFuture<F>
-where
-    F: Future<Output = Result<http::Response<ResB>, E>>,
-{
-    type Output = Result<http::Response<Observed<ResB>>, E>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = self.project();
-        match this.inner.poll(cx) {
-            Poll::Pending => Poll::Pending,
-            Poll::Ready(Ok(response)) => {
-                let mut call = this.call.take();
-                if let Some(call) = call.as_mut() {
-                    call.observe(response.headers());
-                }
-                Poll::Ready(Ok(response.map(|body| Observed::new(body, call))))
-            }
-            Poll::Ready(Err(e)) => {
-                if let Some(call) = this.call.take() {
-                    call.finish(UNAVAILABLE);
-                }
-                Poll::Ready(Err(e))
-            }
-        }
+        ResponseFuture::new(future.instrument(span), call, UNAVAILABLE)
     }
 }
 

@@ -1,17 +1,15 @@
 //! The server layer: a span per call (child of the caller's context from the metadata) and
 //! the `grpc_server_*` metrics.
 
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use opentelemetry::propagation::Extractor;
 use tracing::Instrument;
-use tracing::instrument::Instrumented;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
 use super::body::{Call, Observed, Side, UNKNOWN};
+use super::future::ResponseFuture;
 use super::method::Methods;
 
 /// Traces and meters every call a server handles (`Server::builder().layer(..)`).
@@ -87,43 +85,7 @@ where
             let _entered = span.enter();
             self.inner.call(req)
         };
-        ResponseFuture { inner: future.instrument(span), call: Some(call) }
-    }
-}
-
-pin_project_lite::pin_project! {
-    /// The handler's future; wraps the response body so the call ends with it.
-    pub struct ResponseFuture<F> {
-        #[pin]
-        inner: Instrumented<F>,
-        call: Option<Call>,
-    }
-}
-
-impl<F, ResB, E> Future for ResponseFuture<F>
-where
-    F: Future<Output = Result<http::Response<ResB>, E>>,
-{
-    type Output = Result<http::Response<Observed<ResB>>, E>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = self.project();
-        match this.inner.poll(cx) {
-            Poll::Pending => Poll::Pending,
-            Poll::Ready(Ok(response)) => {
-                let mut call = this.call.take();
-                if let Some(call) = call.as_mut() {
-                    call.observe(response.headers());
-                }
-                Poll::Ready(Ok(response.map(|body| Observed::new(body, call))))
-            }
-            Poll::Ready(Err(e)) => {
-                if let Some(call) = this.call.take() {
-                    call.finish(UNKNOWN);
-                }
-                Poll::Ready(Err(e))
-            }
-        }
+        ResponseFuture::new(future.instrument(span), call, UNKNOWN)
     }
 }
 
