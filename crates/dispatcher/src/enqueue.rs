@@ -31,7 +31,7 @@ pub async fn enqueue_job<Q: TaskQueue, S: JobStore>(
     enqueue_batches(queue, store, id, batch, stop, &mut traced).await;
     if let Some(traced) = traced {
         // Once, at the end: a field recorded twice would be exported twice.
-        traced.span.record("chunk.end", traced.end);
+        traced.span.record("chunk.end", i64::from(traced.end));
     }
 }
 
@@ -52,8 +52,8 @@ impl Traced {
             parent: None,
             "enqueue",
             job.id = %job.id,
-            job.chunks = job.chunks_total,
-            chunk.first = job.chunks_enqueued,
+            job.chunks = i64::from(job.chunks_total),
+            chunk.first = i64::from(job.chunks_enqueued),
             chunk.end = Empty,
         );
         // Before anything is logged in the span: that would fix its parent.

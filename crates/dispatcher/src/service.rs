@@ -103,8 +103,8 @@ impl<Q: TaskQueue, S: JobStore> Dispatcher<Q, S> {
         let id = uuid::Uuid::now_v7().to_string();
         span.record("job.id", id.as_str());
         span.record("job.kind", job.kind_name());
-        span.record("job.runs", runs);
-        span.record("job.chunks", chunks_total);
+        span.record("job.runs", runs as i64);
+        span.record("job.chunks", i64::from(chunks_total));
         let new = NewJob {
             id,
             name: spec.name.clone(),

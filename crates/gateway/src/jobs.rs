@@ -41,7 +41,7 @@ impl Jobs {
         let valid = tanksim_proto::convert::job_spec_from_request(&spec, &self.settings.limits)
             .map_err(Error::Invalid)?;
         let span = tracing::Span::current();
-        span.record("job.runs", valid.spec().runs());
+        span.record("job.runs", valid.spec().runs() as i64);
         let response =
             self.peers.dispatcher.clone().dispatch_job(DispatchJobRequest { spec: Some(spec) }).await?;
         let job = response.into_inner().job;

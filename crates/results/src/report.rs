@@ -48,7 +48,7 @@ impl<S: JobStore> ResultsService for ReportHandler<S> {
         let span = tracing::info_span!(
             "report_chunk",
             job.id = %req.job_id,
-            chunk.index = req.chunk,
+            chunk.index = i64::from(req.chunk),
             chunk.recorded = Empty,
             job.state = Empty,
         );
@@ -64,7 +64,7 @@ impl<S: JobStore> ResultsService for ReportHandler<S> {
         let span = tracing::info_span!(
             "report_chunk",
             job.id = %req.job_id,
-            chunk.index = req.chunk,
+            chunk.index = i64::from(req.chunk),
             chunk.failed = true,
             job.state = Empty,
         );

@@ -34,6 +34,7 @@ where
     let dispatch = Arc::new(OnceLock::new());
     tracing_subscriber::fmt::layer()
         .event_format(JsonLines { service, dispatch: Arc::clone(&dispatch) })
+        .with_ansi(false)
         .with_writer(writer)
         .and_then(DispatchSlot(dispatch))
 }

@@ -145,7 +145,7 @@ impl<Q: TaskQueue, S: JobStore> Ctx<Q, S> {
         let count = runs.end - runs.start;
         // The threads of the blocking pool are outside any span: the span covers the wait
         // for them, which is the simulation's wall time.
-        let span = tracing::info_span!("simulate", runs = count, threads);
+        let span = tracing::info_span!("simulate", runs = count as i64, threads = threads as i64);
         let started = Instant::now();
         let output =
             tokio::task::spawn_blocking(move || compute(&plan.spec, runs, plan.rows, threads, &cancel))

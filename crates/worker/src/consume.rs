@@ -182,9 +182,9 @@ impl<Q: TaskQueue, S: JobStore> Consumer<Q, S> {
             "chunk",
             job.id = %task.job_id,
             job.kind = Empty,
-            chunk.index = task.chunk,
-            chunk.runs = task.run_end.saturating_sub(task.run_start),
-            chunk.delivery_attempt = delivery.deliveries,
+            chunk.index = i64::from(task.chunk),
+            chunk.runs = task.run_end.saturating_sub(task.run_start) as i64,
+            chunk.delivery_attempt = delivery.deliveries as i64,
             entry = %delivery.entry_id,
         );
         // Before anything enters the span or logs in it (that starts it, with the parent it
