@@ -5,44 +5,16 @@
 
 #![allow(clippy::unwrap_used)] // helpers outside #[test] fns: a failed setup step should just fail the test
 
+mod support;
+
 use std::time::Duration;
 
 use opentelemetry::trace::SpanKind;
-use tanksim_broker::{MemoryQueue, MemoryStore};
-use tanksim_gateway::{GatewaySettings, Peers};
 use tanksim_proto::v1::job_service_client::JobServiceClient;
 use tanksim_proto::v1::simulation_service_client::SimulationServiceClient;
 use tanksim_proto::v1::{SimulateRequest, SubmitJobRequest};
 use tanksim_sim_core::canonical::mc_tau_job;
 use tanksim_test_util::telemetry::{Spans, attributes, sample};
-use tonic::transport::Channel;
-
-async fn listen() -> (tokio::net::TcpListener, String) {
-    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", l.local_addr().unwrap());
-    (l, url)
-}
-
-/// The gateway with a dispatcher and a results service behind it, until `stop` is dropped.
-async fn stack(stop: &tokio::sync::watch::Sender<bool>) -> Channel {
-    let (queue, store) = (MemoryQueue::new(), MemoryStore::new());
-    let until = || {
-        let mut rx = stop.subscribe();
-        async move {
-            let _ = rx.wait_for(|s| *s).await;
-        }
-    };
-    let (dl, durl) = listen().await;
-    tokio::spawn(tanksim_dispatcher::run(Default::default(), queue, store.clone(), dl, until()));
-    let (rl, rurl) = listen().await;
-    let data = tempfile::tempdir().unwrap().keep();
-    let settings = tanksim_results::ResultsSettings::new(data, Duration::from_millis(200)).unwrap();
-    tokio::spawn(tanksim_results::run(settings, store, rl, until()));
-    let (gl, gurl) = listen().await;
-    let peers = Peers::connect_lazy(&durl, &rurl, 1 << 24).unwrap();
-    tokio::spawn(tanksim_gateway::run(GatewaySettings::default(), peers, gl, until()));
-    tonic::transport::Endpoint::from_shared(gurl).unwrap().connect_lazy()
-}
 
 async fn eventually(what: &str, mut check: impl FnMut() -> bool) {
     for _ in 0..500 {
@@ -59,8 +31,8 @@ async fn submissions_are_traced_into_the_dispatcher_and_requests_counted_by_kind
     let spans = Spans::default();
     spans.install();
     let (prometheus, _) = tanksim_telemetry::metrics::install("tanksim-gateway", "test").expect("recorder");
-    let (stop, _) = tokio::sync::watch::channel(false);
-    let channel = stack(&stop).await;
+    let stack = support::stack().await;
+    let channel = stack.channel.clone();
 
     let mut jobs = JobServiceClient::new(channel.clone());
     let job = jobs
@@ -114,5 +86,5 @@ async fn submissions_are_traced_into_the_dispatcher_and_requests_counted_by_kind
     assert_eq!(client.span_context.trace_id(), accepted.span_context.trace_id());
     let no_kind = submitted.iter().filter(|s| !attributes(s).contains_key("job.kind")).count();
     assert_eq!(no_kind, 1, "a request without a kind has no job.kind");
-    let _ = stop.send(true);
+    drop(stack);
 }
