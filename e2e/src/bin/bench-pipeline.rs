@@ -4,15 +4,20 @@
 //! latency for 10,000,000-run jobs; resident memory of results and workers during a
 //! 10,000,000-run job. Prints a table to stderr and one JSON line to stdout.
 //!
+//! Every process serves `/metrics` and traces (spans sampled, not exported) as deployed. With
+//! `--otlp 1` a second deployment exports every span over OTLP/gRPC to a receiver in this
+//! process, and its throughput is measured in the same rounds: the cost of trace export.
+//!
 //! ```text
 //! cargo build --release -p tanksim-e2e --bins
-//! target/release/bench-pipeline [--runs 1000000] [--rounds 3] [--submits 200] [--memory-runs 10000000]
+//! target/release/bench-pipeline [--runs 1000000] [--rounds 3] [--submits 200] [--memory-runs 10000000] [--otlp 0|1]
 //! ```
 //! The service binaries are the `e2e-*` ones next to this executable (same build).
 
 use std::time::{Duration, Instant};
 
 use tanksim_e2e::api;
+use tanksim_e2e::collector::Collector;
 use tanksim_e2e::{Binaries, Cluster, Options};
 use tanksim_proto::v1::{CancelJobRequest, JobState, SubmitJobRequest};
 use tanksim_sim_core::batch::simulate_batch;
@@ -23,10 +28,11 @@ struct Args {
     rounds: usize,
     submits: usize,
     memory_runs: u64,
+    otlp: bool,
 }
 
 fn parse() -> Result<Args, String> {
-    let mut a = Args { runs: 1_000_000, rounds: 3, submits: 200, memory_runs: 10_000_000 };
+    let mut a = Args { runs: 1_000_000, rounds: 3, submits: 200, memory_runs: 10_000_000, otlp: false };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         let value = it.next().ok_or_else(|| format!("{flag} needs a value"))?;
@@ -36,6 +42,7 @@ fn parse() -> Result<Args, String> {
             "--rounds" => a.rounds = n as usize,
             "--submits" => a.submits = n as usize,
             "--memory-runs" => a.memory_runs = n,
+            "--otlp" => a.otlp = n != 0,
             other => return Err(format!("unknown option {other}")),
         }
     }
@@ -132,11 +139,19 @@ async fn main() {
         claim_interval: Duration::from_secs(5),
         ..Options::default()
     };
+    let collector = if args.otlp { Some(Collector::start().await) } else { None };
+    let exporting = match &collector {
+        Some(c) => {
+            Some(Cluster::start(binaries(), Options { otlp: Some(c.endpoint()), ..options.clone() }).await)
+        }
+        None => None,
+    };
     let cluster = Cluster::start(binaries(), options).await;
     eprintln!("cluster up: gateway {}, redis {}", cluster.gateway_url(), cluster.redis_url());
 
     // Throughput: kernel and pipeline interleaved, `rounds` times each.
     let (mut kernel, mut pipeline, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+    let mut export_ratios = Vec::new();
     for round in 0..args.rounds {
         let k = tokio::task::spawn_blocking({
             let runs = args.runs;
@@ -153,7 +168,24 @@ async fn main() {
         kernel.push(k);
         pipeline.push(p);
         ratios.push(p / k);
+        if let Some(exporting) = &exporting {
+            let e = pipeline_throughput(exporting, args.runs).await;
+            eprintln!(
+                "round {}: pipeline exporting spans {e:.0} runs/s, ratio to not exporting {:.3}",
+                round + 1,
+                e / p
+            );
+            export_ratios.push(e / p);
+        }
     }
+    if let (Some(c), Some(_)) = (&collector, &exporting) {
+        eprintln!(
+            "spans received: {}; exporting / not exporting, median of rounds: {:.3}",
+            c.spans().len(),
+            median(export_ratios.clone())
+        );
+    }
+    drop(exporting);
 
     // Resident memory during a big job.
     let mut client = cluster.gateway_client();
@@ -198,8 +230,10 @@ async fn main() {
     );
 
     let rss: Vec<String> = peak.iter().map(|(k, v)| format!("\"{k}\":{v:.1}")).collect();
+    let exporting =
+        if export_ratios.is_empty() { "null".to_owned() } else { format!("{:.3}", median(export_ratios)) };
     println!(
-        "{{\"runs\":{},\"rounds\":{},\"kernel_2t_runs_per_sec_median\":{:.1},\"pipeline_runs_per_sec_median\":{:.1},\"pipeline_over_kernel_median\":{:.3},\"submit_10m_p50_ms\":{p50:.3},\"submit_10m_p99_ms\":{p99:.3},\"memory_job_runs\":{},\"memory_job_runs_per_sec\":{big_rps:.1},\"peak_rss_mib\":{{{}}}}}",
+        "{{\"runs\":{},\"rounds\":{},\"kernel_2t_runs_per_sec_median\":{:.1},\"pipeline_runs_per_sec_median\":{:.1},\"pipeline_over_kernel_median\":{:.3},\"submit_10m_p50_ms\":{p50:.3},\"submit_10m_p99_ms\":{p99:.3},\"memory_job_runs\":{},\"memory_job_runs_per_sec\":{big_rps:.1},\"peak_rss_mib\":{{{}}},\"exporting_over_not_median\":{exporting}}}",
         args.runs,
         args.rounds,
         median(kernel),
