@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# The smoke run of the Kubernetes manifests on this machine: the images built with podman, the
+# `smoke` overlay rendered, its pods run with `podman kube play --network host`, the MC-tau
+# example submitted through the gateway with the CLI image, and its results compared with the
+# embedded mode's (same spec, same chunking: they must be equal bit for bit). Proves the
+# images, commands, flags, variables and ports in deploy/ are real. Then `podman kube down`.
+#
+#   bash scripts/smoke.sh [--no-build]     (--no-build: use the images already built)
+#
+# podman runs what a kubelet would, with three differences the conversion below makes
+# (scripts/kube-pods.py): each Deployment/StatefulSet becomes one Pod (podman has no
+# controllers), Secrets referenced by env become literal values (podman 4.3 cannot read a
+# kube Secret into a variable), and only Pods, ConfigMaps are played. Never podman's bridge
+# network: everything is on loopback.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+source scripts/tools.sh
+ensure_python_tools
+
+build=1
+[ "${1:-}" = "--no-build" ] && build=0
+if [ "$build" = 1 ]; then
+    bash scripts/images.sh --tag local --no-checks
+fi
+export CONTAINERS_CONF="${CONTAINERS_CONF:-$TANKSIM_TOOLS/containers/containers.conf}"
+
+work="$(mktemp -d)"
+pods="$work/pods.yaml"
+cleanup() {
+    local rc=$?
+    if [ -f "$pods" ]; then
+        if [ $rc -ne 0 ]; then
+            echo "== smoke: FAILED; pod logs:" >&2
+            for c in $(podman ps -a --format '{{.Names}}' --filter label=io.kubernetes.pod.namespace 2>/dev/null) \
+                $(podman ps -a --format '{{.Names}}' | grep -E '^(gateway|dispatcher|results|worker|redis)-' || true); do
+                echo "---- $c" >&2
+                podman logs --tail 30 "$c" >&2 2>&1 || true
+            done
+        fi
+        podman kube down "$pods" >/dev/null 2>&1 || true
+    fi
+    rm -rf "$work"
+    exit $rc
+}
+trap cleanup EXIT
+
+echo "== smoke: rendering deploy/overlays/smoke"
+kubectl kustomize deploy/overlays/smoke >"$work/rendered.yaml"
+"$TANKSIM_PYTHON" scripts/kube-pods.py --secret "redis/password=$(openssl rand -hex 24)" \
+    <"$work/rendered.yaml" >"$pods"
+
+# Leftovers of an interrupted run would hold the ports.
+podman kube down "$pods" >/dev/null 2>&1 || true
+echo "== smoke: podman kube play --network host"
+podman kube play --network host "$pods" >/dev/null
+
+cli() {
+    podman run --rm --network host --read-only --user 65532:65532 \
+        -v "$PWD/examples:/examples:ro" -v "$work/out:/out" "ghcr.io/tanksim/tanksim:local" "$@"
+}
+mkdir -p "$work/out" && chmod 777 "$work/out"
+gateway=http://127.0.0.1:15051
+
+echo "== smoke: waiting for the gateway"
+for i in $(seq 1 60); do
+    if cli list --gateway "$gateway" >/dev/null 2>&1; then break; fi
+    [ "$i" = 60 ] && { echo "smoke: the gateway did not answer within 60 s" >&2; exit 1; }
+    sleep 1
+done
+
+echo "== smoke: tanksim submit examples/mc-tau.yaml --watch (through the gateway)"
+cli submit /examples/mc-tau.yaml --gateway "$gateway" --watch | tee "$work/submit.txt"
+id="$(head -1 "$work/submit.txt")"
+[ -n "$id" ] || { echo "smoke: no job id in the submit output" >&2; exit 1; }
+cli results "$id" --gateway "$gateway" --json >"$work/out/deployed.json"
+
+echo "== smoke: the same spec in the embedded mode (tanksim run, in the CLI image)"
+podman run --rm --network none --read-only --user 65532:65532 -v "$PWD/examples:/examples:ro" \
+    -v "$work/out:/out" ghcr.io/tanksim/tanksim:local run /examples/mc-tau.yaml --out /out/embedded --no-plots >/dev/null
+
+"$TANKSIM_PYTHON" - "$work/out/deployed.json" "$work/out/embedded/results.json" <<'EOF'
+import json, sys
+deployed, embedded = (json.load(open(p)) for p in sys.argv[1:3])
+assert deployed["job"]["state"] == "JOB_STATE_SUCCEEDED", deployed["job"]
+for key in ("metrics", "sweep"):
+    if deployed.get(key) != embedded.get(key):
+        sys.exit(f"smoke: `{key}` differs between the deployed pods and the embedded run")
+runs = deployed["metrics"][0]["count"] if deployed["metrics"] else 0
+print(f"smoke: OK: job {deployed['job']['id']} through the podman pods equals the embedded run "
+      f"({len(deployed['metrics'])} metrics, {runs} runs)")
+EOF
