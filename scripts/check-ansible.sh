@@ -11,7 +11,9 @@
 #      node file trees, a vault-encrypted sealing key, sealed repository credentials) live in a
 #      temporary directory; the run must change nothing there and report the expected status
 #      for the tasks that matter (ansible/tests/check-results.py);
-#   6. the same run with a sealing key that does not belong to the certificate must fail;
+#   6. the same run with a sealing key that does not belong to the certificate must fail, and
+#      so must one with a sealed file that is not a namespaced SealedSecret and one without the
+#      sealed grafana-admin Secret;
 #   7. (as root) a real run of the already-installed host, whose paths all lie in the temporary
 #      directory (step 5 checked every file-writing task aims there), then a second one that
 #      must change nothing (idempotence), and the files written are checked
@@ -166,6 +168,21 @@ play --limit check-installed-prod \
     -e "sealed_secrets_sealing_key_file=$tmp/other-keys/sealing.key.vault" >"$tmp/wrong-key.json" || rc=$?
 python ansible/tests/check-results.py --root "$tmp" --expect-failure \
     "Check the key is the private half of the committed certificate" "$tmp/wrong-key.json" "$rc"
+
+echo "== ansible: a sealed file without a namespace is refused, and so is a cluster without grafana-admin"
+# argocd_sealed_secrets_dir pointed at fixtures instead of the checkout's argocd/sealed/.
+mkdir -p "$tmp/sealed-broken" "$tmp/sealed-none"
+python scripts/seal.py --cert "$tmp/keys/sealing.crt" --namespace monitoring --name grafana-admin \
+    admin-user=admin admin-password=check-run-placeholder \
+    | sed '/^  namespace: monitoring$/d' >"$tmp/sealed-broken/grafana-admin-prod.yaml"
+rc=0
+play --limit check-installed-prod -e "argocd_sealed_secrets_dir=$tmp/sealed-broken" >"$tmp/sealed-broken.json" || rc=$?
+python ansible/tests/check-results.py --root "$tmp" --expect-failure \
+    "Check each sealed file holds SealedSecrets with a namespace and a name" "$tmp/sealed-broken.json" "$rc" | tail -3
+rc=0
+play --limit check-installed-prod -e "argocd_sealed_secrets_dir=$tmp/sealed-none" >"$tmp/sealed-none.json" || rc=$?
+python ansible/tests/check-results.py --root "$tmp" --expect-failure \
+    "Check the required sealed secrets are there, each sealed once" "$tmp/sealed-none.json" "$rc" | tail -3
 
 echo "== ansible: a real run inside the temporary directory, then a re-run that changes nothing"
 if [ "$(id -u)" = 0 ]; then

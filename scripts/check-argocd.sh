@@ -7,7 +7,9 @@
 #      (strict, JSON Schema Draft 7, from ../shared/crd-schemas), and the project's rules —
 #      paths exist and render, charts pinned, values files present, projects permit sources
 #      and destinations, sync waves order operators before tanksim, replicas left to KEDA and
-#      Argo Rollouts.
+#      Argo Rollouts;
+#   3. scripts/validate-crs.py on argocd/sealed/*.yaml: the SealedSecrets Ansible applies at
+#      bootstrap against the Sealed Secrets CRD schema, strict.
 # Works on a fresh machine: installs yamllint and jsonschema into a virtualenv under .tools/
 # (gitignored) on first use; needs python3 and kubectl (for `kubectl kustomize`).
 #
@@ -40,5 +42,14 @@ echo "== yamllint --strict argocd/"
 
 echo "== Argo CD Applications and AppProjects (schemas, paths, charts, values, projects, waves)"
 "$venv/bin/python" scripts/check-argocd-apps.py
+
+echo "== SealedSecrets in argocd/sealed/ (strict CRD schema)"
+shopt -s nullglob
+sealed=(argocd/sealed/*.yaml)
+if [ ${#sealed[@]} -gt 0 ]; then
+    "$venv/bin/python" scripts/validate-crs.py "${sealed[@]}"
+else
+    echo "none"
+fi
 
 echo "OK: argocd/ valid"

@@ -219,11 +219,8 @@ VERSION="$(sed -n '/^\[workspace\.package\]/,/^\[/s/^version = "\(.*\)"/\1/p' Ca
 REVISION="$(git rev-parse HEAD 2>/dev/null || echo unknown)"
 # The commit's time (or SOURCE_DATE_EPOCH), not the wall clock: rebuilding the same commit
 # gives the same labels, so podman's layer cache answers and the image id stays the same.
-if [ -n "${SOURCE_DATE_EPOCH:-}" ]; then
-    CREATED="$(date -u -d "@$SOURCE_DATE_EPOCH" +%Y-%m-%dT%H:%M:%SZ)"
-else
-    CREATED="$(TZ=UTC git log -1 --format=%cd --date=format-local:%Y-%m-%dT%H:%M:%SZ 2>/dev/null || echo 1970-01-01T00:00:00Z)"
-fi
+CREATED_EPOCH="${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || echo 0)}"
+CREATED="$(date -u -d "@$CREATED_EPOCH" +%Y-%m-%dT%H:%M:%SZ)"
 
 build_image() {
     local name="$1" ref logfile started=$SECONDS
@@ -239,7 +236,32 @@ build_image() {
     fi
     podman build "${args[@]}" . > "$logfile" 2>&1 ||
         { tail -30 "$logfile" >&2; fail "podman build of $ref failed (log: $logfile)"; }
+    [ "$name" = redis ] || relabel_if_stale "$ref"
     BUILD_SECONDS[$name]=$((SECONDS - started))
+}
+
+# buildah 1.28 (Debian 12's podman) keys its layer cache on the unexpanded instruction, so
+# after a new commit the runtime stage's `LABEL ...revision="${REVISION}"` layer comes from the
+# cache with the previous commit's values (and --label is ignored when the last step is
+# cached). Docker BuildKit has no such bug. Here the labels are corrected on the built image
+# itself: a config-only commit (an empty layer) when they are stale.
+relabel_if_stale() {
+    local ref="$1" key want got ctr stale=0
+    for key in version revision created; do
+        case "$key" in version) want="$VERSION" ;; revision) want="$REVISION" ;; created) want="$CREATED" ;; esac
+        got="$(inspect "$ref" "{{index .Config.Labels \"org.opencontainers.image.$key\"}}")"
+        [ "$got" = "$want" ] || stale=1
+    done
+    [ "$stale" = 1 ] || return 0
+    echo "   relabelling $ref for revision $REVISION (stale labels from buildah's layer cache)"
+    ctr="$(buildah from --pull-never "$ref")"
+    buildah config --created-by "scripts/images.sh: OCI labels of revision $REVISION" \
+        --label "org.opencontainers.image.version=$VERSION" \
+        --label "org.opencontainers.image.revision=$REVISION" \
+        --label "org.opencontainers.image.created=$CREATED" "$ctr"
+    # Stamped with the commit's time too, so relabelling the same build gives the same image id.
+    buildah commit --quiet --timestamp "$CREATED_EPOCH" "$ctr" "$ref" >/dev/null
+    buildah rm "$ctr" >/dev/null
 }
 
 # --- checks -------------------------------------------------------------------------------

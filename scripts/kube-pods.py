@@ -3,6 +3,14 @@
 StatefulSet (podman has no controllers; a pod named after its workload), the ConfigMaps, and
 nothing else (Services, NetworkPolicies and custom resources need a cluster).
 
+Container ports are dropped (podman turns them into port mappings, which host networking
+refuses), after probes that name a port are given its number.
+
+Dependent variables (`$(NAME)` in an env value, a command or args) are expanded here as the
+kubelet would
+(podman 4.3 passes them through literally): from the container's envFrom ConfigMaps and the
+variables defined before it.
+
 Env values read from Secrets become literal values given with `--secret NAME/KEY=VALUE`:
 podman 4.3 cannot read a kube Secret into a variable (its lookup fails on the Secret's own
 format), and the smoke run makes its secrets up at run time anyway. A secretKeyRef without a
@@ -13,9 +21,19 @@ Usage: kubectl kustomize deploy/overlays/smoke | scripts/kube-pods.py --secret r
 """
 
 import argparse
+import re
 import sys
 
 import yaml
+
+
+def expand(value: str, defined: dict) -> str:
+    """Kubernetes' `$(NAME)` expansion: defined names replaced, `$$` a literal `$`."""
+    def one(m):
+        if m.group(0) == "$$":
+            return "$"
+        return defined.get(m.group(1), m.group(0))
+    return re.sub(r"\$\$|\$\(([A-Za-z_][A-Za-z0-9_.-]*)\)", one, value)
 
 
 def main() -> int:
@@ -27,9 +45,9 @@ def main() -> int:
         ref, _, value = s.partition("=")
         secrets[ref] = value
     out = []
-    for doc in yaml.safe_load_all(sys.stdin):
-        if not doc:
-            continue
+    docs = [d for d in yaml.safe_load_all(sys.stdin) if d]
+    config_maps = {d["metadata"]["name"]: d.get("data", {}) for d in docs if d.get("kind") == "ConfigMap"}
+    for doc in docs:
         kind = doc.get("kind")
         if kind == "ConfigMap":
             out.append(doc)
@@ -37,7 +55,15 @@ def main() -> int:
             template = doc["spec"]["template"]
             spec = template["spec"]
             for container in spec.get("containers", []) + spec.get("initContainers", []):
+                defined = {}
+                for source in container.get("envFrom", []):
+                    defined.update(config_maps.get(source.get("configMapRef", {}).get("name"), {}))
                 for item in container.get("env", []):
+                    if "value" in item:
+                        item["value"] = expand(item["value"], defined)
+                        defined[item["name"]] = item["value"]
+                    if item.get("valueFrom", {}).get("fieldRef", {}).get("fieldPath") == "metadata.name":
+                        defined[item["name"]] = doc["metadata"]["name"]
                     ref = item.get("valueFrom", {}).get("secretKeyRef")
                     if ref is None:
                         continue
@@ -47,6 +73,19 @@ def main() -> int:
                                  f"Secret {key}; pass --secret {key}=VALUE")
                     item.pop("valueFrom")
                     item["value"] = secrets[key]
+                    defined[item["name"]] = item["value"]
+            for container in spec.get("containers", []):
+                # The kubelet expands command and args from the container's environment too.
+                values = {e["name"]: e["value"] for e in container.get("env", []) if "value" in e}
+                for field in ("command", "args"):
+                    if field in container:
+                        container[field] = [expand(a, values) for a in container[field]]
+                named = {p["name"]: p["containerPort"] for p in container.get("ports", []) if "name" in p}
+                for probe in ("readinessProbe", "livenessProbe", "startupProbe"):
+                    for handler in container.get(probe, {}).values():
+                        if isinstance(handler, dict) and isinstance(handler.get("port"), str):
+                            handler["port"] = named[handler["port"]]
+                container.pop("ports", None)
             metadata = {"name": doc["metadata"]["name"], "labels": template["metadata"].get("labels", {})}
             if doc["metadata"].get("namespace"):
                 metadata["namespace"] = doc["metadata"]["namespace"]

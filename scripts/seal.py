@@ -11,7 +11,8 @@ base64.
 
 Usage:
   scripts/seal.py --cert CERT.pem --namespace NS --name NAME [--type TYPE] [--label k=v ...]
-                  [--annotation k=v ...] KEY=VALUE | KEY=@FILE ...       > sealed.yaml
+                  [--annotation k=v ...] KEY=VALUE | KEY=@FILE | KEY=env:VAR ...  > sealed.yaml
+  (KEY=env:VAR reads the value from environment variable VAR, so it never shows in `ps`.)
   scripts/seal.py --new-key DIR      writes DIR/sealing.key (keep it out of git) and
                                      DIR/sealing.crt (commit it): a sealing key pair the
                                      controller is given at bootstrap (ansible/, docs/deploy.md).
@@ -108,7 +109,14 @@ def main() -> int:
     label = f"{a.namespace}/{a.name}".encode()
     encrypted = {}
     for key, value in pairs(a.data).items():
-        plaintext = Path(value[1:]).read_bytes() if value.startswith("@") else value.encode()
+        if value.startswith("@"):
+            plaintext = Path(value[1:]).read_bytes()
+        elif value.startswith("env:"):
+            if value[4:] not in os.environ:
+                sys.exit(f"seal.py: {key}: environment variable {value[4:]} is not set")
+            plaintext = os.environ[value[4:]].encode()
+        else:
+            plaintext = value.encode()
         encrypted[key] = base64.b64encode(hybrid_encrypt(public_key, plaintext, label)).decode()
     template = {"metadata": {"name": a.name, "namespace": a.namespace}, "type": a.type}
     if a.label:

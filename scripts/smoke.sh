@@ -7,10 +7,11 @@
 #
 #   bash scripts/smoke.sh [--no-build]     (--no-build: use the images already built)
 #
-# podman runs what a kubelet would, with three differences the conversion below makes
+# podman runs what a kubelet would, with the differences the conversion makes
 # (scripts/kube-pods.py): each Deployment/StatefulSet becomes one Pod (podman has no
 # controllers), Secrets referenced by env become literal values (podman 4.3 cannot read a
-# kube Secret into a variable), and only Pods, ConfigMaps are played. Never podman's bridge
+# kube Secret into a variable), container ports are dropped (host networking has no port
+# mappings), and only Pods and ConfigMaps are played. Never podman's bridge
 # network: everything is on loopback.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,6 +28,16 @@ export CONTAINERS_CONF="${CONTAINERS_CONF:-$TANKSIM_TOOLS/containers/containers.
 
 work="$(mktemp -d)"
 pods="$work/pods.yaml"
+# podman keeps a ConfigMap's volume after `kube down`, with whatever ownership its first use
+# gave it: each run starts from fresh ones.
+remove_volumes() {
+    local name
+    for name in $("$TANKSIM_PYTHON" -c 'import sys, yaml
+for d in yaml.safe_load_all(open(sys.argv[1])):
+    if d and d["kind"] == "ConfigMap": print(d["metadata"]["name"])' "$pods"); do
+        podman volume rm -f "$name" >/dev/null 2>&1 || true
+    done
+}
 cleanup() {
     local rc=$?
     if [ -f "$pods" ]; then
@@ -39,6 +50,7 @@ cleanup() {
             done
         fi
         podman kube down "$pods" >/dev/null 2>&1 || true
+        remove_volumes
     fi
     rm -rf "$work"
     exit $rc
@@ -52,6 +64,7 @@ kubectl kustomize deploy/overlays/smoke >"$work/rendered.yaml"
 
 # Leftovers of an interrupted run would hold the ports.
 podman kube down "$pods" >/dev/null 2>&1 || true
+remove_volumes
 echo "== smoke: podman kube play --network host"
 podman kube play --network host "$pods" >/dev/null
 

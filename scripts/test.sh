@@ -18,8 +18,18 @@ if git rev-parse --verify -q origin/main >/dev/null && git cat-file -e origin/ma
     (cd proto && "$TANKSIM_BUF" breaking --against "../.git#ref=origin/main,subdir=proto")
 fi
 
-echo "== deploy/ manifests (kustomize, kubernetes-validate, CRD models)"
-scripts/validate-manifests.sh
+echo "== deploy/: manifests render and pass strict schemas (scripts/check-deploy.sh)"
+scripts/check-deploy.sh
+echo "== deploy/: NetworkPolicy reachability with nca (scripts/check-network-policies.sh)"
+bash scripts/check-network-policies.sh
+echo "== argocd/ (scripts/check-argocd.sh)"
+bash scripts/check-argocd.sh
+echo "== ansible/ (scripts/check-ansible.sh)"
+bash scripts/check-ansible.sh
+echo "== .github/workflows (scripts/check-workflows.sh)"
+bash scripts/check-workflows.sh
+echo "== docker/ (scripts/check-dockerfiles.sh)"
+bash scripts/check-dockerfiles.sh
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
@@ -27,6 +37,8 @@ echo "== cargo clippy --all-targets -- -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== cargo test"
 cargo test --workspace --locked
+echo "== smoke run of the manifests: images built and run with podman (scripts/smoke.sh)"
+bash scripts/smoke.sh
 echo "== benches and examples build"
 cargo build --workspace --benches --examples --locked
 echo "OK: all checks passed"

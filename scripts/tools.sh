@@ -13,14 +13,14 @@ export TANKSIM_TOOLS
 # cryptography for sealing secrets offline (scripts/seal.py).
 ensure_python_tools() {
     local venv="$TANKSIM_TOOLS/venv"
-    local stamp="$venv/.installed-v4"
+    local stamp="$venv/.installed-v5"
     if [ ! -f "$stamp" ]; then
         echo "== installing Python test tools into $venv"
         python3 -m venv "$venv"
         "$venv/bin/pip" install --quiet --disable-pip-version-check \
             "control==0.10.2" "numpy>=2,<3" "scipy>=1.13,<2" \
             "grpcio>=1.85.1,<1.86" "grpcio-tools==1.85.1" "protobuf>=7.35.1,<8" "pyyaml>=6,<7" \
-            "kubernetes-validate==1.37.0" "jsonschema>=4.23,<5" "cryptography>=44,<47"
+            "kubernetes-validate==1.37.0" "jsonschema>=4.23,<5" "cryptography>=44,<47" "yamllint==1.38.0"
         touch "$stamp"
     fi
     export TANKSIM_PYTHON="$venv/bin/python"

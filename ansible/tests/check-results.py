@@ -3,9 +3,11 @@
 
 A check-mode run can pass by skipping everything, so passing is not enough: the tasks that
 render K3s's files, plan its download, read the installed version, rewrite the kubeconfig and
-vet the sealing key and the repository credentials must have run on the host that exercises
-them, with the status check mode gives them, and the Helm and Kubernetes API steps must not
-have run at all. Prints one line per task and host either way.
+vet the sealing key and the sealed secrets must have run on the host that exercises them, with
+the status check mode gives them, and the Helm and Kubernetes API steps must not have run at
+all. The argocd role must also have collected exactly the sealed secrets the host should get:
+every argocd/sealed/*-<env>.yaml in the checkout, plus the fixture's repository credentials on
+the prod host. Prints one line per task and host either way.
 
 Every file, template, copy and get_url task must also aim inside --root (the temporary
 directory): a path that forgot the k3s_root_dir prefix is caught here, in check mode, before
@@ -20,11 +22,16 @@ Usage: check-results.py [--root DIR] LOG.json RC                    the check-mo
 import argparse
 import json
 import sys
+from pathlib import Path
 
 FRESH, INSTALLED = "check-fresh-dev", "check-installed-prod"
 DOWNLOAD = "Download the pinned K3s binary, verified against its SHA-256"
 KUBECONFIG = "Write the cluster's kubeconfig on the controller, pointed at the node"
 ROOT_CHECK = "Check the root Application follows this repository at the environment's branch"
+COLLECT_SEALED = "Collect the environment's sealed secrets"
+LIST_SEALED = "List the sealed secrets and the namespaces they go to"
+REPO = Path(__file__).resolve().parents[2]
+ENVS = {FRESH: "dev", INSTALLED: "prod"}
 
 EXPECTED = {
     FRESH: {
@@ -40,6 +47,12 @@ EXPECTED = {
         KUBECONFIG: "skipped",
         "Say what happens without a sealing key": "ok",
         ROOT_CHECK: "ok",
+        COLLECT_SEALED: "ok",
+        "Check each sealed file holds SealedSecrets with a namespace and a name": "ok",
+        LIST_SEALED: "ok",
+        "Check the required sealed secrets are there, each sealed once": "ok",
+        "Check they are SealedSecrets Argo CD will read as repository credentials": "skipped",
+        "Say the repository is read without credentials": "ok",
     },
     INSTALLED: {
         "Read the installed K3s version": "ok",
@@ -54,6 +67,11 @@ EXPECTED = {
         "Check the key is the private half of the committed certificate": "ok",
         "Check they are SealedSecrets Argo CD will read as repository credentials": "ok",
         ROOT_CHECK: "ok",
+        COLLECT_SEALED: "ok",
+        "Check each sealed file holds SealedSecrets with a namespace and a name": "ok",
+        LIST_SEALED: "ok",
+        "Check the required sealed secrets are there, each sealed once": "ok",
+        "Say the repository is read without credentials": "skipped",
     },
 }
 
@@ -66,7 +84,9 @@ MUST_NOT_RUN = {
     "Restore the environment's sealing key",
     "Install the Sealed Secrets chart at the pinned version",
     "Install the Argo CD chart at the pinned version",
-    "Apply the sealed repository credentials and wait for them to be unsealed",
+    "Check the SealedSecret CRD is served",
+    "Create the namespaces the sealed secrets go to",
+    "Apply the sealed secrets and wait for them to be unsealed",
     "Apply the root Application",
 }
 
@@ -98,6 +118,27 @@ def written_paths(result: dict):
                     yield args[key]
 
 
+def check_sealed(facts: dict[str, dict], root: str | None) -> list[str]:
+    """The argocd role applies exactly the committed sealed secrets of the host's environment
+    (and the prod host's fixture credentials), in namespaces it creates first."""
+    errors = []
+    for host, env in ENVS.items():
+        want = sorted(str(p) for p in (REPO / "argocd" / "sealed").glob(f"*-{env}.yaml"))
+        if host == INSTALLED and root:
+            want = sorted(want + [str(Path(root) / "repo-credentials-prod.yaml")])
+        got = facts.get(host, {})
+        files = got.get("argocd_sealed_files")
+        if files != want:
+            errors.append(f"{host}: the argocd role collected the sealed files {files}, expected {want}")
+        names = got.get("argocd_sealed_names") or []
+        if "monitoring/grafana-admin" not in names:
+            errors.append(f"{host}: no sealed monitoring/grafana-admin among {names}")
+        namespaces = got.get("argocd_sealed_namespaces")
+        if namespaces != sorted({n.partition("/")[0] for n in names}):
+            errors.append(f"{host}: namespaces to create {namespaces} do not match the secrets {names}")
+    return errors
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--root")
@@ -119,6 +160,7 @@ def main() -> int:
         return 1
 
     seen: dict[tuple[str, str], str] = {}
+    facts: dict[str, dict] = {}
     errors = []
     for play in log["plays"]:
         for task in play["tasks"]:
@@ -127,6 +169,8 @@ def main() -> int:
             for host, result in task["hosts"].items():
                 state = status(result)
                 seen[(host, name)] = state
+                if name in (COLLECT_SEALED, LIST_SEALED):
+                    facts.setdefault(host, {}).update(result.get("ansible_facts") or {})
                 print(f"  {state:8} {host:22} {name}")
                 if args.root:
                     for path in written_paths(result):
@@ -158,6 +202,7 @@ def main() -> int:
         for host, name in seen:
             if name in MUST_NOT_RUN:
                 errors.append(f"{host}: {name!r} ran, but its tag is skipped here")
+        errors += check_sealed(facts, args.root)
 
     for host, stats in log.get("stats", {}).items():
         print(f"  {host}: " + ", ".join(f"{k}={v}" for k, v in sorted(stats.items())))

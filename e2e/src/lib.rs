@@ -15,6 +15,7 @@
 //! - [`collector`]: an OTLP/gRPC trace receiver the services export to, and queries on the
 //!   traces it received; [`metrics`]: scraping an admin port's `/metrics`; [`logs`]: a
 //!   service's log file as JSON lines.
+//! - [`manifests`]: the Kubernetes manifests of an overlay as `kubectl kustomize` renders them.
 //! - [`scenario`]: runs one test body alone (clusters never overlap, so timing-sensitive
 //!   steps are not starved of CPU) and within a time limit, so a hang fails instead of
 //!   blocking CI.
@@ -26,6 +27,7 @@ pub mod cluster;
 pub mod collector;
 pub mod health;
 pub mod logs;
+pub mod manifests;
 pub mod metrics;
 pub mod ports;
 pub mod process;

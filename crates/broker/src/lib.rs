@@ -5,6 +5,7 @@
 //!   consumer group (pending entries, claiming from dead workers, dead letters).
 //! - [`store`]: jobs (spec, state machine, progress), chunk summaries recorded idempotently,
 //!   change notifications for watchers.
+//! - [`url`]: Redis URLs with the password hidden, for logs and errors.
 //! - [`names`]: every stream, group, key and channel name, in one place (the deployment
 //!   manifests and KEDA's scaler refer to them).
 //!
@@ -15,6 +16,7 @@ pub mod error;
 pub mod names;
 pub mod queue;
 pub mod store;
+pub mod url;
 
 pub use error::BrokerError;
 pub use queue::{DeadLetter, Delivery, MemoryQueue, QueueStats, RedisQueue, Task, TaskQueue};

@@ -65,7 +65,11 @@ pub async fn serve_all(args: ServeArgs) -> anyhow::Result<()> {
     let options =
         Options { workers: args.workers.max(1), chunk_size: 10_000, data_dir: Some(args.data_dir.clone()) };
     let system = launch(queue, store, args.listen, args.data_dir, &options).await?;
-    eprintln!("tanksim serving on {} (Redis {}), Ctrl-C to stop", system.gateway_url, args.redis_url);
+    eprintln!(
+        "tanksim serving on {} (Redis {}), Ctrl-C to stop",
+        system.gateway_url,
+        tanksim_broker::url::redacted(&args.redis_url)
+    );
     tanksim_server::shutdown_signal().await;
     system.shutdown().await;
     Ok(())

@@ -51,7 +51,7 @@ async fn main() -> ExitCode {
 async fn serve(args: &ResultsArgs, settings: tanksim_results::ResultsSettings) -> anyhow::Result<()> {
     let store = RedisStore::connect(&args.redis_url)
         .await
-        .with_context(|| format!("connecting to {}", args.redis_url))?;
+        .with_context(|| format!("connecting to {}", tanksim_broker::url::redacted(&args.redis_url)))?;
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("binding {}", args.listen))?;

@@ -4,10 +4,11 @@
 //! labels and label values the services export (`tanksim_telemetry::metrics::names::CATALOG`),
 //! the series Prometheus makes (`up`) and the recording rules of the rules file. Legends and
 //! alert annotations may only use labels their expression's series carry, and every alert's
-//! runbook is a section of docs/observability.md.
+//! runbook is a section of docs/observability.md. The gateway canary's analysis queries
+//! (`deploy/base/gateway-rollout.yaml`) are held to the same catalog.
 //!
 //! The Kubernetes side of the same files (schemas, unknown fields) is checked by
-//! scripts/validate-manifests.sh.
+//! scripts/check-deploy.sh.
 
 #[path = "promql/checker.rs"]
 mod checker;
@@ -150,6 +151,51 @@ fn dashboard_queries_use_only_exported_series_and_labels() {
     }
     assert_none("dashboard queries", &errors);
     assert!(promql > 20, "only {promql} PromQL queries found: are the dashboards read?");
+}
+
+#[test]
+fn canary_analysis_queries_use_only_exported_series_and_labels() {
+    let templates = manifests::analysis_templates();
+    assert!(!templates.is_empty(), "no AnalysisTemplate in deploy/base");
+    let (checker, _) = check_rules(&manifests::load().rules);
+    let mut errors = Vec::new();
+    let mut queries = 0;
+    for (file, template) in &templates {
+        let args: BTreeSet<&str> = template
+            .pointer("/spec/args")
+            .and_then(Json::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|a| a.get("name").and_then(Json::as_str))
+            .collect();
+        for metric in template.pointer("/spec/metrics").and_then(Json::as_array).into_iter().flatten() {
+            let name = metric.get("name").and_then(Json::as_str).unwrap_or("?");
+            let Some(query) = metric.pointer("/provider/prometheus/query").and_then(Json::as_str) else {
+                continue;
+            };
+            queries += 1;
+            // Argo Rollouts fills in `{{args.NAME}}` before sending the query.
+            let mut expr = String::new();
+            let mut rest = query;
+            while let Some((before, after)) = rest.split_once("{{args.") {
+                let (arg, tail) = after.split_once("}}").unwrap_or((after, ""));
+                if !args.contains(arg) {
+                    errors.push(format!(
+                        "{file}: {name}: uses {{{{args.{arg}}}}}, not an argument of the template"
+                    ));
+                }
+                expr.push_str(before);
+                expr.push_str("0123456789");
+                rest = tail;
+            }
+            expr.push_str(rest);
+            if let Err(problems) = checker.check(&expr) {
+                errors.extend(problems.into_iter().map(|p| format!("{file}: {name}: {p}")));
+            }
+        }
+    }
+    assert_none("canary analysis queries", &errors);
+    assert!(queries >= 2, "only {queries} analysis queries found");
 }
 
 #[test]

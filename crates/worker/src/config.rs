@@ -166,7 +166,8 @@ impl WorkerArgs {
         settings.validate()?;
         let redis_schemes = ["redis://", "rediss://", "unix://", "redis+unix://"];
         if !redis_schemes.iter().any(|s| self.redis_url.starts_with(s)) {
-            return Err(Error::Config(format!("--redis-url {:?} is not a redis:// URL", self.redis_url)));
+            let shown = tanksim_broker::url::redacted(&self.redis_url);
+            return Err(Error::Config(format!("--redis-url {shown:?} is not a redis:// URL")));
         }
         tonic::transport::Endpoint::from_shared(self.results_url.clone())
             .map_err(|e| Error::Config(format!("--results-url {:?}: {e}", self.results_url)))?;

@@ -9,9 +9,14 @@
 //!
 //! The observability tests (`trace_structure`, `metrics_scrape`, `log_lines`) run a small job
 //! of a few chunks: they check what the services record, not throughput.
+//!
+//! `autoscaling` plays KEDA and the HPA, as the worker's ScaledObject in the rendered `prod`
+//! overlay configures them, against real jobs, with worker processes following the replicas
+//! it decides (~25 s; needs kubectl for `kubectl kustomize`).
 
 #![allow(clippy::unwrap_used)] // a failed step should just fail the test
 
+mod autoscaling;
 mod cancel;
 mod faults;
 mod log_lines;

@@ -18,7 +18,8 @@ use tanksim_telemetry::metrics::names::{self, Kind};
 pub(crate) type LabelSet = BTreeSet<String>;
 
 /// Labels Prometheus adds to every series of a PodMonitor target.
-pub(crate) const TARGET_LABELS: &[&str] = &["job", "instance", "namespace", "pod", "container", "endpoint"];
+pub(crate) const TARGET_LABELS: &[&str] =
+    &["job", "instance", "namespace", "pod", "container", "endpoint", "rollout_hash"];
 
 /// Series Prometheus makes itself (labelled with the target labels only).
 pub(crate) const PROMETHEUS_SERIES: &[&str] = &["up"];

@@ -68,6 +68,31 @@ pub(crate) fn load() -> Observability {
     Observability { dashboards, rules, unlisted_dashboards }
 }
 
+/// (file, object) of every Argo Rollouts AnalysisTemplate in `deploy/base`: the canary's
+/// Prometheus queries.
+pub(crate) fn analysis_templates() -> Vec<(String, Json)> {
+    use serde::Deserialize;
+    let base = repo().join("deploy/base");
+    let mut found = Vec::new();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&base)
+        .expect("deploy/base")
+        .map(|e| e.expect("a directory entry").path())
+        .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
+        .collect();
+    files.sort();
+    for path in files {
+        let text = read(&path);
+        for doc in serde_norway::Deserializer::from_str(&text) {
+            let object = Json::deserialize(doc).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            if object.get("kind").and_then(Json::as_str) == Some("AnalysisTemplate") {
+                let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                found.push((name, object));
+            }
+        }
+    }
+    found
+}
+
 /// The anchors GitHub gives the headings of a Markdown file (`## Finding a slow job` ->
 /// `finding-a-slow-job`).
 pub(crate) fn anchors(markdown: &str) -> Vec<String> {

@@ -1,0 +1,381 @@
+//! Every rendered overlay against the code: the workloads are exactly the five the services
+//! are; each container's variables are options its binary has (parsed by the binary's own
+//! command line, so a misspelled name or a bad value fails here, not in the cluster); ports,
+//! probes, Services and the URLs between services agree; KEDA reads the stream and group of
+//! `names.rs`; images are this project's, tagged by the release workflow; every pod is hardened.
+
+use std::collections::BTreeSet;
+
+use clap::{CommandFactory, Parser};
+use serde_json::Value;
+use tanksim_broker::names::{TASKS_STREAM, WORKERS_GROUP};
+use tanksim_e2e::manifests::{self, Rendered};
+
+use crate::env::{self, Var};
+
+/// The overlays a cluster gets.
+const CLUSTER_OVERLAYS: &[&str] = &["dev", "prod"];
+/// Exactly these workloads, and no others.
+const WORKLOADS: &[(&str, &str)] = &[
+    ("Deployment", "dispatcher"),
+    ("Deployment", "gateway"),
+    ("Deployment", "worker"),
+    ("StatefulSet", "redis"),
+    ("StatefulSet", "results"),
+];
+
+/// A tanksim service: its workload, its command line and the option it listens on.
+struct Service {
+    name: &'static str,
+    command: clap::Command,
+    listen_env: &'static str,
+}
+
+fn services() -> Vec<Service> {
+    vec![
+        Service {
+            name: "gateway",
+            command: tanksim_gateway::GatewayArgs::command(),
+            listen_env: "TANKSIM_GATEWAY_LISTEN",
+        },
+        Service {
+            name: "dispatcher",
+            command: tanksim_dispatcher::DispatcherArgs::command(),
+            listen_env: "TANKSIM_DISPATCHER_LISTEN",
+        },
+        Service {
+            name: "results",
+            command: tanksim_results::ResultsArgs::command(),
+            listen_env: "TANKSIM_RESULTS_LISTEN",
+        },
+        Service {
+            name: "worker",
+            command: tanksim_worker::WorkerArgs::command(),
+            listen_env: "TANKSIM_WORKER_LISTEN",
+        },
+    ]
+}
+
+/// Variables that name another service, and the workload they must reach.
+const PEERS: &[(&str, &str)] = &[
+    ("TANKSIM_DISPATCHER_URL", "dispatcher"),
+    ("TANKSIM_RESULTS_URL", "results"),
+    ("REDIS_ADDRESS", "redis"),
+];
+
+fn overlays() -> Vec<Rendered> {
+    CLUSTER_OVERLAYS.iter().chain(["smoke"].iter()).map(|o| manifests::render(o)).collect()
+}
+
+fn container<'a>(rendered: &'a Rendered, name: &str) -> &'a Value {
+    let (_, _, pod) = rendered.workloads().into_iter().find(|(_, n, _)| *n == name).unwrap();
+    let containers = pod["containers"].as_array().unwrap();
+    assert_eq!(containers.len(), 1, "{}: {name} runs one container", rendered.overlay);
+    &containers[0]
+}
+
+fn var<'a>(vars: &'a [Var], name: &str) -> Option<&'a str> {
+    vars.iter().find(|v| v.name == name).map(|v| v.value.as_str())
+}
+
+fn port_of(address: &str) -> u16 {
+    let port = address.rsplit(':').next().unwrap();
+    port.trim_end_matches(|c: char| !c.is_ascii_digit())
+        .parse()
+        .unwrap_or_else(|_| panic!("no port in {address:?}"))
+}
+
+fn container_port(container: &Value, name: &str) -> Option<u16> {
+    container["ports"].as_array()?.iter().find(|p| p["name"] == name)?["containerPort"]
+        .as_u64()
+        .map(|p| p as u16)
+}
+
+/// Redis's port: `--port` in its arguments, else `port` in its redis.conf.
+fn redis_port(rendered: &Rendered) -> u16 {
+    let c = container(rendered, "redis");
+    let args: Vec<&str> = c["command"]
+        .as_array()
+        .into_iter()
+        .chain(c["args"].as_array())
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    if let Some(i) = args.iter().position(|a| *a == "--port") {
+        return args[i + 1].parse().unwrap();
+    }
+    let conf = rendered.of_kind("ConfigMap").find_map(|cm| cm["data"]["redis.conf"].as_str()).unwrap();
+    conf.lines().find_map(|l| l.strip_prefix("port ")).unwrap().trim().parse().unwrap()
+}
+
+#[test]
+fn the_workloads_are_exactly_the_five_services() {
+    for rendered in overlays() {
+        let mut found: Vec<(String, String)> =
+            rendered.workloads().iter().map(|(k, n, _)| ((*k).to_owned(), (*n).to_owned())).collect();
+        found.sort();
+        let want: Vec<(String, String)> = WORKLOADS.iter().map(|(k, n)| ((*k).into(), (*n).into())).collect();
+        assert_eq!(found, want, "{}", rendered.overlay);
+        for object in &rendered.objects {
+            if let Some(ns) = object["metadata"]["namespace"].as_str() {
+                assert_eq!(
+                    ns, "tanksim",
+                    "{}: {} {}",
+                    rendered.overlay, object["kind"], object["metadata"]["name"]
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn every_variable_is_an_option_of_the_binary_and_parses() {
+    for rendered in overlays() {
+        for service in services() {
+            let vars = env::container_env(&rendered, container(&rendered, service.name));
+            let mut argv = vec![format!("tanksim-{}", service.name)];
+            let referred: BTreeSet<&str> =
+                vars.iter().flat_map(|v| v.refers_to.iter().map(String::as_str)).collect();
+            for v in &vars {
+                for r in &v.refers_to {
+                    assert!(
+                        vars.iter().any(|d| &d.name == r),
+                        "{}: {}: {} refers to $({r}), which is not defined before it",
+                        rendered.overlay,
+                        service.name,
+                        v.name
+                    );
+                }
+                let option = service
+                    .command
+                    .get_arguments()
+                    .find(|a| a.get_env().is_some_and(|e| e == v.name.as_str()));
+                match option {
+                    Some(arg) => {
+                        argv.push(format!("--{}", arg.get_long().unwrap()));
+                        argv.push(v.value.clone());
+                    }
+                    // Read by the OpenTelemetry SDK itself, or only a part of another variable.
+                    None if v.name.starts_with("OTEL_") || referred.contains(v.name.as_str()) => {}
+                    None => panic!(
+                        "{}: {}: {} is not an option of tanksim-{} (`--help` lists them)",
+                        rendered.overlay, service.name, v.name, service.name
+                    ),
+                }
+            }
+            let parsed = match service.name {
+                "gateway" => tanksim_gateway::GatewayArgs::try_parse_from(&argv).map(drop),
+                "dispatcher" => tanksim_dispatcher::DispatcherArgs::try_parse_from(&argv).map(drop),
+                "results" => tanksim_results::ResultsArgs::try_parse_from(&argv).map(drop),
+                _ => tanksim_worker::WorkerArgs::try_parse_from(&argv).map(|a| {
+                    a.validate().unwrap_or_else(|e| panic!("{}: worker settings: {e}", rendered.overlay));
+                }),
+            };
+            if let Err(e) = parsed {
+                panic!(
+                    "{}: tanksim-{} rejects its manifest settings {argv:?}:\n{e}",
+                    rendered.overlay, service.name
+                );
+            }
+            for must in [service.listen_env, "TANKSIM_ADMIN_LISTEN", "TANKSIM_LOG_FORMAT"] {
+                assert!(var(&vars, must).is_some(), "{}: {}: {must} unset", rendered.overlay, service.name);
+            }
+        }
+    }
+}
+
+#[test]
+fn ports_probes_services_and_urls_agree() {
+    for rendered in overlays() {
+        let cluster = rendered.overlay != "smoke";
+        let listen = |name: &str| -> u16 {
+            if name == "redis" {
+                return redis_port(&rendered);
+            }
+            let service = services().into_iter().find(|s| s.name == name).unwrap();
+            let vars = env::container_env(&rendered, container(&rendered, name));
+            port_of(var(&vars, service.listen_env).unwrap())
+        };
+        for service in services() {
+            let c = container(&rendered, service.name);
+            let vars = env::container_env(&rendered, c);
+            let grpc = listen(service.name);
+            let what = format!("{}: {}", rendered.overlay, service.name);
+            {
+                assert_eq!(container_port(c, "grpc"), Some(grpc), "{what}: port `grpc` is the listen port");
+                let admin = port_of(var(&vars, "TANKSIM_ADMIN_LISTEN").unwrap());
+                assert_eq!(
+                    container_port(c, "admin"),
+                    Some(admin),
+                    "{what}: port `admin` (the PodMonitor's)"
+                );
+                let ready = &c["readinessProbe"]["grpc"];
+                let live = &c["livenessProbe"]["grpc"];
+                assert_eq!(ready["port"].as_u64(), Some(u64::from(grpc)), "{what}: readiness probe port");
+                assert!(ready.get("service").is_none(), "{what}: readiness is the whole server's health");
+                assert_eq!(live["port"].as_u64(), Some(u64::from(grpc)), "{what}: liveness probe port");
+                assert_eq!(live["service"], tanksim_server::health::LIVENESS, "{what}: liveness service");
+            }
+            for (env_name, peer) in PEERS {
+                let Some(url) = var(&vars, env_name) else { continue };
+                let host = url.split("://").last().unwrap().split([':', '/']).next().unwrap();
+                let port = port_of(url.trim_end_matches('/'));
+                if cluster {
+                    let svc = rendered.get("Service", host);
+                    assert_eq!(
+                        svc["spec"]["selector"]["app.kubernetes.io/name"], *peer,
+                        "{what}: {env_name} {url}"
+                    );
+                    let sp = svc["spec"]["ports"].as_array().unwrap().iter().find(|p| p["port"] == port);
+                    let sp = sp.unwrap_or_else(|| {
+                        panic!("{what}: {env_name} {url}: Service {host} has no port {port}")
+                    });
+                    let target = sp["targetPort"].as_str().unwrap();
+                    assert_eq!(
+                        container_port(container(&rendered, peer), target),
+                        Some(listen(peer)),
+                        "{what}: {env_name} {url} reaches {peer}'s port `{target}`"
+                    );
+                } else {
+                    assert_eq!(host, "127.0.0.1", "{what}: the smoke run is on loopback");
+                    assert_eq!(port, listen(peer), "{what}: {env_name} {url} is {peer}'s port");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn pods_are_hardened_sized_and_probed() {
+    for rendered in overlays() {
+        for (kind, name, pod) in rendered.workloads() {
+            let what = format!("{}: {kind} {name}", rendered.overlay);
+            let sc = &pod["securityContext"];
+            assert_eq!(sc["runAsNonRoot"], true, "{what}");
+            assert!(sc["runAsUser"].as_u64().is_some_and(|u| u > 0), "{what}: a numeric non-root user");
+            assert_eq!(sc["seccompProfile"]["type"], "RuntimeDefault", "{what}");
+            assert_eq!(pod["automountServiceAccountToken"], false, "{what}: no service-account token");
+            let c = &pod["containers"][0];
+            let csc = &c["securityContext"];
+            assert_eq!(csc["readOnlyRootFilesystem"], true, "{what}");
+            assert_eq!(csc["allowPrivilegeEscalation"], false, "{what}");
+            assert_eq!(csc["capabilities"]["drop"], serde_json::json!(["ALL"]), "{what}");
+            for (field, resource) in [("requests", "cpu"), ("requests", "memory"), ("limits", "memory")] {
+                assert!(c["resources"][field][resource].is_string(), "{what}: resources.{field}.{resource}");
+            }
+            assert!(c["readinessProbe"].is_object() && c["livenessProbe"].is_object(), "{what}: probes");
+        }
+        let worker = rendered.workloads().into_iter().find(|(_, n, _)| *n == "worker").unwrap().2;
+        let vars = env::container_env(&rendered, &worker["containers"][0]);
+        let grace_ms: u64 = var(&vars, "TANKSIM_SHUTDOWN_GRACE_MS").unwrap().parse().unwrap();
+        let kill_after = worker["terminationGracePeriodSeconds"].as_u64().unwrap() * 1000;
+        assert!(
+            grace_ms + 10_000 <= kill_after,
+            "{}: the kubelet waits for the chunk in flight",
+            rendered.overlay
+        );
+        assert!(worker["topologySpreadConstraints"].is_array(), "{}: workers spread", rendered.overlay);
+    }
+}
+
+#[test]
+fn images_are_the_projects_and_tagged_by_the_release() {
+    for overlay in CLUSTER_OVERLAYS {
+        let rendered = manifests::render(overlay);
+        let kustomization: Value = serde_norway::from_str(
+            &std::fs::read_to_string(
+                manifests::repo().join("deploy/overlays").join(overlay).join("kustomization.yaml"),
+            )
+            .unwrap(),
+        )
+        .unwrap();
+        for (_, name, pod) in rendered.workloads() {
+            let image = pod["containers"][0]["image"].as_str().unwrap();
+            if name == "redis" {
+                let tag = image.rsplit(':').next().unwrap();
+                assert!(
+                    tag.starts_with('7') && tag != "latest",
+                    "{overlay}: redis pinned to a 7.x release: {image}"
+                );
+                continue;
+            }
+            let (repository, tag) = image.rsplit_once(':').unwrap();
+            assert_eq!(repository, format!("ghcr.io/tanksim/tanksim-{name}"), "{overlay}");
+            let listed = kustomization["images"].as_array().unwrap().iter().find(|i| i["name"] == repository);
+            let listed = listed.unwrap_or_else(|| panic!("{overlay}: {repository} is not in `images:`"));
+            assert_eq!(
+                listed["newTag"], tag,
+                "{overlay}: {name}'s tag is the one scripts/set-image-tag.sh rewrites"
+            );
+            assert!(
+                tag.strip_prefix("sha-")
+                    .is_some_and(|h| h.len() == 12 && h.bytes().all(|b| b.is_ascii_hexdigit())),
+                "{overlay}: {image}: release tags are sha-<12 hex>"
+            );
+        }
+    }
+}
+
+#[test]
+fn keda_rollouts_ingress_and_secrets_point_at_the_right_things() {
+    for overlay in CLUSTER_OVERLAYS {
+        let r = manifests::render(overlay);
+        let scaled = r.get("ScaledObject", "worker");
+        assert_eq!(scaled["spec"]["scaleTargetRef"]["name"], "worker", "{overlay}");
+        assert_eq!(scaled["spec"]["minReplicaCount"], 0, "{overlay}: workers scale to zero");
+        let triggers = scaled["spec"]["triggers"].as_array().unwrap();
+        let metadata =
+            |key: &str| triggers.iter().find(|t| t["metadata"].get(key).is_some()).map(|t| &t["metadata"]);
+        for key in ["lagCount", "pendingEntriesCount"] {
+            let m = metadata(key).unwrap_or_else(|| panic!("{overlay}: no redis-streams trigger on {key}"));
+            assert_eq!(m["stream"], TASKS_STREAM, "{overlay}: {key}");
+            assert_eq!(m["consumerGroup"], WORKERS_GROUP, "{overlay}: {key}");
+            assert!(m["address"].as_str().unwrap().starts_with("redis.tanksim.svc"), "{overlay}: {key}");
+        }
+        for t in triggers {
+            assert_eq!(t["type"], "redis-streams", "{overlay}");
+            let auth = r.get("TriggerAuthentication", t["authenticationRef"]["name"].as_str().unwrap());
+            let from = &auth["spec"]["secretTargetRef"][0];
+            assert_eq!(
+                (from["name"].as_str(), from["key"].as_str()),
+                (Some("redis"), Some("password")),
+                "{overlay}"
+            );
+        }
+        let sealed = r.get("SealedSecret", "redis");
+        assert!(
+            sealed["spec"]["encryptedData"]["password"].is_string(),
+            "{overlay}: the Redis password is sealed"
+        );
+        assert!(r.find("Secret", "redis").is_none(), "{overlay}: no plain Secret in git");
+        for service in ["dispatcher", "results", "worker"] {
+            let c = container(&r, service);
+            let from =
+                c["env"].as_array().unwrap().iter().find_map(|e| e["valueFrom"]["secretKeyRef"].as_object());
+            let from = from.unwrap_or_else(|| panic!("{overlay}: {service} reads the Redis password"));
+            assert_eq!((from["name"].as_str(), from["key"].as_str()), (Some("redis"), Some("password")));
+        }
+        assert!(
+            r.get("Deployment", "worker")["spec"].get("replicas").is_none(),
+            "{overlay}: KEDA owns worker replicas"
+        );
+        assert!(
+            r.get("Deployment", "gateway")["spec"].get("replicas").is_none(),
+            "{overlay}: the Rollout owns them"
+        );
+        let rollout = r.get("Rollout", "gateway");
+        assert_eq!(rollout["spec"]["workloadRef"]["name"], "gateway", "{overlay}");
+        let analysis = &rollout["spec"]["strategy"]["canary"]["analysis"]["templates"][0]["templateName"];
+        r.get("AnalysisTemplate", analysis.as_str().unwrap());
+        let route = &r.get("IngressRoute", "gateway")["spec"]["routes"][0]["services"][0];
+        assert_eq!(
+            (route["name"].as_str(), route["scheme"].as_str()),
+            (Some("gateway"), Some("h2c")),
+            "{overlay}"
+        );
+        let gateway_service = r.get("Service", "gateway");
+        assert!(
+            gateway_service["spec"]["ports"].as_array().unwrap().iter().any(|p| p["name"] == route["port"])
+        );
+    }
+}
