@@ -75,10 +75,14 @@ cli() {
 mkdir -p "$work/out" && chmod 777 "$work/out"
 gateway=http://127.0.0.1:15051
 
-echo "== smoke: waiting for the gateway"
-for i in $(seq 1 60); do
-    if cli list --gateway "$gateway" >/dev/null 2>&1; then break; fi
-    [ "$i" = 60 ] && { echo "smoke: the gateway did not answer within 60 s" >&2; exit 1; }
+echo "== smoke: waiting for every service to report SERVING (its dependencies answer)"
+for i in $(seq 1 90); do
+    ready=0
+    for svc in gateway dispatcher results worker; do
+        if podman logs "$svc-$svc" 2>&1 | grep -q '"serving":true'; then ready=$((ready + 1)); fi
+    done
+    if [ "$ready" = 4 ] && cli list --gateway "$gateway" >/dev/null 2>&1; then break; fi
+    [ "$i" = 90 ] && { echo "smoke: the services were not all serving within 90 s" >&2; exit 1; }
     sleep 1
 done
 
