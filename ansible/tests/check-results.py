@@ -128,7 +128,8 @@ def check_sealed(facts: dict[str, dict], root: str | None) -> list[str]:
             want = sorted(want + [str(Path(root) / "repo-credentials-prod.yaml")])
         got = facts.get(host, {})
         files = got.get("argocd_sealed_files")
-        if files != want:
+        # As a set: the role's order follows its search paths, not the paths' sort order.
+        if files is None or sorted(files) != want:
             errors.append(f"{host}: the argocd role collected the sealed files {files}, expected {want}")
         names = got.get("argocd_sealed_names") or []
         if "monitoring/grafana-admin" not in names:
