@@ -45,6 +45,9 @@ from pathlib import Path
 import jsonschema
 import yaml
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import crd_schemas  # noqa: E402
+
 REPO = Path(__file__).resolve().parent.parent
 REPO_URL = "https://github.com/tanksim/tanksim.git"
 IN_CLUSTER = "https://kubernetes.default.svc"
@@ -154,26 +157,11 @@ class Report:
 
 
 def schema_dir(report: Report) -> Path | None:
-    """$TANKSIM_CRD_SCHEMAS, else shared/ beside the repository, else beside its origin."""
-    candidates: list[Path] = []
-    if os.environ.get("TANKSIM_CRD_SCHEMAS"):
-        candidates.append(Path(os.environ["TANKSIM_CRD_SCHEMAS"]))
-    candidates.append(REPO.parent / "shared" / "crd-schemas")
-    try:
-        origin = subprocess.run(
-            ["git", "-C", str(REPO), "remote", "get-url", "origin"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-    except (subprocess.CalledProcessError, FileNotFoundError):
-        origin = ""
-    origin = origin.removeprefix("file://")
-    if origin.startswith("/"):
-        candidates.append(Path(origin) / ".." / "shared" / "crd-schemas")
-    for candidate in candidates:
-        if (candidate / "argoproj.io").is_dir():
-            return candidate.resolve()
+    """The schema catalog (scripts/crd_schemas.py), or an error in the report."""
+    found = crd_schemas.locate("argoproj.io")
+    if found is not None:
+        return found
+    candidates = crd_schemas.candidates()
     report.error(
         "crd-schemas",
         "no Argo CD CRD schemas found (looked in: "

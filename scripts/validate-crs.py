@@ -7,22 +7,20 @@ about custom resources. This reads a YAML stream (stdin or files), and checks ev
 apiVersion is not a core Kubernetes group against `{group}/{kind}_{version}.json` (kubeconform's
 layout, lower-case kind) with JSON Schema Draft 7. A custom resource without a schema is an error.
 
-Where the schemas are (data, not part of the project): $TANKSIM_CRD_SCHEMAS, else
-`shared/crd-schemas` beside the repository, else beside the repository it was cloned from
-(a fresh clone in /tmp has its origin beside `shared/`). In GitHub Actions the ci workflow checks
-out the same catalog (datreeio/CRDs-catalog) and sets TANKSIM_CRD_SCHEMAS.
+Where the schemas are: scripts/crd_schemas.py.
 
 Usage: kubectl kustomize deploy/overlays/prod | scripts/validate-crs.py [--list]
 """
 
 import json
-import os
-import subprocess
 import sys
 from pathlib import Path
 
 import jsonschema
 import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import crd_schemas  # noqa: E402
 
 # Groups served by the API server itself: kubernetes-validate checks them.
 CORE_GROUPS = {
@@ -31,31 +29,17 @@ CORE_GROUPS = {
     "admissionregistration.k8s.io", "discovery.k8s.io", "node.k8s.io", "certificates.k8s.io",
 }
 
-REPO = Path(__file__).resolve().parent.parent
 
 
 def schema_dir() -> Path:
-    candidates = []
-    if os.environ.get("TANKSIM_CRD_SCHEMAS"):
-        candidates.append(Path(os.environ["TANKSIM_CRD_SCHEMAS"]))
-    candidates.append(REPO.parent / "shared" / "crd-schemas")
-    try:
-        origin = subprocess.run(
-            ["git", "-C", str(REPO), "remote", "get-url", "origin"],
-            capture_output=True, text=True, check=True,
-        ).stdout.strip()
-        if origin and "://" not in origin and Path(origin).is_dir():
-            candidates.append(Path(origin).resolve().parent / "shared" / "crd-schemas")
-    except (subprocess.CalledProcessError, FileNotFoundError):
-        pass
-    for c in candidates:
-        if (c / "keda.sh").is_dir():
-            return c
-    sys.exit(
-        "validate-crs: no CRD schema catalog found (looked in: "
-        + ", ".join(str(c) for c in candidates)
-        + "); set TANKSIM_CRD_SCHEMAS to a directory in kubeconform's {group}/{kind}_{version}.json layout"
-    )
+    found = crd_schemas.locate("keda.sh")
+    if found is None:
+        sys.exit(
+            "validate-crs: no CRD schema catalog found (looked in: "
+            + ", ".join(str(c) for c in crd_schemas.candidates())
+            + "); set TANKSIM_CRD_SCHEMAS to a directory in kubeconform's {group}/{kind}_{version}.json layout"
+        )
+    return found
 
 
 def main() -> int:
