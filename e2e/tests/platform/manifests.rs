@@ -201,21 +201,15 @@ fn ports_probes_services_and_urls_agree() {
             let vars = env::container_env(&rendered, c);
             let grpc = listen(service.name);
             let what = format!("{}: {}", rendered.overlay, service.name);
-            {
-                assert_eq!(container_port(c, "grpc"), Some(grpc), "{what}: port `grpc` is the listen port");
-                let admin = port_of(var(&vars, "TANKSIM_ADMIN_LISTEN").unwrap());
-                assert_eq!(
-                    container_port(c, "admin"),
-                    Some(admin),
-                    "{what}: port `admin` (the PodMonitor's)"
-                );
-                let ready = &c["readinessProbe"]["grpc"];
-                let live = &c["livenessProbe"]["grpc"];
-                assert_eq!(ready["port"].as_u64(), Some(u64::from(grpc)), "{what}: readiness probe port");
-                assert!(ready.get("service").is_none(), "{what}: readiness is the whole server's health");
-                assert_eq!(live["port"].as_u64(), Some(u64::from(grpc)), "{what}: liveness probe port");
-                assert_eq!(live["service"], tanksim_server::health::LIVENESS, "{what}: liveness service");
-            }
+            assert_eq!(container_port(c, "grpc"), Some(grpc), "{what}: port `grpc` is the listen port");
+            let admin = port_of(var(&vars, "TANKSIM_ADMIN_LISTEN").unwrap());
+            assert_eq!(container_port(c, "admin"), Some(admin), "{what}: port `admin` (the PodMonitor's)");
+            let ready = &c["readinessProbe"]["grpc"];
+            let live = &c["livenessProbe"]["grpc"];
+            assert_eq!(ready["port"].as_u64(), Some(u64::from(grpc)), "{what}: readiness probe port");
+            assert!(ready.get("service").is_none(), "{what}: readiness is the whole server's health");
+            assert_eq!(live["port"].as_u64(), Some(u64::from(grpc)), "{what}: liveness probe port");
+            assert_eq!(live["service"], tanksim_server::health::LIVENESS, "{what}: liveness service");
             for (env_name, peer) in PEERS {
                 let Some(url) = var(&vars, env_name) else { continue };
                 let host = url.split("://").last().unwrap().split([':', '/']).next().unwrap();
