@@ -8,7 +8,8 @@
 # For each overlay (dev, prod) three independent checks run, each able to fail alone:
 #   1. permits   every path in deploy/tests/network/allowed.yaml is open;
 #   2. forbids   no path in deploy/tests/network/forbidden*.yaml is open (named invariants:
-#                gateway -> redis, anything -> worker:50054, the intruder pod, the internet...);
+#                gateway -> worker, gateway -> redis but 6379, anything -> worker:50054, the
+#                intruder pod, the internet...);
 #   3. exact     the full connectivity touching namespace tanksim equals
 #                deploy/tests/network/expected-connectivity.txt line for line, so an
 #                accidental new path fails even when no invariant names it.

@@ -4,9 +4,10 @@
 - scripts/seal.py round-trips: a value sealed with a throwaway key pair's certificate opens with
   its private key under the same scope (namespace/name) and under no other, so a SealedSecret
   moved to another name or namespace stays sealed (strict scope);
-- every SealedSecret committed for an environment (deploy/overlays/ENV/sealed-secrets.yaml,
-  argocd/sealed/*-ENV.yaml) was sealed for that environment's certificate: its session keys are
-  RSA ciphertexts of the certificate's key size, and every value is well-formed;
+- every SealedSecret committed for an environment (deploy/overlays/ENV/sealed-*.yaml: the Redis
+  password, the gateway's bootstrap API keys; argocd/sealed/*-ENV.yaml) was sealed for that
+  environment's certificate: its session keys are RSA ciphertexts of the certificate's key
+  size, and every value is well-formed; and each overlay deploys each of its sealed files;
 - no plain Secret is committed anywhere in deploy/ or argocd/.
 """
 
@@ -54,7 +55,12 @@ def committed() -> int:
     for cert_path in sorted(REPO.glob("deploy/overlays/*/sealing.crt")):
         env = cert_path.parent.name
         bits = x509.load_pem_x509_certificate(cert_path.read_bytes()).public_key().key_size
-        files = [cert_path.parent / "sealed-secrets.yaml", *sorted(REPO.glob(f"argocd/sealed/*-{env}.yaml"))]
+        overlay = sorted(cert_path.parent.glob("sealed-*.yaml"))
+        assert overlay, f"{cert_path.parent}: no sealed-*.yaml"
+        resources = yaml.safe_load((cert_path.parent / "kustomization.yaml").read_text()).get("resources", [])
+        for f in overlay:
+            assert f.name in resources, f"{f.relative_to(REPO)}: not in its overlay's kustomization resources"
+        files = [*overlay, *sorted(REPO.glob(f"argocd/sealed/*-{env}.yaml"))]
         for f in files:
             for doc in yaml.safe_load_all(f.read_text()):
                 if not doc:

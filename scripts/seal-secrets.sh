@@ -1,12 +1,19 @@
 #!/usr/bin/env bash
 # (Re)makes an environment's sealed secrets, offline, with the environment's public sealing
 # certificate (deploy/overlays/ENV/sealing.crt; scripts/seal.py does what kubeseal does).
-# Three parts, each its own file, so one can be rotated without the others:
+# Four parts, each its own file, so one can be rotated without the others:
 #
 #   overlay           deploy/overlays/ENV/sealed-secrets.yaml: Secret `redis` (key `password`),
 #                     the Redis password every service and KEDA use; random unless
 #                     REDIS_PASSWORD is set. Plus, when GHCR_USER and GHCR_TOKEN are set,
 #                     `ghcr-pull` (kubernetes.io/dockerconfigjson) for private images.
+#                     Argo CD deploys it with the overlay.
+#   api-keys          deploy/overlays/ENV/sealed-api-keys.yaml: Secret `api-keys` (key
+#                     `api-keys.jsonl`), the gateway's bootstrap API keys file, mounted at
+#                     /etc/tanksim/auth (docs/security.md). The JSON lines of API_KEYS_FILE
+#                     when set (e.g. lines of `tanksim keys create --file-line`); otherwise one
+#                     new admin key of tenant `ops`, whose line holds only its SHA-256: the
+#                     key itself is printed once, on stderr, to be stored by whoever runs this.
 #                     Argo CD deploys it with the overlay.
 #   grafana-admin     argocd/sealed/grafana-admin-ENV.yaml: Secret `grafana-admin` in
 #                     `monitoring` (keys admin-user `admin`, admin-password random unless
@@ -17,19 +24,24 @@
 #                     applies it.
 #
 # Usage: scripts/seal-secrets.sh ENV [PART ...] [--cert CERT.pem]
-#   No PART: overlay and grafana-admin, and repo-credentials when REPO_TOKEN is set. Every
-#   part named is re-sealed with new random passwords unless the variables above are set, so
-#   name the parts you mean to rotate (`scripts/seal-secrets.sh prod grafana-admin`).
+#   No PART: overlay, api-keys and grafana-admin, and repo-credentials when REPO_TOKEN is set
+#   (the overlay needs both of its files sealed for the same controller). Every part named is
+#   re-sealed with new random passwords and keys unless the variables above are set, so name
+#   the parts you mean to rotate (`scripts/seal-secrets.sh prod grafana-admin`;
+#   `API_KEYS_FILE=keys.jsonl scripts/seal-secrets.sh prod api-keys`).
 #   --cert: seal for another controller (e.g. `kubeseal --fetch-cert > cert.pem` of a cluster
 #   whose own key is in use; the e2e-cluster workflow passes a throwaway key's certificate).
 # Nothing in plain text is written anywhere; the plaintext exists only in this process. The
 # passwords are not printed either: the script says where to read them back once unsealed.
+# The one exception is a generated bootstrap API key: only its hash is sealed, so it cannot be
+# read back, and it is printed once (stderr).
 set -euo pipefail
-# --cert is relative to where the script was called from, the rest to the repository root.
+# --cert and API_KEYS_FILE are relative to where the script was called from, the rest to the
+# repository root.
 caller="$PWD"
 cd "$(dirname "$0")/.."
 
-usage="usage: scripts/seal-secrets.sh ENV [overlay|grafana-admin|repo-credentials ...] [--cert CERT.pem]"
+usage="usage: scripts/seal-secrets.sh ENV [overlay|api-keys|grafana-admin|repo-credentials ...] [--cert CERT.pem]"
 env="${1:?$usage}"
 shift
 overlay="deploy/overlays/$env"
@@ -38,17 +50,24 @@ parts=()
 while [ $# -gt 0 ]; do
     case "$1" in
         --cert) cert="${2:?--cert needs a file}"; [[ "$cert" == /* ]] || cert="$caller/$cert"; shift 2 ;;
-        overlay | grafana-admin | repo-credentials) parts+=("$1"); shift ;;
+        overlay | api-keys | grafana-admin | repo-credentials) parts+=("$1"); shift ;;
         *) echo "seal-secrets: unknown argument '$1'; $usage" >&2; exit 64 ;;
     esac
 done
 if [ ${#parts[@]} -eq 0 ]; then
-    parts=(overlay grafana-admin)
+    parts=(overlay api-keys grafana-admin)
     if [ -n "${REPO_TOKEN:-}" ]; then parts+=(repo-credentials); fi
 fi
 wants() { [[ " ${parts[*]} " == *" $1 "* ]]; }
 [ -d "$overlay" ] || { echo "seal-secrets: no overlay $overlay" >&2; exit 64; }
 [ -f "$cert" ] || { echo "seal-secrets: no certificate $cert (scripts/seal.py --new-key DIR makes a key pair)" >&2; exit 64; }
+if [ -n "${API_KEYS_FILE:-}" ]; then
+    [[ "$API_KEYS_FILE" == /* ]] || API_KEYS_FILE="$caller/$API_KEYS_FILE"
+    if wants api-keys && [ ! -s "$API_KEYS_FILE" ]; then
+        echo "seal-secrets: API_KEYS_FILE $API_KEYS_FILE is missing or empty" >&2
+        exit 64
+    fi
+fi
 if wants repo-credentials && [ -z "${REPO_TOKEN:-}" ]; then
     echo "seal-secrets: repo-credentials needs REPO_TOKEN (a read-only token for the repository)" >&2
     exit 64
@@ -82,6 +101,54 @@ if wants overlay; then
     } >"$overlay/sealed-secrets.yaml.tmp"
     mv "$overlay/sealed-secrets.yaml.tmp" "$overlay/sealed-secrets.yaml"
     echo "seal-secrets: wrote $overlay/sealed-secrets.yaml"
+fi
+
+if wants api-keys; then
+    file="$overlay/sealed-api-keys.yaml"
+    if [ -n "${API_KEYS_FILE:-}" ]; then
+        # The shape only, so a file of keys rather than hashes is never sealed; the gateway
+        # checks the rest when it starts (and refuses to, on a bad line).
+        "$TANKSIM_PYTHON" - "$API_KEYS_FILE" <<'PY'
+import json, re, sys
+
+for n, line in enumerate(open(sys.argv[1], encoding="utf-8"), 1):
+    line = line.strip()
+    if not line or line.startswith("#"):
+        continue
+    try:
+        entry = json.loads(line)
+    except ValueError as e:
+        sys.exit(f"seal-secrets: {sys.argv[1]}: line {n}: not JSON: {e}")
+    if not isinstance(entry, dict) or not re.fullmatch(r"[0-9a-f]{64}", str(entry.get("sha256", ""))):
+        sys.exit(f"seal-secrets: {sys.argv[1]}: line {n}: not a keys file line (sha256: 64 lower-case hex)")
+    if "tsk_" in line:
+        sys.exit(f"seal-secrets: {sys.argv[1]}: line {n} holds a key itself: a keys file lists SHA-256s only")
+PY
+        keys="api-keys.jsonl=@$API_KEYS_FILE"
+    else
+        # A new key (what `tanksim keys create` makes: tsk_ and 256 random bits, base64url), and
+        # its line: the gateway keeps, and the Secret holds, only the key's SHA-256.
+        SEAL_API_KEYS="$("$TANKSIM_PYTHON" - "$env" <<'PY'
+import base64, hashlib, json, secrets, sys
+
+key = "tsk_" + base64.urlsafe_b64encode(secrets.token_bytes(32)).rstrip(b"=").decode()
+line = {"tenant": "ops", "name": "bootstrap-admin", "scopes": ["admin"],
+        "sha256": hashlib.sha256(key.encode()).hexdigest()}
+print(json.dumps(line, separators=(",", ":")))
+print(f"seal-secrets: the {sys.argv[1]} cluster's bootstrap API key (tenant ops, scope admin); it is"
+      " shown only now and only its SHA-256 is sealed, so store it in your secrets manager:\n"
+      f"{key}", file=sys.stderr)
+PY
+)"
+        export SEAL_API_KEYS
+        keys="api-keys.jsonl=env:SEAL_API_KEYS"
+    fi
+    {
+        header "The gateway's bootstrap API keys (hashes only; docs/security.md), deployed with the overlay."
+        seal --namespace tanksim --name api-keys "$keys"
+    } >"$file.tmp"
+    mv "$file.tmp" "$file"
+    echo "seal-secrets: wrote $file"
 fi
 
 # argocd/sealed/ holds what exists before Argo CD syncs anything: the Ansible argocd role

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # The smoke run of the Kubernetes manifests on this machine: the images built with podman, the
-# `smoke` overlay rendered, its pods run with `podman kube play --network host`, the MC-tau
-# example submitted through the gateway with the CLI image, and its results compared with the
-# embedded mode's (same spec, same chunking: they must be equal bit for bit). Proves the
-# images, commands, flags, variables and ports in deploy/ are real. Then `podman kube down`.
+# `smoke` overlay rendered, its pods run with `podman kube play --network host`, an API key
+# made with `tanksim keys create` in the smoke Redis (the gateway requires auth, as in every
+# overlay), a call without it refused (UNAUTHENTICATED), the MC-tau example submitted through
+# the gateway with the CLI image and that key, and its results compared with the embedded
+# mode's (same spec, same chunking: they must be equal bit for bit). Proves the images,
+# commands, flags, variables and ports in deploy/ are real. Then `podman kube down`.
 #
 #   bash scripts/smoke.sh [--no-build]     (--no-build: use the images already built)
 #
@@ -59,7 +61,8 @@ trap cleanup EXIT
 
 echo "== smoke: rendering deploy/overlays/smoke"
 kubectl kustomize deploy/overlays/smoke >"$work/rendered.yaml"
-"$TANKSIM_PYTHON" scripts/kube-pods.py --secret "redis/password=$(openssl rand -hex 24)" \
+redis_password="$(openssl rand -hex 24)"
+"$TANKSIM_PYTHON" scripts/kube-pods.py --secret "redis/password=$redis_password" \
     <"$work/rendered.yaml" >"$pods"
 
 # Leftovers of an interrupted run would hold the ports.
@@ -68,23 +71,58 @@ remove_volumes
 echo "== smoke: podman kube play --network host"
 podman kube play --network host "$pods" >/dev/null
 
-cli() {
+cli_image=ghcr.io/tanksim/tanksim:local
+# The CLI image on the host's network; PODMAN_OPTION... IMAGE ARG...
+podman_cli() {
     podman run --rm --network host --read-only --user 65532:65532 \
-        -v "$PWD/examples:/examples:ro" -v "$work/out:/out" "ghcr.io/tanksim/tanksim:local" "$@"
+        -v "$PWD/examples:/examples:ro" -v "$work/out:/out" "$@"
 }
+# A call to the gateway with the smoke key. `-e NAME` copies the variable from this script's
+# environment: the key is on no command line (`ps`, podman's own logs).
+cli() { podman_cli -e TANKSIM_TOKEN "$cli_image" "$@"; }
 mkdir -p "$work/out" && chmod 777 "$work/out"
 gateway=http://127.0.0.1:15051
 
+# A key of tenant `smoke`, stored in the smoke Redis (127.0.0.1:16379, the smoke overlay's
+# REDIS_ADDRESS) where the gateway looks keys up (TANKSIM_API_KEYS_REDIS_URL). The Redis URL,
+# with its password, goes by environment too. Only the key is on the CLI's stdout.
+create_key() {
+    local key
+    key="$(TANKSIM_REDIS_URL="redis://:$redis_password@127.0.0.1:16379" podman_cli -e TANKSIM_REDIS_URL \
+        "$cli_image" keys create --tenant smoke --name smoke --scopes jobs:submit,jobs:read)" ||
+        { echo "smoke: tanksim keys create failed" >&2; exit 1; }
+    [[ "$key" =~ ^tsk_[A-Za-z0-9_-]{43}$ ]] || { echo "smoke: keys create printed no key on stdout" >&2; exit 1; }
+    TANKSIM_TOKEN="$key"
+    export TANKSIM_TOKEN
+}
+
 echo "== smoke: waiting for every service to report SERVING (its dependencies answer)"
+TANKSIM_TOKEN=""
 for i in $(seq 1 90); do
     ready=0
     for svc in gateway dispatcher results worker; do
         if podman logs "$svc-$svc" 2>&1 | grep -q '"serving":true'; then ready=$((ready + 1)); fi
     done
-    if [ "$ready" = 4 ] && cli list --gateway "$gateway" >/dev/null 2>&1; then break; fi
+    if [ "$ready" = 4 ]; then
+        # The dispatcher is SERVING only while Redis answers: the key can be stored now.
+        if [ -z "$TANKSIM_TOKEN" ]; then
+            echo "== smoke: tanksim keys create --tenant smoke (in the smoke Redis)"
+            create_key
+        fi
+        if cli list --gateway "$gateway" >/dev/null 2>&1; then break; fi
+    fi
     [ "$i" = 90 ] && { echo "smoke: the services were not all serving within 90 s" >&2; exit 1; }
     sleep 1
 done
+
+echo "== smoke: a call without a key is refused"
+if out="$(podman_cli "$cli_image" list --gateway "$gateway" 2>&1)"; then
+    echo "smoke: tanksim list without a token succeeded; the gateway must require auth:" >&2
+    echo "$out" >&2
+    exit 1
+fi
+grep -q 'Unauthenticated' <<<"$out" || { echo "smoke: expected UNAUTHENTICATED, got: $out" >&2; exit 1; }
+echo "   $out"
 
 echo "== smoke: tanksim submit examples/mc-tau.yaml --watch (through the gateway)"
 cli submit /examples/mc-tau.yaml --gateway "$gateway" --watch | tee "$work/submit.txt"

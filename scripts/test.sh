@@ -3,6 +3,8 @@
 # Works on a fresh machine: it installs what the tests need itself (see scripts/tools.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# One build from scratch: incremental caches would only cost disk (tens of GB here) and time.
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
 
 source scripts/tools.sh
 ensure_python_tools

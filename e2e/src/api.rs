@@ -7,16 +7,15 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use prost::Message;
-use tanksim_proto::v1::job_service_client::JobServiceClient;
 use tanksim_proto::v1::{
     ExportRunsRequest, GetJobRequest, GetJobResultsRequest, GetJobResultsResponse, Job, JobState, RunRow,
     SubmitJobRequest, WatchJobRequest,
 };
 use tokio::time::Instant;
-use tonic::transport::Channel;
 
-/// The JobService client the harness hands out.
-pub type Client = JobServiceClient<Channel>;
+/// The JobService client the harness hands out (the CLI's: calls carry its bearer token, if
+/// any).
+pub type Client = tanksim_cli::client::Client;
 
 /// How long one API call may take before the poll counts it as failed and tries again.
 const CALL_TIMEOUT: Duration = Duration::from_secs(5);

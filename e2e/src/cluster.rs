@@ -12,14 +12,15 @@ pub use observe::ProcessInfo;
 pub use options::{Binaries, Options, QUEUE_METRICS_INTERVAL, SPAN_EXPORT_DELAY};
 
 use std::path::Path;
-use std::process::Child;
+use std::process::{Child, ExitStatus};
 use std::time::Duration;
 
 use tanksim_broker::RedisQueue;
 use tanksim_proto::v1::job_service_client::JobServiceClient;
 use tanksim_test_util::RedisServer;
-use tonic::transport::Channel;
+use tokio::time::Instant;
 
+use crate::api;
 use crate::health::wait_serving;
 use crate::ports::free_port;
 use crate::process::{self, ProcessSpec};
@@ -67,6 +68,25 @@ impl Service {
             let status = process::kill(&mut child);
             self.spec.note(&format!("killed by the test (SIGKILL): {status:?}"));
         }
+    }
+
+    /// SIGTERM, then waits up to `limit` for the process to exit: its exit status (`None`:
+    /// still running at the limit, and then killed) and how long it took.
+    async fn terminate(&mut self, limit: Duration) -> (Option<ExitStatus>, Duration) {
+        let mut child = self.child.take().unwrap_or_else(|| panic!("{} is not running", self.spec.name));
+        self.spec.note("SIGTERM from the test");
+        let started = Instant::now();
+        process::terminate(&child).expect("kill -TERM");
+        let status = process::wait_exit(&mut child, limit).await;
+        let took = started.elapsed();
+        match status {
+            Some(status) => self.spec.note(&format!("exited after the SIGTERM: {status}")),
+            None => {
+                process::kill(&mut child);
+                self.spec.note(&format!("still running {limit:?} after the SIGTERM: killed"));
+            }
+        }
+        (status, took)
     }
 }
 
@@ -131,6 +151,7 @@ impl Cluster {
             var("TANKSIM_DATA_DIR", path.join("data").display()),
             var("TANKSIM_WATCH_POLL_MS", 200),
         ]);
+        env.extend(options.service_env.iter().cloned());
         let results = Service::new(&path, "results", &binaries.results, env, results_port);
 
         let mut env = common();
@@ -138,6 +159,7 @@ impl Cluster {
             var("TANKSIM_DISPATCHER_LISTEN", format!("127.0.0.1:{dispatcher_port}")),
             var("TANKSIM_CHUNK_SIZE", options.chunk_size),
         ]);
+        env.extend(options.service_env.iter().cloned());
         if options.metrics {
             env.push(var("TANKSIM_QUEUE_METRICS_INTERVAL_MS", QUEUE_METRICS_INTERVAL.as_millis()));
         }
@@ -148,7 +170,14 @@ impl Cluster {
             var("TANKSIM_GATEWAY_LISTEN", format!("127.0.0.1:{gateway_port}")),
             var("TANKSIM_DISPATCHER_URL", &dispatcher.url),
             var("TANKSIM_RESULTS_URL", &results_url),
+            // Off unless the test configures it (`gateway_env` comes later and wins).
+            var("TANKSIM_AUTH", "disabled"),
         ]);
+        env.extend(options.service_env.iter().cloned());
+        if options.keys_in_redis {
+            env.push(var("TANKSIM_API_KEYS_REDIS_URL", redis.url()));
+        }
+        env.extend(options.gateway_env.iter().cloned());
         let gateway = Service::new(&path, "gateway", &binaries.gateway, env, gateway_port);
 
         let slots = (0..options.workers)
@@ -203,12 +232,18 @@ impl Cluster {
         &self.gateway.url
     }
 
-    /// A JobService client on the gateway.
-    pub fn gateway_client(&self) -> JobServiceClient<Channel> {
+    /// A JobService client on the gateway, without credentials.
+    pub fn gateway_client(&self) -> api::Client {
+        self.gateway_client_as(None)
+    }
+
+    /// A JobService client on the gateway whose calls carry `token`.
+    pub fn gateway_client_as(&self, token: Option<&str>) -> api::Client {
         let endpoint = tonic::transport::Endpoint::from_shared(self.gateway.url.clone())
             .expect("a valid URL")
             .connect_timeout(Duration::from_secs(2));
-        JobServiceClient::new(endpoint.connect_lazy())
+        let bearer = tanksim_cli::client::Bearer::new(token).expect("a token a header can carry");
+        JobServiceClient::with_interceptor(endpoint.connect_lazy(), bearer)
     }
 
     pub fn redis_url(&self) -> String {

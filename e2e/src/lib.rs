@@ -5,8 +5,9 @@
 //!   N workers, each its own process (the services' real `main.rs`, built by this package as
 //!   `e2e-*` binaries), configured through `TANKSIM_*` environment variables, on free ports,
 //!   started in dependency order and awaited until their gRPC health check says SERVING. It
-//!   kills (SIGKILL) or stops (SIGTERM) a worker and starts it again, restarts results or
-//!   Redis, and restarts a worker that crashed on its own (see `workers`). Logs go to files
+//!   kills (SIGKILL) or stops (SIGTERM) a worker and starts it again, stops the gateway or
+//!   results with SIGTERM, restarts results or Redis, and restarts a worker that crashed on
+//!   its own (see `workers`). Logs go to files
 //!   in a temporary directory; their tails are printed and the directory kept when a test
 //!   fails (or always, with `TANKSIM_E2E_KEEP_LOGS=1`).
 //! - [`ports`]: ports no outgoing connection can take between choosing and binding.

@@ -28,7 +28,9 @@ pub async fn embedded(spec: SubmitJobRequest, chunk_size: u64) -> Reference {
     let channel = tonic::transport::Endpoint::from_shared(system.gateway_url.clone())
         .expect("a valid URL")
         .connect_lazy();
-    let mut client = api::Client::new(channel);
+    let bearer = tanksim_cli::client::Bearer::new(None).expect("no token");
+    let mut client =
+        tanksim_proto::v1::job_service_client::JobServiceClient::with_interceptor(channel, bearer);
     let job = api::submit(&mut client, spec).await;
     let job = api::wait_ended(&mut client, &job.id, LIMIT).await;
     assert_eq!(job.state(), JobState::Succeeded, "the embedded run failed: {job:?}");

@@ -26,6 +26,9 @@ def main() -> int:
     parser.add_argument("spec", nargs="?", default=str(DEFAULT_SPEC), help="job spec (YAML or JSON)")
     parser.add_argument("--target", default="localhost:50051", help="gateway host:port")
     parser.add_argument("--runs", type=int, help="override the number of runs")
+    parser.add_argument(
+        "--token", help="API key or JWT (default: $TANKSIM_TOKEN; prefer it, a command line is visible)"
+    )
     args = parser.parse_args()
 
     request = tanksim_client.load_spec(args.spec)
@@ -35,7 +38,7 @@ def main() -> int:
             parser.error(f"--runs applies to Monte Carlo and dataset jobs, not to {kind}")
         getattr(request, kind).runs = args.runs
 
-    with Client(args.target) as client:
+    with Client(args.target, token=args.token) as client:
         try:
             job = client.submit(request)
             print(f"submitted job {job.id} ({job.name}, {job.progress.runs_total} runs)", flush=True)

@@ -13,6 +13,9 @@ pub enum BrokerError {
     /// The named job does not exist.
     #[error("no job {0}")]
     NoSuchJob(String),
+    /// What was to be created exists already.
+    #[error("{0}")]
+    Conflict(String),
 }
 
 impl BrokerError {

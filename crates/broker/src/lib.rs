@@ -5,6 +5,7 @@
 //!   consumer group (pending entries, claiming from dead workers, dead letters).
 //! - [`store`]: jobs (spec, state machine, progress), chunk summaries recorded idempotently,
 //!   change notifications for watchers.
+//! - [`keys`]: API keys, stored only as hashes with their tenant, name, scopes and expiry.
 //! - [`url`]: Redis URLs with the password hidden, for logs and errors.
 //! - [`names`]: every stream, group, key and channel name, in one place (the deployment
 //!   manifests and KEDA's scaler refer to them).
@@ -12,14 +13,18 @@
 //! One conformance suite per trait (`tests/queue_conformance.rs`, `tests/store_conformance.rs`)
 //! runs against both backends, the Redis one on a private `redis-server`.
 
+mod connection;
 pub mod error;
+pub mod keys;
 pub mod names;
 pub mod queue;
 pub mod store;
 pub mod url;
 
 pub use error::BrokerError;
+pub use keys::{ApiKey, KeyStore, MemoryKeys, RedisKeys};
 pub use queue::{DeadLetter, Delivery, MemoryQueue, QueueStats, RedisQueue, Task, TaskQueue};
 pub use store::{
-    CancelOutcome, ChunkRecorded, JobKind, JobState, JobStatus, JobStore, MemoryStore, NewJob, RedisStore,
+    CancelOutcome, ChunkRecorded, DEFAULT_TENANT, JobKind, JobState, JobStatus, JobStore, MemoryStore,
+    NewJob, RedisStore,
 };

@@ -9,6 +9,9 @@ pub const WORKERS_GROUP: &str = "tanksim-workers";
 pub const DEAD_LETTER_STREAM: &str = "tanksim:tasks:dead";
 /// Sorted set of job ids scored by submission time (milliseconds): `ListJobs`.
 pub const JOBS_INDEX: &str = "tanksim:jobs";
+/// Prefix of a tenant's keys: `tanksim:tenant:{tenant}:jobs` indexes the tenant's job ids by
+/// submission time (`ListJobs` for that tenant).
+pub const TENANT_KEY_PREFIX: &str = "tanksim:tenant:";
 /// Set of ids of jobs whose chunks are not all on the stream yet (a restarted dispatcher
 /// resumes them).
 pub const DISPATCHING_SET: &str = "tanksim:jobs:dispatching";
@@ -18,6 +21,22 @@ pub const DISPATCHING_SET: &str = "tanksim:jobs:dispatching";
 pub const JOB_KEY_PREFIX: &str = "tanksim:job:";
 /// Prefix of a job's change-notification channel: `tanksim:events:{id}`.
 pub const EVENTS_CHANNEL_PREFIX: &str = "tanksim:events:";
+
+/// Prefix of an API key's hash: `tanksim:apikey:{sha256 of the key}` (tenant, name, scopes,
+/// times). Only the gateway reads these, `tanksim keys` writes them.
+pub const API_KEY_PREFIX: &str = "tanksim:apikey:";
+/// Hash: each API key's public id -> the SHA-256 naming its record (listing, revoking).
+pub const API_KEYS_INDEX: &str = "tanksim:apikeys";
+
+/// `tanksim:apikey:{sha256}`.
+pub fn api_key_key(sha256: &str) -> String {
+    format!("{API_KEY_PREFIX}{sha256}")
+}
+
+/// `tanksim:tenant:{tenant}:jobs`.
+pub fn tenant_jobs_index(tenant: &str) -> String {
+    format!("{TENANT_KEY_PREFIX}{tenant}:jobs")
+}
 
 /// `tanksim:job:{id}`.
 pub fn job_key(id: &str) -> String {

@@ -40,10 +40,16 @@ impl JobState {
     }
 }
 
+/// The tenant of jobs recorded without one: every job when auth is off, and jobs stored
+/// before tenants existed.
+pub const DEFAULT_TENANT: &str = "default";
+
 /// A job being recorded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewJob {
     pub id: String,
+    /// Who submitted it: only this tenant sees, lists and cancels it.
+    pub tenant: String,
     pub name: String,
     pub kind: JobKind,
     /// The submitted spec (an encoded `tanksim.v1.SubmitJobRequest`), opaque to the store.
@@ -62,6 +68,7 @@ pub struct NewJob {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JobStatus {
     pub id: String,
+    pub tenant: String,
     pub name: String,
     pub kind: JobKind,
     pub state: JobState,
@@ -113,10 +120,12 @@ pub trait JobStore: Clone + Send + Sync + 'static {
     /// A job's submitted spec, `None` if unknown.
     fn spec(&self, id: &str) -> impl Future<Output = Result<Option<Vec<u8>>, BrokerError>> + Send;
 
-    /// Up to `limit` jobs, newest first, strictly older than `before` (a `(submitted_at_ms,
-    /// id)` cursor from the last job of the previous page; `None` for the first page).
+    /// Up to `limit` of `tenant`'s jobs, newest first, strictly older than `before` (a
+    /// `(submitted_at_ms, id)` cursor from the last job of the previous page; `None` for the
+    /// first page).
     fn list_jobs(
         &self,
+        tenant: &str,
         before: Option<(u64, String)>,
         limit: usize,
     ) -> impl Future<Output = Result<Vec<JobStatus>, BrokerError>> + Send;

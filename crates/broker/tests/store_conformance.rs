@@ -14,9 +14,13 @@ use tanksim_broker::{
 };
 use tanksim_test_util::{Persistence, RedisServer};
 
+/// The tenant of the jobs the cases make.
+const TENANT: &str = "acme";
+
 fn new_job(id: &str, submitted_at_ms: u64, chunks_total: u32) -> NewJob {
     NewJob {
         id: id.to_owned(),
+        tenant: TENANT.to_owned(),
         name: format!("job {id}"),
         kind: JobKind::MonteCarlo,
         spec: format!("spec of {id}\0\u{ff}").into_bytes(),
@@ -59,6 +63,7 @@ async fn create_get_and_spec_round_trip<S: JobStore>(store: S) {
     let created = store.create_job(&job).await.unwrap();
     let expected = JobStatus {
         id: "j1".into(),
+        tenant: TENANT.into(),
         name: "job j1".into(),
         kind: JobKind::MonteCarlo,
         state: JobState::Queued,
@@ -108,7 +113,7 @@ async fn unknown_ids_are_none_or_no_such_job<S: JobStore>(store: S) {
     assert!(no_such_job(store.merged("nope").await));
     // None of that created the job.
     assert_eq!(store.job("nope").await.unwrap(), None);
-    assert_eq!(store.list_jobs(None, 10).await.unwrap().len(), 1);
+    assert_eq!(store.list_jobs(TENANT, None, 10).await.unwrap().len(), 1);
 }
 
 async fn list_jobs_walks_newest_first_across_same_millisecond_ties<S: JobStore>(store: S) {
@@ -136,7 +141,7 @@ async fn list_jobs_walks_newest_first_across_same_millisecond_ties<S: JobStore>(
         let mut walked = Vec::new();
         let mut cursor = None;
         loop {
-            let page = store.list_jobs(cursor.clone(), page_size).await.unwrap();
+            let page = store.list_jobs(TENANT, cursor.clone(), page_size).await.unwrap();
             assert!(page.len() <= page_size);
             let Some(last) = page.last() else { break };
             cursor = Some((last.submitted_at_ms, last.id.clone()));
@@ -146,9 +151,9 @@ async fn list_jobs_walks_newest_first_across_same_millisecond_ties<S: JobStore>(
         }
         assert_eq!(walked, expected, "page size {page_size}");
     }
-    assert!(store.list_jobs(None, 0).await.unwrap().is_empty());
+    assert!(store.list_jobs(TENANT, None, 0).await.unwrap().is_empty());
     // A cursor need not be a listed job: strictly older than (200, "l") starts at (200, "k").
-    let page = store.list_jobs(Some((200, "l".into())), 2).await.unwrap();
+    let page = store.list_jobs(TENANT, Some((200, "l".into())), 2).await.unwrap();
     assert_eq!(page.iter().map(|j| j.id.as_str()).collect::<Vec<_>>(), ["k", "e"]);
 }
 
@@ -365,8 +370,13 @@ async fn trace_context_round_trips_through_every_read<S: JobStore>(store: S) {
     assert!(untraced.trace_context.is_empty());
 
     assert_eq!(status(&store, "traced").await.trace_context, job_context(1));
-    let listed: Vec<_> =
-        store.list_jobs(None, 10).await.unwrap().into_iter().map(|j| (j.id, j.trace_context)).collect();
+    let listed: Vec<_> = store
+        .list_jobs(TENANT, None, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|j| (j.id, j.trace_context))
+        .collect();
     assert_eq!(listed, [("traced".to_owned(), job_context(1)), ("untraced".to_owned(), Vec::new())]);
     let to_dispatch: Vec<_> =
         store.jobs_to_dispatch().await.unwrap().into_iter().map(|j| (j.id, j.trace_context)).collect();
@@ -440,8 +450,25 @@ macro_rules! conformance {
     };
 }
 
+/// Each tenant lists its own jobs only, paging within them; every read carries the tenant.
+async fn jobs_are_listed_per_tenant<S: JobStore>(store: S) {
+    for (i, tenant) in ["acme", "beta", "acme", "beta", "acme"].into_iter().enumerate() {
+        let job = NewJob { tenant: tenant.to_owned(), ..new_job(&format!("j{i}"), 100 + i as u64, 1) };
+        store.create_job(&job).await.unwrap();
+    }
+    let ids = |jobs: Vec<JobStatus>| jobs.into_iter().map(|j| j.id).collect::<Vec<_>>();
+    assert_eq!(ids(store.list_jobs("acme", None, 10).await.unwrap()), ["j4", "j2", "j0"]);
+    assert_eq!(ids(store.list_jobs("beta", None, 10).await.unwrap()), ["j3", "j1"]);
+    assert_eq!(ids(store.list_jobs("acme", None, 2).await.unwrap()), ["j4", "j2"]);
+    assert_eq!(ids(store.list_jobs("acme", Some((102, "j2".into())), 2).await.unwrap()), ["j0"]);
+    assert!(store.list_jobs("gamma", None, 10).await.unwrap().is_empty());
+    assert_eq!(status(&store, "j3").await.tenant, "beta");
+    assert_eq!(store.cancel("j3", "x", 1).await.unwrap().unwrap().status.tenant, "beta");
+}
+
 conformance!(
     create_get_and_spec_round_trip,
+    jobs_are_listed_per_tenant,
     unknown_ids_are_none_or_no_such_job,
     list_jobs_walks_newest_first_across_same_millisecond_ties,
     mark_enqueued_is_monotonic_and_drives_jobs_to_dispatch,
@@ -493,7 +520,7 @@ async fn redis_restart_with_persistence_keeps_everything() {
     assert_eq!(store.spec("j").await.unwrap(), Some(new_job("j", 200, 4).spec));
     assert_eq!(store.merged("j").await.unwrap(), Some((1, b"m1".to_vec())));
     assert_eq!(store.chunk_summaries("j", 0, 4).await.unwrap(), [None, Some(vec![1]), Some(vec![2]), None]);
-    let listed = store.list_jobs(None, 10).await.unwrap();
+    let listed = store.list_jobs(TENANT, None, 10).await.unwrap();
     assert_eq!(listed.iter().map(|j| j.id.as_str()).collect::<Vec<_>>(), ["j", "old"]);
     let pending = store.jobs_to_dispatch().await.unwrap();
     assert_eq!(pending.iter().map(|j| j.id.as_str()).collect::<Vec<_>>(), ["old", "j"]);
@@ -554,4 +581,17 @@ async fn redis_subscription_resubscribes_after_a_restart() {
     when_back(|| store.notify("j")).await;
     assert_eq!(tokio::time::timeout(Duration::from_secs(5), rx.recv()).await.unwrap(), Some(()));
     forwarder.abort();
+}
+
+/// A job stored before tenants existed (no `tenant` field) reads as the default tenant's.
+#[tokio::test]
+async fn a_job_stored_without_a_tenant_belongs_to_the_default_tenant() {
+    let server = RedisServer::start();
+    let store = RedisStore::connect(&server.url()).await.unwrap();
+    create(&store, "old", 100, 1).await;
+    let mut conn =
+        ::redis::Client::open(server.url()).unwrap().get_multiplexed_async_connection().await.unwrap();
+    let _: i64 =
+        ::redis::cmd("HDEL").arg("tanksim:job:old").arg("tenant").query_async(&mut conn).await.unwrap();
+    assert_eq!(status(&store, "old").await.tenant, tanksim_broker::DEFAULT_TENANT);
 }

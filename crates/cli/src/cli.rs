@@ -42,7 +42,10 @@ pub enum Command {
     /// Jobs, newest first.
     List(ListArgs),
     /// Run services against Redis (`serve all`: every service in this process).
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
+    /// API keys in Redis: create (the key is shown once), list, revoke.
+    #[command(subcommand)]
+    Keys(KeysCommand),
 }
 
 /// Where the deployed gateway is.
@@ -51,6 +54,10 @@ pub struct GatewayArg {
     /// The gateway's gRPC address.
     #[arg(long, env = "TANKSIM_GATEWAY", default_value = "http://127.0.0.1:50051")]
     pub gateway: String,
+    /// The bearer token calls carry: an API key (`tsk_...`) or a JWT. Prefer the environment
+    /// variable: a command line is visible to other users of the machine.
+    #[arg(long, env = "TANKSIM_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -156,8 +163,65 @@ pub struct ServeArgs {
     /// Worker tasks.
     #[arg(long, default_value_t = default_workers())]
     pub workers: usize,
+    /// What jobs and messages may be (the same options as the services').
+    #[command(flatten)]
+    pub limits: tanksim_server::LimitsArgs,
+    /// Who may call. Unset `--auth`: required when a keys file or an OIDC issuer is given
+    /// (keys made with `tanksim keys create` in the same Redis work too), otherwise off.
+    #[command(flatten)]
+    pub auth: tanksim_auth::AuthArgs,
     /// Logs (JSON on stdout by default), traces and the metrics port, as the services take
     /// them.
     #[command(flatten)]
     pub telemetry: tanksim_telemetry::TelemetryArgs,
+}
+
+/// `tanksim keys ...`.
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Make a key and print it (once: only its SHA-256 is stored).
+    Create(KeysCreateArgs),
+    /// The stored keys (never the keys themselves).
+    List {
+        /// Only this tenant's keys.
+        #[arg(long)]
+        tenant: Option<String>,
+        #[command(flatten)]
+        redis: KeysRedisArg,
+    },
+    /// Delete a key by its id (as `list` shows it): calls with it fail from then on.
+    Revoke {
+        id: String,
+        #[command(flatten)]
+        redis: KeysRedisArg,
+    },
+}
+
+/// Where keys are stored.
+#[derive(Debug, Clone, Args)]
+pub struct KeysRedisArg {
+    #[arg(long, env = "TANKSIM_REDIS_URL", default_value = "redis://127.0.0.1:6379", hide_env_values = true)]
+    pub redis_url: String,
+}
+
+#[derive(Debug, Args)]
+pub struct KeysCreateArgs {
+    /// The tenant the key acts for (a DNS label: a-z, 0-9, '-').
+    #[arg(long)]
+    pub tenant: String,
+    /// What the key is for (shown by `list`).
+    #[arg(long)]
+    pub name: String,
+    /// Comma-separated: jobs:submit, jobs:read, jobs:cancel, simulate, admin (all of them).
+    #[arg(long, value_delimiter = ',', required = true)]
+    pub scopes: Vec<String>,
+    /// Days until the key expires (default: never).
+    #[arg(long, value_name = "DAYS", value_parser = clap::value_parser!(u64).range(1..=36_500))]
+    pub expires_in_days: Option<u64>,
+    /// Store nothing: print the key and its line for a bootstrap keys file
+    /// (`--api-keys-file`, e.g. a Kubernetes Secret) instead.
+    #[arg(long)]
+    pub file_line: bool,
+    #[command(flatten)]
+    pub redis: KeysRedisArg,
 }

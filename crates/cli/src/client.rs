@@ -10,23 +10,61 @@ use tanksim_proto::v1::{
     ExportRunsRequest, ExportRunsResponse, GetJobRequest, GetJobResultsRequest, GetJobResultsResponse, Job,
     JobState, SubmitJobRequest, WatchJobRequest,
 };
+use tonic::metadata::{Ascii, MetadataValue};
+use tonic::service::Interceptor;
+use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Channel;
+
+use crate::cli::GatewayArg;
 
 /// Largest message the CLI accepts (a chunk of dataset rows with trajectories).
 const MAX_MESSAGE: usize = 64 * 1024 * 1024;
 
-/// A connected gateway client.
-pub type Client = JobServiceClient<Channel>;
+/// A connected gateway client; every call carries the bearer token, if any.
+pub type Client = JobServiceClient<InterceptedService<Channel, Bearer>>;
 
-/// Connects to the gateway at `url` (e.g. `http://127.0.0.1:50051`).
-pub async fn connect(url: &str) -> anyhow::Result<Client> {
+/// Adds `authorization: Bearer <token>` to every call.
+#[derive(Debug, Clone)]
+pub struct Bearer(Option<MetadataValue<Ascii>>);
+
+impl Bearer {
+    /// Calls carry `token` (none: no `authorization` header).
+    pub fn new(token: Option<&str>) -> anyhow::Result<Bearer> {
+        let value = match token {
+            Some(t) => Some(
+                MetadataValue::try_from(format!("Bearer {}", t.trim()))
+                    .context("the token has characters a header cannot carry")?,
+            ),
+            None => None,
+        };
+        Ok(Bearer(value))
+    }
+}
+
+impl Interceptor for Bearer {
+    fn call(&mut self, mut request: tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> {
+        if let Some(value) = &self.0 {
+            request.metadata_mut().insert("authorization", value.clone());
+        }
+        Ok(request)
+    }
+}
+
+/// Connects to the gateway `gateway` names, with its token.
+pub async fn connect_to(gateway: &GatewayArg) -> anyhow::Result<Client> {
+    connect(&gateway.gateway, gateway.token.as_deref()).await
+}
+
+/// Connects to the gateway at `url` (e.g. `http://127.0.0.1:50051`); calls carry `token`.
+pub async fn connect(url: &str, token: Option<&str>) -> anyhow::Result<Client> {
+    let bearer = Bearer::new(token)?;
     let channel = tonic::transport::Endpoint::from_shared(url.to_owned())
         .with_context(|| format!("invalid gateway address {url:?}"))?
         .connect_timeout(Duration::from_secs(5))
         .connect()
         .await
         .with_context(|| format!("cannot reach the gateway at {url}"))?;
-    Ok(JobServiceClient::new(channel)
+    Ok(JobServiceClient::with_interceptor(channel, bearer)
         .max_decoding_message_size(MAX_MESSAGE)
         .max_encoding_message_size(MAX_MESSAGE))
 }

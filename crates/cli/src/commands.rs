@@ -35,7 +35,7 @@ pub async fn run(command: Command) -> anyhow::Result<()> {
         Command::Validate { spec, json } => validate(&spec, json),
         Command::Submit(args) => {
             let spec = spec::load(&args.spec)?;
-            let mut c = client::connect(&args.gateway.gateway).await?;
+            let mut c = client::connect_to(&args.gateway).await?;
             let job = client::submit(&mut c, spec).await?;
             println!("{}", job.id);
             if args.watch {
@@ -44,18 +44,18 @@ pub async fn run(command: Command) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Watch(a) => {
-            let mut c = client::connect(&a.gateway.gateway).await?;
+            let mut c = client::connect_to(&a.gateway).await?;
             let job = client::watch(&mut c, &a.id, true).await?;
             println!("{}", report::job_line(&job));
             Ok(())
         }
         Command::Status(a) => {
-            let mut c = client::connect(&a.gateway.gateway).await?;
+            let mut c = client::connect_to(&a.gateway).await?;
             println!("{}", report::job_line(&client::status(&mut c, &a.id).await?));
             Ok(())
         }
         Command::Results(a) => {
-            let mut c = client::connect(&a.gateway.gateway).await?;
+            let mut c = client::connect_to(&a.gateway).await?;
             let results = client::results(&mut c, &a.id, 20).await?;
             if a.json {
                 println!("{}", serde_json::to_string_pretty(&results)?);
@@ -68,7 +68,7 @@ pub async fn run(command: Command) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Export(a) => {
-            let mut c = client::connect(&a.gateway.gateway).await?;
+            let mut c = client::connect_to(&a.gateway).await?;
             let files = export_rows(&mut c, &a.id, a.format, &a.out).await?;
             for f in files {
                 eprintln!("wrote {}", f.display());
@@ -76,7 +76,7 @@ pub async fn run(command: Command) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Cancel(a) => {
-            let mut c = client::connect(&a.gateway.gateway).await?;
+            let mut c = client::connect_to(&a.gateway).await?;
             let r = c
                 .cancel_job(tanksim_proto::v1::CancelJobRequest { id: a.id })
                 .await
@@ -87,7 +87,7 @@ pub async fn run(command: Command) -> anyhow::Result<()> {
             Ok(())
         }
         Command::List(a) => {
-            let mut c = client::connect(&a.gateway.gateway).await?;
+            let mut c = client::connect_to(&a.gateway).await?;
             let r = c
                 .list_jobs(ListJobsRequest { page_size: a.page_size, page_token: String::new() })
                 .await
@@ -98,7 +98,8 @@ pub async fn run(command: Command) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Serve(a) => embedded::serve_all(a).await,
+        Command::Serve(a) => embedded::serve_all(*a).await,
+        Command::Keys(k) => crate::keys::run(k).await,
     }
 }
 
@@ -134,7 +135,7 @@ async fn run_embedded(args: RunArgs) -> anyhow::Result<()> {
     })
     .await?;
     let outcome = async {
-        let mut c = client::connect(&system.gateway_url).await?;
+        let mut c = client::connect(&system.gateway_url, None).await?;
         let job = client::submit(&mut c, spec).await?;
         eprintln!("job {} accepted: {} runs", job.id, job.progress.map_or(0, |p| p.runs_total));
         let out = args

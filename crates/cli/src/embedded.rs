@@ -12,6 +12,8 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use tanksim_auth::AuthMode;
+
 use crate::cli::ServeArgs;
 
 /// How to size the embedded system.
@@ -52,8 +54,16 @@ pub async fn start(options: Options) -> anyhow::Result<System> {
             (Some(t), d)
         }
     };
-    let mut system =
-        launch(MemoryQueue::new(), MemoryStore::new(), "127.0.0.1:0".parse()?, data_dir, &options).await?;
+    let mut system = launch(
+        MemoryQueue::new(),
+        MemoryStore::new(),
+        "127.0.0.1:0".parse()?,
+        data_dir,
+        &options,
+        &Default::default(),
+        tanksim_auth::Authenticator::disabled(),
+    )
+    .await?;
     system._temp = temp;
     Ok(system)
 }
@@ -64,12 +74,29 @@ pub async fn serve_all(args: ServeArgs) -> anyhow::Result<()> {
     let store = RedisStore::connect(&args.redis_url).await.context("connecting to Redis")?;
     let options =
         Options { workers: args.workers.max(1), chunk_size: 10_000, data_dir: Some(args.data_dir.clone()) };
-    let system = launch(queue, store, args.listen, args.data_dir, &options).await?;
+    // Keys made with `tanksim keys create` live in the same Redis.
+    let auth = tanksim_auth::Authenticator::from_args(&args.auth, AuthMode::Disabled, Some(&args.redis_url))
+        .await
+        .context("auth configuration")?;
+    let described = auth.describe();
+    let enabled = auth.is_enabled();
+    let system = launch(queue, store, args.listen, args.data_dir, &options, &args.limits, auth).await?;
     eprintln!(
-        "tanksim serving on {} (Redis {}), Ctrl-C to stop",
+        "tanksim serving on {} (Redis {}), Ctrl-C to stop\nauth: {described}",
         system.gateway_url,
         tanksim_broker::url::redacted(&args.redis_url)
     );
+    if !enabled {
+        tracing::warn!(
+            "authentication is DISABLED: anyone who reaches the gateway acts as tenant \"default\""
+        );
+        eprintln!(
+            "WARNING: authentication is DISABLED. Anyone who can reach {} can submit, read and cancel \
+             every job. Give --api-keys-file, --oidc-issuer or --auth required (keys from `tanksim keys \
+             create`) before exposing it.",
+            system.gateway_url
+        );
+    }
     tanksim_server::shutdown_signal().await;
     system.shutdown().await;
     Ok(())
@@ -81,6 +108,9 @@ async fn launch<Q: TaskQueue, S: JobStore>(
     gateway_addr: SocketAddr,
     data_dir: PathBuf,
     options: &Options,
+    // One set for every service, so the dispatcher accepts what the gateway accepts.
+    limits: &tanksim_server::LimitsArgs,
+    auth: tanksim_auth::Authenticator,
 ) -> anyhow::Result<System> {
     let (stop, stop_rx) = watch::channel(false);
     let until_stop = move || {
@@ -94,7 +124,10 @@ async fn launch<Q: TaskQueue, S: JobStore>(
 
     let results_listener = loopback().await?;
     let results_url = format!("http://{}", results_listener.local_addr()?);
-    let results_settings = tanksim_results::ResultsSettings::new(data_dir, Duration::from_millis(500))?;
+    let results_settings = tanksim_results::ResultsSettings {
+        max_message_bytes: limits.max_message_bytes,
+        ..tanksim_results::ResultsSettings::new(data_dir, Duration::from_millis(500))?
+    };
     tasks.push(spawn(
         "results",
         tanksim_results::run(results_settings, store.clone(), results_listener, until_stop()),
@@ -102,8 +135,11 @@ async fn launch<Q: TaskQueue, S: JobStore>(
 
     let dispatcher_listener = loopback().await?;
     let dispatcher_url = format!("http://{}", dispatcher_listener.local_addr()?);
-    let dispatcher_settings =
-        tanksim_dispatcher::DispatcherSettings { chunk_size: options.chunk_size, ..Default::default() };
+    let dispatcher_settings = tanksim_dispatcher::DispatcherSettings {
+        chunk_size: options.chunk_size,
+        limits: *limits,
+        ..Default::default()
+    };
     tasks.push(spawn(
         "dispatcher",
         tanksim_dispatcher::run(
@@ -138,7 +174,8 @@ async fn launch<Q: TaskQueue, S: JobStore>(
     let gateway_listener =
         TcpListener::bind(gateway_addr).await.with_context(|| format!("binding {gateway_addr}"))?;
     let gateway_url = format!("http://{}", gateway_listener.local_addr()?);
-    let settings = tanksim_gateway::GatewaySettings::default();
+    let settings =
+        tanksim_gateway::GatewaySettings { auth, ..tanksim_gateway::GatewaySettings::with_limits(limits) };
     let peers =
         tanksim_gateway::Peers::connect_lazy(&dispatcher_url, &results_url, settings.max_message_bytes)
             .map_err(anyhow::Error::msg)?;

@@ -54,4 +54,74 @@ mod tests {
             load(&dir.join(name)).unwrap();
         }
     }
+
+    mod fuzz {
+        use proptest::prelude::*;
+
+        use super::*;
+
+        /// The MC-tau example as JSON, a value at a time replaced by something hostile.
+        fn example() -> serde_json::Value {
+            let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples");
+            serde_json::to_value(load(&dir.join("mc-tau.yaml")).unwrap()).unwrap()
+        }
+
+        fn hostile() -> impl Strategy<Value = serde_json::Value> {
+            use serde_json::json;
+            prop_oneof![
+                Just(json!("NaN")),
+                Just(json!("Infinity")),
+                Just(json!("-Infinity")),
+                Just(json!(1e308)),
+                Just(json!(-1)),
+                Just(json!("18446744073709551616")),
+                Just(json!("0x10")),
+                Just(json!(null)),
+                Just(json!([])),
+                Just(json!({})),
+                Just(json!("PLANT_KIND_NOPE")),
+                Just(json!(true)),
+                "\\PC{0,30}".prop_map(serde_json::Value::from),
+                any::<f64>().prop_map(serde_json::Value::from),
+                any::<i64>().prop_map(serde_json::Value::from),
+            ]
+        }
+
+        /// Replaces the `pick`-th scalar or container of `v` (depth first) with `with`.
+        fn replace(v: &mut serde_json::Value, pick: &mut usize, with: &serde_json::Value) -> bool {
+            if *pick == 0 {
+                *v = with.clone();
+                return true;
+            }
+            *pick -= 1;
+            match v {
+                serde_json::Value::Object(map) => map.values_mut().any(|c| replace(c, pick, with)),
+                serde_json::Value::Array(items) => items.iter_mut().any(|c| replace(c, pick, with)),
+                _ => false,
+            }
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(512))]
+
+            /// Any text, as JSON or YAML, parses to a spec or to an error; never a panic.
+            #[test]
+            fn arbitrary_text_never_panics(text in "\\PC{0,200}", yaml in any::<bool>()) {
+                let _ = parse(&text, Some(if yaml { "yaml" } else { "json" }));
+            }
+
+            /// The example with one value made hostile parses or is refused, and what parses
+            /// converts to a job or to field violations (the gateway's path): never a panic.
+            #[test]
+            fn hostile_values_in_a_real_spec_never_panic(pick in 0usize..80, with in hostile(), yaml in any::<bool>()) {
+                let mut value = example();
+                let mut at = pick;
+                replace(&mut value, &mut at, &with);
+                let text = if yaml { serde_norway::to_string(&value).unwrap() } else { value.to_string() };
+                if let Ok(spec) = parse(&text, Some(if yaml { "yaml" } else { "json" })) {
+                    let _ = tanksim_proto::convert::job_spec_from_request(&spec, &Default::default());
+                }
+            }
+        }
+    }
 }

@@ -23,12 +23,14 @@ const RUNS: u64 = 5000;
 async fn mc_tau_example_submits_watches_and_reads_results() {
     let Some(python) = python() else { return };
     let served = Served::start().await;
+    let token = create_key(&served.redis);
     let dir = tempfile::tempdir().expect("temp dir");
     let example = repo().join("clients/python/examples/mc_tau.py");
     let mut cmd = Command::new(&python);
     cmd.arg(example)
         .args(["--target", &served.addr, "--runs", &RUNS.to_string()])
-        .env("PYTHONPATH", repo().join("clients/python/src"));
+        .env("PYTHONPATH", repo().join("clients/python/src"))
+        .env("TANKSIM_TOKEN", &token);
     let (status, stdout, stderr) =
         tokio::task::spawn_blocking(move || run(cmd, dir.path(), Duration::from_secs(120)))
             .await
@@ -44,8 +46,13 @@ async fn mc_tau_example_submits_watches_and_reads_results() {
         .to_owned();
     assert!(stdout.contains(&format!("job {job_id} succeeded")), "no final state line\n{context}");
 
-    // What the example printed is what the gateway holds.
-    let mut client = JobServiceClient::connect(format!("http://{}", served.addr)).await.expect("connect");
+    // What the example printed is what the gateway holds (for this key's tenant; without
+    // a key, nothing).
+    let url = format!("http://{}", served.addr);
+    let mut anonymous = JobServiceClient::connect(url.clone()).await.expect("connect");
+    let refused = anonymous.get_job(GetJobRequest { id: job_id.clone() }).await.expect_err("needs a key");
+    assert_eq!(refused.code(), tonic::Code::Unauthenticated, "{refused:?}");
+    let mut client = tanksim_cli::client::connect(&url, Some(&token)).await.expect("connect");
     let job = client.get_job(GetJobRequest { id: job_id.clone() }).await.expect("GetJob").into_inner().job;
     let job = job.expect("GetJob answers with the job");
     assert_eq!(job.state(), JobState::Succeeded, "{context}");
@@ -149,6 +156,29 @@ fn run(mut cmd: Command, dir: &Path, limit: Duration) -> (ExitStatus, String, St
     (status, read(&out), read(&err))
 }
 
+/// A key of tenant `python` made by `tanksim keys create` in `redis`: what it prints on stdout.
+fn create_key(redis: &RedisServer) -> String {
+    let output = Command::new(env!("CARGO_BIN_EXE_tanksim"))
+        .args([
+            "keys",
+            "create",
+            "--tenant",
+            "python",
+            "--name",
+            "example",
+            "--scopes",
+            "jobs:submit,jobs:read",
+        ])
+        .args(["--redis-url", &redis.url()])
+        .output()
+        .expect("running tanksim keys create");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "tanksim keys create: {}", String::from_utf8_lossy(&output.stderr));
+    let key = stdout.trim().to_owned();
+    assert!(key.starts_with("tsk_") && !key.contains('\n'), "the key alone on stdout: {stdout:?}");
+    key
+}
+
 /// `tanksim serve all` on a free port against a private Redis; killed on drop.
 struct Served {
     child: Child,
@@ -220,6 +250,8 @@ impl Drop for Served {
 fn spawn_serve(redis: &RedisServer, addr: &str, dir: &Path) -> Child {
     Command::new(env!("CARGO_BIN_EXE_tanksim"))
         .args(["serve", "all", "--redis-url", &redis.url(), "--listen", addr, "--workers", "2"])
+        // Keys made with `tanksim keys create` in the same Redis.
+        .args(["--auth", "required"])
         // Any free port for metrics: tests run in parallel, and the default port may be taken.
         .args(["--admin-listen", "127.0.0.1:0"])
         .arg("--data-dir")

@@ -32,6 +32,13 @@ pub struct DispatcherArgs {
     #[arg(long = "queue-metrics-interval", env = "TANKSIM_QUEUE_METRICS_INTERVAL_MS", value_name = "MS",
           default_value_t = 5_000, value_parser = clap::value_parser!(u64).range(1..=3_600_000))]
     pub queue_metrics_interval_ms: u64,
+    /// What jobs and messages may be: the same options, and in Kubernetes the same `limits`
+    /// ConfigMap, as the gateway's, so the dispatcher accepts every job the gateway accepted.
+    #[command(flatten)]
+    pub limits: tanksim_server::LimitsArgs,
+    /// How long a shutdown may take.
+    #[command(flatten)]
+    pub shutdown: tanksim_server::ShutdownArgs,
     /// Logs, traces and the metrics port.
     #[command(flatten)]
     pub telemetry: TelemetryArgs,
@@ -45,11 +52,21 @@ pub struct DispatcherSettings {
     pub enqueue_batch: u32,
     /// How often the queue gauges are sampled (must not be zero).
     pub queue_metrics_interval: Duration,
+    /// How long the drain after SIGTERM may take (see [`tanksim_server::Shell`]).
+    pub shutdown_grace: Duration,
+    /// Jobs are validated against these, and requests up to their message size accepted.
+    pub limits: tanksim_server::LimitsArgs,
 }
 
 impl Default for DispatcherSettings {
     fn default() -> Self {
-        Self { chunk_size: 10_000, enqueue_batch: 1_000, queue_metrics_interval: Duration::from_secs(5) }
+        Self {
+            chunk_size: 10_000,
+            enqueue_batch: 1_000,
+            queue_metrics_interval: Duration::from_secs(5),
+            shutdown_grace: tanksim_server::DEFAULT_SHUTDOWN_GRACE,
+            limits: tanksim_server::LimitsArgs::default(),
+        }
     }
 }
 
@@ -59,6 +76,8 @@ impl From<&DispatcherArgs> for DispatcherSettings {
             chunk_size: a.chunk_size,
             enqueue_batch: a.enqueue_batch,
             queue_metrics_interval: Duration::from_millis(a.queue_metrics_interval_ms),
+            shutdown_grace: a.shutdown.grace(),
+            limits: a.limits,
         }
     }
 }
@@ -75,5 +94,13 @@ mod tests {
         assert_eq!(DispatcherSettings::from(&args).queue_metrics_interval, Duration::from_millis(250));
         assert!(DispatcherArgs::try_parse_from(["d", "--queue-metrics-interval", "0"]).is_err());
         assert!(DispatcherArgs::try_parse_from(["d", "--admin-listen", "off"]).is_ok(), "telemetry options");
+    }
+
+    #[test]
+    fn the_limits_are_the_shared_options() {
+        let args = DispatcherArgs::try_parse_from(["d"]).expect("defaults parse");
+        assert_eq!(DispatcherSettings::from(&args).limits, tanksim_server::LimitsArgs::default());
+        let args = DispatcherArgs::try_parse_from(["d", "--max-steps", "2000000"]).expect("parses");
+        assert_eq!(DispatcherSettings::from(&args).limits.validation().max_steps_per_run, 2_000_000);
     }
 }

@@ -29,13 +29,7 @@ impl From<Error> for tonic::Status {
                 }])
             }
             Error::NotFound(id) => tonic::Status::not_found(format!("no job {id}")),
-            Error::Broker(BrokerError::NoSuchJob(id)) => tonic::Status::not_found(format!("no job {id}")),
-            Error::Broker(e @ BrokerError::Redis(_)) => {
-                tonic::Status::unavailable(format!("job store unavailable: {e}"))
-            }
-            Error::Broker(e @ BrokerError::Corrupt { .. }) => {
-                tonic::Status::internal(format!("corrupt job state: {e}"))
-            }
+            Error::Broker(e) => tanksim_server::broker_status(&e),
             Error::Serve(e) => tonic::Status::internal(format!("server: {e}")),
         }
     }

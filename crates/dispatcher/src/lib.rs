@@ -20,7 +20,6 @@ pub mod queue_metrics;
 pub mod service;
 
 use std::future::Future;
-use std::time::Duration;
 
 use tanksim_broker::{JobStore, TaskQueue};
 use tanksim_proto::internal::v1::dispatcher_service_server::DispatcherServiceServer;
@@ -31,7 +30,9 @@ pub use error::Error;
 pub use service::Dispatcher;
 
 /// Serves the dispatcher on `listener` until `shutdown` resolves. First resumes enqueueing
-/// the jobs a previous instance left unfinished; samples the queue gauges meanwhile.
+/// the jobs a previous instance left unfinished; samples the queue gauges meanwhile. Ready
+/// while Redis answers; at shutdown calls in flight finish within the grace period, then
+/// enqueueing stops (a restarted dispatcher resumes it).
 pub async fn run<Q: TaskQueue, S: JobStore>(
     settings: DispatcherSettings,
     queue: Q,
@@ -42,33 +43,24 @@ pub async fn run<Q: TaskQueue, S: JobStore>(
     job_metrics::init();
     let dispatcher = Dispatcher::new(settings, queue.clone(), store.clone());
     dispatcher.resume_unfinished();
-    let (basics, router) = tanksim_server::GrpcBasics::router();
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let services = vec![String::new(), "tanksim.internal.v1.DispatcherService".to_owned()];
+    let shell = tanksim_server::Shell::new(settings.shutdown_grace)
+        // Accepts what the gateway accepts (the same limit, plus the wrapping's few bytes).
+        .add_service(
+            DispatcherServiceServer::new(dispatcher.clone())
+                .max_decoding_message_size(settings.limits.internal_message_bytes())
+                .max_encoding_message_size(settings.limits.internal_message_bytes()),
+        );
     let sampler = tokio::spawn(queue_metrics::sample(
         queue.clone(),
         settings.queue_metrics_interval,
-        wait_for(stop_rx.clone()),
+        tanksim_server::stopped(shell.stopping()),
     ));
-    let health = tokio::spawn(tanksim_server::health::monitor(
-        basics.health,
-        services,
-        Duration::from_secs(2),
-        move || {
-            let (queue, store) = (queue.clone(), store.clone());
-            async move { queue.ping().await.is_ok() && store.ping().await.is_ok() }
-        },
-        wait_for(stop_rx.clone()),
-    ));
-    let router = router.add_service(DispatcherServiceServer::new(dispatcher.clone()));
-    let served = tanksim_server::serve(router, listener, shutdown).await;
-    let _ = stop_tx.send(true);
+    let ready = move || {
+        let (queue, store) = (queue.clone(), store.clone());
+        async move { queue.ping().await.is_ok() && store.ping().await.is_ok() }
+    };
+    let served = shell.serve(listener, ready, shutdown).await;
     dispatcher.stop();
-    let _ = health.await;
     let _ = sampler.await;
     served.map_err(Error::Serve)
-}
-
-async fn wait_for(mut stop: tokio::sync::watch::Receiver<bool>) {
-    let _ = stop.wait_for(|s| *s).await;
 }

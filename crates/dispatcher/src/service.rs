@@ -15,7 +15,7 @@ use tanksim_proto::internal::v1::{
 };
 use tanksim_server::job::{job_to_proto, now_ms};
 use tanksim_sim_core::job::JobSpec;
-use tanksim_sim_core::validate::Limits;
+use tanksim_sim_core::validate::row_bytes;
 use tanksim_telemetry::propagation;
 use tokio::sync::watch;
 use tonic::{Request, Response, Status};
@@ -87,12 +87,16 @@ impl<Q: TaskQueue, S: JobStore> Dispatcher<Q, S> {
     /// and starts enqueueing it.
     async fn dispatch(
         &self,
+        tenant: String,
         request: DispatchJobRequest,
         span: &Span,
     ) -> Result<tanksim_proto::v1::Job, Error> {
         let spec = request.spec.ok_or(Error::InvalidArgument { field: "spec", reason: "required".into() })?;
-        let valid = tanksim_proto::convert::job_spec_from_request(&spec, &Limits::default())
-            .map_err(Error::InvalidJob)?;
+        // The same limits as the gateway's (one set of options): a job the gateway accepted
+        // is accepted here too; this guards callers that bypass the gateway.
+        let limits = self.inner.settings.limits.validation();
+        let valid =
+            tanksim_proto::convert::job_spec_from_request(&spec, &limits).map_err(Error::InvalidJob)?;
         let job = valid.spec();
         let runs = job.runs();
         let chunk_size = chunk_size_for(job, self.inner.settings.chunk_size);
@@ -107,6 +111,7 @@ impl<Q: TaskQueue, S: JobStore> Dispatcher<Q, S> {
         span.record("job.chunks", i64::from(chunks_total));
         let new = NewJob {
             id,
+            tenant,
             name: spec.name.clone(),
             kind: kind(job),
             spec: spec.encode_to_vec(),
@@ -122,9 +127,16 @@ impl<Q: TaskQueue, S: JobStore> Dispatcher<Q, S> {
         Ok(job_to_proto(&status))
     }
 
-    async fn cancel(&self, request: CancelJobRequest) -> Result<tanksim_proto::v1::Job, Error> {
-        if request.id.is_empty() {
-            return Err(Error::InvalidArgument { field: "id", reason: "required".into() });
+    async fn cancel(&self, tenant: &str, request: CancelJobRequest) -> Result<tanksim_proto::v1::Job, Error> {
+        // Before the id reaches a Redis key: only ids this system could have made.
+        tanksim_proto::convert::check_job_id("id", &request.id)
+            .map_err(|v| Error::InvalidArgument { field: "id", reason: v.reason })?;
+        // Another tenant's job is not found, exactly like a job that does not exist: the
+        // answer must not reveal that the id is taken. (A job's tenant never changes, so
+        // checking before cancelling is not a race.)
+        match self.inner.store.job(&request.id).await? {
+            Some(job) if job.tenant == tenant => {}
+            _ => return Err(Error::NotFound(request.id.clone())),
         }
         let outcome = self
             .inner
@@ -148,23 +160,13 @@ const ROWS_BUDGET_BYTES: u64 = 8 << 20;
 
 /// The chunk size for `job`: the configured one, made smaller for jobs that send per-run rows
 /// so that a chunk's rows stay within [`ROWS_BUDGET_BYTES`] (a dataset run with 121 recorded
-/// samples is ~4 KB: 2,000 runs per chunk).
+/// samples is ~4 KB: 2,000 runs per chunk). A row's size is the estimate the job's output
+/// limit is checked with ([`row_bytes`]).
 pub fn chunk_size_for(job: &JobSpec, configured: u64) -> u64 {
-    let (base, params) = match job {
-        JobSpec::MonteCarlo(_) => return configured,
-        JobSpec::Sweep(s) => (&s.base, s.axes.len() as u64),
-        JobSpec::Dataset(d) => (&d.base, d.params.len() as u64),
-    };
-    let steps = base.steps();
-    let samples = match base.record {
-        tanksim_sim_core::config::Recording::None => 0,
-        tanksim_sim_core::config::Recording::Every(n) => steps / u64::from(n.max(1)) + 2,
-        tanksim_sim_core::config::Recording::Full => steps + 1,
-    };
-    // Per run: index, parameters and 13 metrics, and t/h/u/r per sample, as 8-byte doubles
-    // plus a little framing.
-    let bytes_per_run = 16 + 8 * (params + tanksim_sim_core::Metric::COUNT as u64) + 4 * 8 * samples;
-    configured.min((ROWS_BUDGET_BYTES / bytes_per_run).max(1))
+    match row_bytes(job) {
+        0 => configured,
+        bytes_per_run => configured.min((ROWS_BUDGET_BYTES / bytes_per_run).max(1)),
+    }
 }
 
 fn kind(job: &JobSpec) -> JobKind {
@@ -188,7 +190,8 @@ impl<Q: TaskQueue, S: JobStore> DispatcherService for Dispatcher<Q, S> {
             job.runs = Empty,
             job.chunks = Empty
         );
-        let job = self.dispatch(request.into_inner(), &span).instrument(span.clone()).await?;
+        let tenant = tanksim_server::tenant::from_request(&request)?;
+        let job = self.dispatch(tenant, request.into_inner(), &span).instrument(span.clone()).await?;
         Ok(Response::new(DispatchJobResponse { job: Some(job) }))
     }
 
@@ -196,9 +199,10 @@ impl<Q: TaskQueue, S: JobStore> DispatcherService for Dispatcher<Q, S> {
         &self,
         request: Request<CancelJobRequest>,
     ) -> Result<Response<CancelJobResponse>, Status> {
+        let tenant = tanksim_server::tenant::from_request(&request)?;
         let request = request.into_inner();
         let span = tracing::info_span!("cancel_job", job.id = %request.id);
-        let job = self.cancel(request).instrument(span).await?;
+        let job = self.cancel(&tenant, request).instrument(span).await?;
         Ok(Response::new(CancelJobResponse { job: Some(job) }))
     }
 }

@@ -112,6 +112,7 @@ async fn a_restarted_dispatcher_resumes_unfinished_jobs() {
     let spec = prost::Message::encode_to_vec(&mc_tau_spec(40));
     let job = NewJob {
         id: "j1".into(),
+        tenant: tanksim_broker::DEFAULT_TENANT.into(),
         name: "left over".into(),
         kind: tanksim_broker::JobKind::MonteCarlo,
         spec,
@@ -157,4 +158,60 @@ fn jobs_with_rows_get_chunks_that_keep_reports_small() {
     // Without trajectories a row is ~130 bytes: the configured size already fits.
     assert_eq!(chunk_size_for(&JobSpec::Dataset(inner.clone()), 10_000), 10_000);
     assert_eq!(chunk_size_for(&JobSpec::Dataset(inner), 1_000_000), (8 << 20) / (16 + 8 * 14));
+}
+
+#[tokio::test]
+async fn the_limits_are_the_configured_ones_not_the_defaults() {
+    // 1,500,000 steps: over the default step limit.
+    let mut spec = mc_tau_spec(1);
+    spec.config.as_mut().unwrap().horizon = 15_000.0;
+    let request = || DispatchJobRequest { spec: Some(spec.clone()) };
+
+    let d = start(MemoryQueue::new(), MemoryStore::new(), DispatcherSettings::default()).await;
+    let err = d.client.clone().dispatch_job(request()).await.unwrap_err();
+    assert_eq!(err.code(), tonic::Code::InvalidArgument);
+    assert!(err.message().contains("config.horizon"), "{}", err.message());
+    d.stop().await;
+
+    // Raised as the gateway's are (the same options): accepted.
+    let limits = tanksim_server::LimitsArgs { max_steps: 2_000_000, ..Default::default() };
+    let d =
+        start(MemoryQueue::new(), MemoryStore::new(), DispatcherSettings { limits, ..Default::default() })
+            .await;
+    let job = d.client.clone().dispatch_job(request()).await.unwrap().into_inner().job.unwrap();
+    assert_eq!(job.progress.unwrap().runs_total, 1);
+    d.stop().await;
+}
+
+#[tokio::test]
+async fn requests_up_to_the_edge_limit_are_accepted() {
+    // ~10 MB: over tonic's default 4 MiB, under the 16 MiB the gateway accepts.
+    let mut spec = mc_tau_spec(1);
+    let values: Vec<f64> = (0..1_300_000).map(|i| 5.0 + f64::from(i % 1000) * 0.01).collect();
+    spec.job = Some(tanksim_proto::v1::submit_job_request::Job::MonteCarlo(tanksim_proto::v1::MonteCarlo {
+        runs: 1,
+        seed: 1,
+        params: vec![tanksim_proto::v1::ParamDistribution {
+            param: "plant.tau".into(),
+            distribution: Some(tanksim_proto::v1::param_distribution::Distribution::Choice(
+                tanksim_proto::v1::Choice { values, weights: Vec::new() },
+            )),
+        }],
+    }));
+    assert!(prost::Message::encoded_len(&spec) > 10_000_000);
+    let d = start(MemoryQueue::new(), MemoryStore::new(), DispatcherSettings::default()).await;
+    let job = d.client.clone().dispatch_job(DispatchJobRequest { spec: Some(spec) }).await;
+    assert!(job.is_ok(), "{job:?}");
+    d.stop().await;
+}
+
+#[tokio::test]
+async fn ids_that_no_job_could_have_are_refused_before_the_store() {
+    let d = start(MemoryQueue::new(), MemoryStore::new(), DispatcherSettings::default()).await;
+    for id in ["*", "a?", "[x]", "../etc", "a/b", &"x".repeat(65)] {
+        let err = d.client.clone().cancel_job(CancelJobRequest { id: id.into() }).await.unwrap_err();
+        assert_eq!(err.code(), tonic::Code::InvalidArgument, "{id}");
+        assert!(err.message().contains("id:"), "{id}: {}", err.message());
+    }
+    d.stop().await;
 }

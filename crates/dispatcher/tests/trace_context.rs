@@ -131,6 +131,7 @@ async fn a_resumed_job_continues_its_stored_trace() {
     let (trace, job_span) = ("4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7");
     let job = NewJob {
         id: "resumed".into(),
+        tenant: tanksim_broker::DEFAULT_TENANT.into(),
         name: "left over".into(),
         kind: JobKind::MonteCarlo,
         spec: prost::Message::encode_to_vec(&mc_tau_spec(40)),

@@ -1,6 +1,7 @@
 //! The gateway's settings, parsed once from the command line and environment.
 
 use clap::Parser;
+use tanksim_server::LimitsArgs;
 use tanksim_sim_core::validate::Limits;
 
 /// `service.name` of the gateway's traces, and the `service` label of its metrics.
@@ -19,18 +20,16 @@ pub struct GatewayArgs {
     /// The results service's gRPC address.
     #[arg(long, env = "TANKSIM_RESULTS_URL", default_value = "http://127.0.0.1:50053")]
     pub results_url: String,
-    /// Most runs one job may have.
-    #[arg(long, env = "TANKSIM_MAX_RUNS", default_value_t = 100_000_000, value_parser = clap::value_parser!(u64).range(1..))]
-    pub max_runs: u64,
-    /// Most steps one run may have (horizon / dt).
-    #[arg(long, env = "TANKSIM_MAX_STEPS", default_value_t = 1_000_000, value_parser = clap::value_parser!(u64).range(1..))]
-    pub max_steps: u64,
-    /// Most trajectory samples one run may record (Simulate, dataset jobs).
-    #[arg(long, env = "TANKSIM_MAX_TRAJECTORY", default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(1..))]
-    pub max_trajectory: u64,
-    /// Largest request or response message, in bytes.
-    #[arg(long, env = "TANKSIM_MAX_MESSAGE_BYTES", default_value_t = 16 * 1024 * 1024)]
-    pub max_message_bytes: usize,
+    /// What jobs and messages may be: the same options, and in Kubernetes the same `limits`
+    /// ConfigMap, as the dispatcher's and the results service's.
+    #[command(flatten)]
+    pub limits: LimitsArgs,
+    /// How long a shutdown may take.
+    #[command(flatten)]
+    pub shutdown: tanksim_server::ShutdownArgs,
+    /// Who may call: API keys, OIDC JWTs (auth is required unless `--auth disabled`).
+    #[command(flatten)]
+    pub auth: tanksim_auth::AuthArgs,
     /// Logs, traces and the metrics port.
     #[command(flatten)]
     pub telemetry: tanksim_telemetry::TelemetryArgs,
@@ -39,25 +38,64 @@ pub struct GatewayArgs {
 /// What the gateway needs at run time.
 #[derive(Debug, Clone)]
 pub struct GatewaySettings {
+    /// What jobs and `Simulate` configurations are validated against.
     pub limits: Limits,
+    /// The largest request or response (larger requests get RESOURCE_EXHAUSTED).
     pub max_message_bytes: usize,
+    /// How long the drain after SIGTERM may take (see [`tanksim_server::Shell`]).
+    pub shutdown_grace: std::time::Duration,
+    /// Who may call (built from [`GatewayArgs::auth`] at start, which reads files and may
+    /// fetch the issuer's keys; disabled by default, for tests and the embedded mode).
+    pub auth: tanksim_auth::Authenticator,
 }
 
 impl Default for GatewaySettings {
     fn default() -> Self {
-        Self { limits: Limits::default(), max_message_bytes: 16 * 1024 * 1024 }
+        Self {
+            limits: Limits::default(),
+            max_message_bytes: tanksim_server::limits::DEFAULT_MAX_MESSAGE_BYTES,
+            shutdown_grace: tanksim_server::DEFAULT_SHUTDOWN_GRACE,
+            auth: tanksim_auth::Authenticator::disabled(),
+        }
     }
 }
 
 impl From<&GatewayArgs> for GatewaySettings {
     fn from(a: &GatewayArgs) -> Self {
         Self {
-            limits: Limits {
-                max_steps_per_run: a.max_steps,
-                max_runs: a.max_runs,
-                max_recorded_samples: a.max_trajectory,
-            },
-            max_message_bytes: a.max_message_bytes,
+            limits: a.limits.validation(),
+            max_message_bytes: a.limits.max_message_bytes,
+            shutdown_grace: a.shutdown.grace(),
+            auth: tanksim_auth::Authenticator::disabled(),
         }
+    }
+}
+
+impl GatewaySettings {
+    /// The default settings with `limits` (the embedded mode, which shares them with its
+    /// dispatcher).
+    pub fn with_limits(limits: &LimitsArgs) -> Self {
+        Self { limits: limits.validation(), max_message_bytes: limits.max_message_bytes, ..Self::default() }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_limits_are_the_shared_options() {
+        let args =
+            GatewayArgs::try_parse_from(["g", "--max-steps", "2000000", "--max-message-bytes", "4096"])
+                .expect("parses");
+        let settings = GatewaySettings::from(&args);
+        assert_eq!(
+            settings.limits,
+            LimitsArgs { max_steps: 2_000_000, ..LimitsArgs::default() }.validation()
+        );
+        assert_eq!(settings.max_message_bytes, 4096);
+        let defaults = GatewaySettings::from(&GatewayArgs::try_parse_from(["g"]).expect("defaults parse"));
+        assert_eq!(defaults.limits, Limits::DEFAULT);
+        assert_eq!(defaults.max_message_bytes, GatewaySettings::default().max_message_bytes);
     }
 }

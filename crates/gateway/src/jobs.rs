@@ -1,4 +1,5 @@
-//! `tanksim.v1.JobService`: validate and submit, forward everything else.
+//! `tanksim.v1.JobService`: validate and submit, forward everything else, each call acting
+//! for the caller's tenant (see [`crate::auth`]).
 //!
 //! `SubmitJob` runs in a `submit_job` span (`job.kind`, `job.runs`, and `job.id` once the
 //! dispatcher answered) under the call's `grpc.server` span; the call to the dispatcher is its
@@ -19,6 +20,9 @@ use tonic::{Request, Response, Status, Streaming};
 use tracing::Instrument;
 use tracing::field::Empty;
 
+use tanksim_auth::Principal;
+
+use crate::auth::{for_tenant, principal};
 use crate::config::GatewaySettings;
 use crate::error::Error;
 use crate::metrics;
@@ -36,14 +40,18 @@ impl Jobs {
         Self { settings, peers }
     }
 
-    async fn submit(&self, spec: SubmitJobRequest) -> Result<SubmitJobResponse, Error> {
+    async fn submit(
+        &self,
+        principal: &Principal,
+        spec: SubmitJobRequest,
+    ) -> Result<SubmitJobResponse, Error> {
         // Validate here, at the edge: a bad job never reaches the dispatcher.
         let valid = tanksim_proto::convert::job_spec_from_request(&spec, &self.settings.limits)
             .map_err(Error::Invalid)?;
         let span = tracing::Span::current();
         span.record("job.runs", valid.spec().runs() as i64);
-        let response =
-            self.peers.dispatcher.clone().dispatch_job(DispatchJobRequest { spec: Some(spec) }).await?;
+        let request = for_tenant(principal, DispatchJobRequest { spec: Some(spec) })?;
+        let response = self.peers.dispatcher.clone().dispatch_job(request).await?;
         let job = response.into_inner().job;
         if let Some(job) = &job {
             span.record("job.id", job.id.as_str());
@@ -65,19 +73,28 @@ impl JobService for Jobs {
         &self,
         request: Request<SubmitJobRequest>,
     ) -> Result<Response<SubmitJobResponse>, Status> {
+        let principal = principal(&request)?;
         let spec = request.into_inner();
         let kind = metrics::job_kind(&spec);
-        let span = tracing::info_span!("submit_job", job.id = Empty, job.kind = kind, job.runs = Empty);
+        let span = tracing::info_span!(
+            "submit_job",
+            job.id = Empty,
+            job.kind = kind,
+            job.runs = Empty,
+            tenant = principal.tenant.as_str()
+        );
         if let Some(kind) = kind {
             metrics::requested(kind);
         }
-        let result = self.submit(spec).instrument(span).await.map(Response::new).map_err(Status::from);
+        let result =
+            self.submit(&principal, spec).instrument(span).await.map(Response::new).map_err(Status::from);
         metrics::count_failure(&result);
         result
     }
 
     async fn get_job(&self, request: Request<GetJobRequest>) -> Result<Response<GetJobResponse>, Status> {
-        self.peers.results.clone().get_job(request.into_inner()).await
+        let call = for_tenant(&principal(&request)?, request.into_inner())?;
+        self.peers.results.clone().get_job(call).await
     }
 
     type WatchJobStream = PeerStream<WatchJobResponse>;
@@ -86,7 +103,8 @@ impl JobService for Jobs {
         &self,
         request: Request<WatchJobRequest>,
     ) -> Result<Response<Self::WatchJobStream>, Status> {
-        let stream = self.peers.results.clone().watch_job(request.into_inner()).await?.into_inner();
+        let call = for_tenant(&principal(&request)?, request.into_inner())?;
+        let stream = self.peers.results.clone().watch_job(call).await?.into_inner();
         Ok(Response::new(forward(stream)))
     }
 
@@ -94,8 +112,9 @@ impl JobService for Jobs {
         &self,
         request: Request<CancelJobRequest>,
     ) -> Result<Response<CancelJobResponse>, Status> {
-        let id = request.into_inner().id;
-        let job = self.peers.dispatcher.clone().cancel_job(DispatcherCancel { id }).await?.into_inner().job;
+        let principal = principal(&request)?;
+        let call = for_tenant(&principal, DispatcherCancel { id: request.into_inner().id })?;
+        let job = self.peers.dispatcher.clone().cancel_job(call).await?.into_inner().job;
         Ok(Response::new(CancelJobResponse { job }))
     }
 
@@ -103,14 +122,16 @@ impl JobService for Jobs {
         &self,
         request: Request<ListJobsRequest>,
     ) -> Result<Response<ListJobsResponse>, Status> {
-        self.peers.results.clone().list_jobs(request.into_inner()).await
+        let call = for_tenant(&principal(&request)?, request.into_inner())?;
+        self.peers.results.clone().list_jobs(call).await
     }
 
     async fn get_job_results(
         &self,
         request: Request<GetJobResultsRequest>,
     ) -> Result<Response<GetJobResultsResponse>, Status> {
-        self.peers.results.clone().get_job_results(request.into_inner()).await
+        let call = for_tenant(&principal(&request)?, request.into_inner())?;
+        self.peers.results.clone().get_job_results(call).await
     }
 
     type ExportRunsStream = PeerStream<ExportRunsResponse>;
@@ -119,7 +140,8 @@ impl JobService for Jobs {
         &self,
         request: Request<ExportRunsRequest>,
     ) -> Result<Response<Self::ExportRunsStream>, Status> {
-        let stream = self.peers.results.clone().export_runs(request.into_inner()).await?.into_inner();
+        let call = for_tenant(&principal(&request)?, request.into_inner())?;
+        let stream = self.peers.results.clone().export_runs(call).await?.into_inner();
         Ok(Response::new(forward(stream)))
     }
 }

@@ -1,5 +1,7 @@
 //! The gateway: tanksim's public gRPC API (`tanksim.v1`).
 //!
+//! - [`auth`]: every public call authenticated (API key or OIDC JWT) and its scope checked
+//!   before a handler runs; handlers act for the caller's tenant.
 //! - [`jobs`]: `JobService`. `SubmitJob` validates (INVALID_ARGUMENT with a `BadRequest` field
 //!   violation per bad field) and hands the job to the dispatcher, which answers as soon as
 //!   it is recorded; reads and watches go to the results service; cancel to the dispatcher.
@@ -10,6 +12,7 @@
 //!
 //! [`run`] serves both on a bound listener until shutdown.
 
+pub mod auth;
 pub mod config;
 pub mod error;
 pub mod jobs;
@@ -18,7 +21,6 @@ pub mod peers;
 pub mod simulation;
 
 use std::future::Future;
-use std::time::Duration;
 
 use tanksim_proto::v1::job_service_server::JobServiceServer;
 use tanksim_proto::v1::simulation_service_server::SimulationServiceServer;
@@ -28,7 +30,10 @@ pub use config::{GatewayArgs, GatewaySettings};
 pub use error::Error;
 pub use peers::Peers;
 
-/// Serves the public API on `listener` until `shutdown` resolves.
+/// Serves the public API on `listener` until `shutdown` resolves. Ready while both peers
+/// are. At shutdown open WatchJob and ExportRuns streams end with UNAVAILABLE (clients
+/// re-watch through another replica) and other calls in flight finish within the grace
+/// period.
 pub async fn run(
     settings: GatewaySettings,
     peers: Peers,
@@ -36,37 +41,24 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), Error> {
     metrics::init();
-    let (basics, router) = tanksim_server::GrpcBasics::router();
-    let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
-    let services =
-        vec![String::new(), "tanksim.v1.JobService".to_owned(), "tanksim.v1.SimulationService".to_owned()];
-    let health_peers = peers.clone();
-    let health = tokio::spawn(tanksim_server::health::monitor(
-        basics.health,
-        services,
-        Duration::from_secs(2),
-        move || {
-            let peers = health_peers.clone();
-            async move { peers.healthy().await }
-        },
-        async move {
-            let _ = stop_rx.wait_for(|s| *s).await;
-        },
-    ));
+    auth::init_metrics();
     let max = settings.max_message_bytes;
-    let router = router
-        .add_service(
-            JobServiceServer::new(jobs::Jobs::new(settings.clone(), peers))
+    let shell = tanksim_server::Shell::new(settings.shutdown_grace)
+        .add_service(auth::Authenticated::new(
+            JobServiceServer::new(jobs::Jobs::new(settings.clone(), peers.clone()))
                 .max_decoding_message_size(max)
                 .max_encoding_message_size(max),
-        )
-        .add_service(
-            SimulationServiceServer::new(simulation::Simulation::new(settings))
+            settings.auth.clone(),
+        ))
+        .add_service(auth::Authenticated::new(
+            SimulationServiceServer::new(simulation::Simulation::new(settings.clone()))
                 .max_decoding_message_size(max)
                 .max_encoding_message_size(max),
-        );
-    let served = tanksim_server::serve(router, listener, shutdown).await;
-    let _ = stop_tx.send(true);
-    let _ = health.await;
-    served.map_err(Error::Serve)
+            settings.auth.clone(),
+        ));
+    let ready = move || {
+        let peers = peers.clone();
+        async move { peers.healthy().await }
+    };
+    shell.serve(listener, ready, shutdown).await.map_err(Error::Serve)
 }

@@ -1,18 +1,20 @@
 //! `tanksim-gateway`: parse settings, start telemetry, serve the public API until SIGTERM.
 
+use tanksim_gateway::auth::{AuthMode, Authenticator};
 use tanksim_gateway::config::SERVICE_NAME;
 use tanksim_gateway::{GatewayArgs, GatewaySettings, Peers};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args: GatewayArgs = tanksim_server::parse_or_exit();
-    let peers = match Peers::connect_lazy(&args.dispatcher_url, &args.results_url, args.max_message_bytes) {
-        Ok(p) => p,
-        Err(e) => {
-            eprintln!("{SERVICE_NAME}: {e}");
-            std::process::exit(tanksim_server::EXIT_CONFIG);
-        }
-    };
+    let peers =
+        match Peers::connect_lazy(&args.dispatcher_url, &args.results_url, args.limits.max_message_bytes) {
+            Ok(p) => p,
+            Err(e) => {
+                eprintln!("{SERVICE_NAME}: {e}");
+                std::process::exit(tanksim_server::EXIT_CONFIG);
+            }
+        };
     let telemetry =
         match tanksim_telemetry::init(&args.telemetry.config(SERVICE_NAME, env!("CARGO_PKG_VERSION"))) {
             Ok(guard) => guard,
@@ -21,10 +23,26 @@ async fn main() -> anyhow::Result<()> {
                 std::process::exit(1);
             }
         };
+    // Auth is read before the port is bound: a bad keys file or an unreachable issuer is a
+    // configuration error, not a gateway that refuses everyone.
+    let auth = match Authenticator::from_args(&args.auth, AuthMode::Required, None).await {
+        Ok(auth) => auth,
+        Err(e) => {
+            tracing::error!(error = %e, "auth configuration");
+            telemetry.shutdown().await;
+            eprintln!("{SERVICE_NAME}: {e}");
+            std::process::exit(tanksim_server::EXIT_CONFIG);
+        }
+    };
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
-    tracing::info!(addr = %listener.local_addr()?, metrics = ?telemetry.admin_addr(), "gateway listening");
+    tracing::info!(addr = %listener.local_addr()?, metrics = ?telemetry.admin_addr(), auth = %auth.describe(), "gateway listening");
+    if !auth.is_enabled() {
+        tracing::warn!(
+            "authentication is DISABLED: anyone who reaches this port acts as tenant \"default\" with every scope"
+        );
+    }
     let result = tanksim_gateway::run(
-        GatewaySettings::from(&args),
+        GatewaySettings { auth, ..GatewaySettings::from(&args) },
         peers,
         listener,
         tanksim_server::shutdown_signal(),

@@ -24,7 +24,9 @@ pub struct Peers {
 }
 
 impl Peers {
-    /// Lazy channels to `dispatcher_url` and `results_url` (e.g. `http://dispatcher:50052`).
+    /// Lazy channels to `dispatcher_url` and `results_url` (e.g. `http://dispatcher:50052`),
+    /// passing on messages up to `max_message_bytes` (the edge's limit; a request to the
+    /// dispatcher wraps the public one, so it may be a few bytes larger).
     pub fn connect_lazy(
         dispatcher_url: &str,
         results_url: &str,
@@ -42,7 +44,9 @@ impl Peers {
         Ok(Self {
             dispatcher: DispatcherServiceClient::new(traced_channel(d.clone(), &methods))
                 .max_decoding_message_size(max_message_bytes)
-                .max_encoding_message_size(max_message_bytes),
+                .max_encoding_message_size(
+                    max_message_bytes.saturating_add(tanksim_server::limits::INTERNAL_HEADROOM_BYTES),
+                ),
             results: JobServiceClient::new(traced_channel(r.clone(), &methods))
                 .max_decoding_message_size(max_message_bytes)
                 .max_encoding_message_size(max_message_bytes),

@@ -11,8 +11,11 @@
 //! - results: summaries ([`metric_summaries`], the internal `RunSummary` both ways) and
 //!   per-run rows ([`run_row`], [`metrics_from_row`]).
 //!
+//! - bounds: every string of a public request ([`MAX_NAME_BYTES`], [`check_job_id`], ...).
+//!
 //! Proto3 defaults are applied in `config` and `params` and documented there.
 
+mod bounds;
 mod config;
 mod job;
 mod metric;
@@ -22,6 +25,9 @@ mod summary;
 mod to_proto;
 mod violation;
 
+pub use bounds::{
+    MAX_JOB_ID_BYTES, MAX_NAME_BYTES, MAX_PAGE_TOKEN_BYTES, MAX_PARAM_PATH_BYTES, check_job_id,
+};
 pub use config::{sim_config_from_proto, simulate_config, valid_sim_config};
 pub use job::{ValidJob, job_spec_from_request};
 pub use metric::{UnknownMetric, metric_from_i32, metric_to_i32};

@@ -29,6 +29,13 @@ pub struct ResultsArgs {
     #[arg(long = "watch-poll", env = "TANKSIM_WATCH_POLL_MS", default_value_t = 1000,
           value_parser = clap::value_parser!(u64).range(1..=3_600_000))]
     pub watch_poll_ms: u64,
+    /// The limits every service shares (in Kubernetes the same `limits` ConfigMap as the
+    /// gateway's and the dispatcher's); this service uses the message size.
+    #[command(flatten)]
+    pub limits: tanksim_server::LimitsArgs,
+    /// How long a shutdown may take.
+    #[command(flatten)]
+    pub shutdown: tanksim_server::ShutdownArgs,
     /// Logs, traces and the metrics port.
     #[command(flatten)]
     pub telemetry: TelemetryArgs,
@@ -42,6 +49,10 @@ pub struct ResultsSettings {
     pub data_dir: PathBuf,
     /// How often a watcher re-reads a job's status without a notification.
     pub watch_poll: Duration,
+    /// How long the drain after SIGTERM may take (see [`tanksim_server::Shell`]).
+    pub shutdown_grace: Duration,
+    /// The largest `JobService` request or response (the edge's limit).
+    pub max_message_bytes: usize,
 }
 
 /// A configuration the service cannot start with (`main` exits with code 64).
@@ -53,19 +64,30 @@ pub enum ConfigError {
 
 impl ResultsSettings {
     /// Settings over `data_dir`, which is created if missing and must accept a file (checked
-    /// now, so a read-only volume fails at start rather than on the first dataset chunk).
+    /// now, so a read-only volume fails at start rather than on the first dataset chunk), with
+    /// the default shutdown grace and message limit.
     pub fn new(data_dir: impl Into<PathBuf>, watch_poll: Duration) -> Result<Self, ConfigError> {
         let data_dir = data_dir.into();
         check_writable(&data_dir)
             .map_err(|source| ConfigError::DataDir { path: data_dir.clone(), source })?;
-        Ok(ResultsSettings { data_dir, watch_poll })
+        Ok(ResultsSettings {
+            data_dir,
+            watch_poll,
+            shutdown_grace: tanksim_server::DEFAULT_SHUTDOWN_GRACE,
+            max_message_bytes: tanksim_server::limits::DEFAULT_MAX_MESSAGE_BYTES,
+        })
     }
 }
 
 impl ResultsArgs {
     /// The checked settings.
     pub fn settings(&self) -> Result<ResultsSettings, ConfigError> {
-        ResultsSettings::new(&self.data_dir, Duration::from_millis(self.watch_poll_ms))
+        let settings = ResultsSettings::new(&self.data_dir, Duration::from_millis(self.watch_poll_ms))?;
+        Ok(ResultsSettings {
+            shutdown_grace: self.shutdown.grace(),
+            max_message_bytes: self.limits.max_message_bytes,
+            ..settings
+        })
     }
 }
 

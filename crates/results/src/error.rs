@@ -30,9 +30,6 @@ pub enum Error {
     /// Reading or writing the data directory failed.
     #[error("{path}: {source}")]
     Io { path: PathBuf, source: std::io::Error },
-    /// The service is stopping; the client should retry on another replica.
-    #[error("the results service is shutting down")]
-    ShuttingDown,
     /// The gRPC server itself failed (from [`crate::run`], never from a handler).
     #[error("serving: {0}")]
     Serve(#[from] tonic::transport::Error),
@@ -61,17 +58,12 @@ impl From<Error> for Status {
             Error::NotFound(id) => Status::not_found(format!("no job {id:?}")),
             Error::FailedPrecondition(msg) => Status::failed_precondition(msg),
             Error::Unimplemented(msg) => Status::unimplemented(msg),
-            Error::Store(BrokerError::NoSuchJob(id)) => Status::not_found(format!("no job {id:?}")),
-            Error::Store(e) if e.is_unavailable() => {
-                Status::unavailable(format!("job store unavailable: {e}"))
-            }
-            Error::Store(e) => Status::data_loss(format!("job store: {e}")),
+            Error::Store(e) => tanksim_server::broker_status(&e),
             e @ Error::Corrupt { .. } => Status::data_loss(e.to_string()),
             Error::Io { path, source } if source.kind() == std::io::ErrorKind::StorageFull => {
                 Status::resource_exhausted(format!("data directory full: {}: {source}", path.display()))
             }
             e @ Error::Io { .. } => Status::internal(e.to_string()),
-            e @ Error::ShuttingDown => Status::unavailable(e.to_string()),
             e @ Error::Serve(_) => Status::internal(e.to_string()),
         }
     }

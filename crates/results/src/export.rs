@@ -3,12 +3,14 @@
 //! trajectories are large; gRPC's default message limit is 4 MiB). The first message carries
 //! the varied parameters' paths (and no rows if there are none yet).
 //!
-//! A job that has not succeeded (running, failed, cancelled) exports the rows present so far
-//! up to the first chunk without a file: always a prefix of the runs in run order, complete
-//! once the job has SUCCEEDED (where a missing chunk file is DATA_LOSS, never a silent gap).
+//! A job that has not succeeded (running, failed) exports the rows present so far up to the
+//! first chunk without a file: always a prefix of the runs in run order, complete once the job
+//! has SUCCEEDED (where a missing chunk file is DATA_LOSS, never a silent gap). A cancelled job
+//! exports no rows: they are deleted when the cancel is observed (see `cleanup`).
 //!
 //! One blocking task per export reads the files; it holds at most one message being built
-//! plus the channel's few, whatever the job's size, and stops when the client goes away.
+//! plus the channel's few, whatever the job's size, and stops when the client goes away (or
+//! the service stops: its shell then ends the stream with UNAVAILABLE and drops it).
 
 use std::sync::Arc;
 
@@ -37,10 +39,11 @@ type Sender = mpsc::Sender<Result<ExportRunsResponse, Status>>;
 
 pub(crate) async fn export_runs<S: JobStore>(
     shared: Arc<Shared<S>>,
+    tenant: &str,
     id: String,
 ) -> Result<ExportStream, Error> {
     check_job_id("id", &id)?;
-    let status = shared.load(&id).await?;
+    let status = shared.load(tenant, &id).await?;
     if status.kind == JobKind::MonteCarlo {
         return Err(Error::FailedPrecondition(
             "Monte Carlo jobs keep summaries only; submit a dataset job for per-run rows".into(),

@@ -51,14 +51,16 @@ impl<S: JobStore> JobService for JobReader<S> {
     }
 
     async fn get_job(&self, request: Request<GetJobRequest>) -> Result<Response<GetJobResponse>, Status> {
+        let tenant = tanksim_server::tenant::from_request(&request)?;
         let id = request.into_inner().id;
         check_job_id("id", &id)?;
-        let status = self.shared.load(&id).await?;
+        let status = self.shared.load(&tenant, &id).await?;
         Ok(Response::new(GetJobResponse { job: Some(job_to_proto(&status)) }))
     }
 
     async fn watch_job(&self, request: Request<WatchJobRequest>) -> Result<Response<WatchStream>, Status> {
-        let stream = watch::watch_job(self.shared.clone(), request.into_inner().id).await?;
+        let tenant = tanksim_server::tenant::from_request(&request)?;
+        let stream = watch::watch_job(self.shared.clone(), &tenant, request.into_inner().id).await?;
         Ok(Response::new(stream))
     }
 
@@ -66,21 +68,24 @@ impl<S: JobStore> JobService for JobReader<S> {
         &self,
         request: Request<ListJobsRequest>,
     ) -> Result<Response<ListJobsResponse>, Status> {
-        Ok(Response::new(list::list_jobs(&self.shared, request.into_inner()).await?))
+        let tenant = tanksim_server::tenant::from_request(&request)?;
+        Ok(Response::new(list::list_jobs(&self.shared, &tenant, request.into_inner()).await?))
     }
 
     async fn get_job_results(
         &self,
         request: Request<GetJobResultsRequest>,
     ) -> Result<Response<GetJobResultsResponse>, Status> {
-        Ok(Response::new(results::job_results(&self.shared, request.into_inner()).await?))
+        let tenant = tanksim_server::tenant::from_request(&request)?;
+        Ok(Response::new(results::job_results(&self.shared, &tenant, request.into_inner()).await?))
     }
 
     async fn export_runs(
         &self,
         request: Request<ExportRunsRequest>,
     ) -> Result<Response<ExportStream>, Status> {
-        let stream = export::export_runs(self.shared.clone(), request.into_inner().id).await?;
+        let tenant = tanksim_server::tenant::from_request(&request)?;
+        let stream = export::export_runs(self.shared.clone(), &tenant, request.into_inner().id).await?;
         Ok(Response::new(stream))
     }
 }

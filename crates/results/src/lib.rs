@@ -9,6 +9,7 @@
 //! - `report`: chunk reports (checked against the job's chunk layout, recorded once per
 //!   chunk) and chunk failures; `merge`: the merged prefix, in chunk order, and finishing;
 //! - `rows`: per-run rows of dataset and sweep jobs on disk, one atomic file per chunk;
+//!   `cleanup`: a cancelled job's rows are deleted;
 //! - `jobs`: the `JobService` handler over `watch`, `list`, `results` (with `sweep`) and
 //!   `export`; `shared`: what the handlers share; `codec`: stored bytes;
 //! - `metrics`: jobs finished by kind and final state, and their duration;
@@ -23,6 +24,7 @@
 pub mod config;
 pub mod error;
 
+mod cleanup;
 mod codec;
 mod export;
 mod jobs;
@@ -43,9 +45,8 @@ use std::time::Duration;
 use tanksim_broker::JobStore;
 use tanksim_proto::internal::v1::results_service_server::ResultsServiceServer;
 use tanksim_proto::v1::job_service_server::JobServiceServer;
-use tanksim_server::{GrpcBasics, health, serve};
+use tanksim_server::Shell;
 use tokio::net::TcpListener;
-use tokio::sync::watch as flag;
 
 pub use config::{ResultsArgs, ResultsSettings};
 pub use error::Error;
@@ -64,78 +65,53 @@ pub const MAX_REPORT_BYTES: usize = 64 << 20;
 /// Temporary rows files older than this are left from a crash and removed at start.
 const STALE_TEMP_AGE: Duration = Duration::from_secs(15 * 60);
 
-/// How often health re-checks the job store.
-const HEALTH_EVERY: Duration = Duration::from_secs(2);
-
-/// The gRPC services this process carries (health reports on each, and on "").
-const SERVICE_NAMES: [&str; 3] = ["", "tanksim.internal.v1.ResultsService", "tanksim.v1.JobService"];
-
 /// Serves the results service on `listener` until `shutdown` resolves. Health is SERVING
-/// while `store` answers. At shutdown open watch streams end with UNAVAILABLE (clients
-/// re-watch through another replica) and other calls in flight finish.
+/// while `store` answers. At shutdown open WatchJob and ExportRuns streams end with
+/// UNAVAILABLE (clients re-watch through another replica) and other calls in flight finish
+/// within the grace period.
 pub async fn run<S: JobStore>(
     settings: ResultsSettings,
     store: S,
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<(), Error> {
-    let (stop, stopping) = flag::channel(false);
-    let (results, jobs) = build(&settings, store.clone(), stopping.clone());
-    let (basics, router) = GrpcBasics::router();
-    let router = router.add_service(results).add_service(jobs);
+    let (results, jobs) = services(&settings, store.clone());
+    let shell = Shell::new(settings.shutdown_grace).add_service(results).add_service(jobs);
 
     let rows = RowsDir::new(&settings.data_dir);
-    tokio::task::spawn_blocking(move || rows.remove_stale_temps(STALE_TEMP_AGE));
+    let stale = rows.clone();
+    tokio::task::spawn_blocking(move || stale.remove_stale_temps(STALE_TEMP_AGE));
+    let stopping = tanksim_server::stopped(shell.stopping());
+    let sweep = tokio::spawn(cleanup::sweep(store.clone(), rows, cleanup::SWEEP_EVERY, stopping));
 
-    let mut health_stop = stopping;
-    let monitor = health::monitor(
-        basics.health,
-        SERVICE_NAMES.map(String::from).to_vec(),
-        HEALTH_EVERY,
-        move || {
-            let store = store.clone();
-            async move { store.ping().await.is_ok() }
-        },
-        async move {
-            let _ = health_stop.wait_for(|s| *s).await;
-        },
-    );
+    let ready = move || {
+        let store = store.clone();
+        async move { store.ping().await.is_ok() }
+    };
     tracing::info!(addr = ?listener.local_addr().ok(), data_dir = %settings.data_dir.display(), "results service serving");
-    let served = serve(router, listener, async move {
-        shutdown.await;
-        let _ = stop.send(true);
-    });
-    // The monitor stops when shutdown starts, or when `serve` fails (dropping `stop`).
-    let (served, ()) = tokio::join!(served, monitor);
+    let served = shell.serve(listener, ready, shutdown).await;
+    sweep.abort();
     served?;
     tracing::info!("results service stopped");
     Ok(())
 }
 
-/// The two services, to mount on another server (the embedded mode). Their watch streams
-/// end only with their jobs or their clients; [`run`] also ends them at shutdown.
+/// The two services, to mount on another server (the embedded mode). Their streams end
+/// only with their jobs or their clients; served in a [`Shell`] (as [`run`] does) they also
+/// end at shutdown.
 pub fn services<S: JobStore>(
     settings: &ResultsSettings,
     store: S,
 ) -> (ResultsServiceServer<ReportHandler<S>>, JobServiceServer<JobReader<S>>) {
-    // A dropped sender: "stopping" never becomes true.
-    let (_, stopping) = flag::channel(false);
-    build(settings, store, stopping)
-}
-
-fn build<S: JobStore>(
-    settings: &ResultsSettings,
-    store: S,
-    stopping: flag::Receiver<bool>,
-) -> (ResultsServiceServer<ReportHandler<S>>, JobServiceServer<JobReader<S>>) {
     metrics::init();
-    let shared = Arc::new(Shared {
-        store,
-        rows: RowsDir::new(&settings.data_dir),
-        watch_poll: settings.watch_poll,
-        stopping,
-    });
+    let shared =
+        Arc::new(Shared { store, rows: RowsDir::new(&settings.data_dir), watch_poll: settings.watch_poll });
     let results = ResultsServiceServer::new(ReportHandler::new(shared.clone()))
         .max_decoding_message_size(MAX_REPORT_BYTES);
-    (results, JobServiceServer::new(JobReader::new(shared)))
+    // The gateway forwards the public calls here: the same message limit as the edge's.
+    let max = settings.max_message_bytes;
+    let jobs = JobServiceServer::new(JobReader::new(shared))
+        .max_decoding_message_size(max)
+        .max_encoding_message_size(max);
+    (results, jobs)
 }

@@ -50,6 +50,7 @@ mod tests {
     fn status(state: JobState, finished_at_ms: Option<u64>) -> JobStatus {
         JobStatus {
             id: "j".into(),
+            tenant: tanksim_broker::DEFAULT_TENANT.into(),
             name: String::new(),
             kind: JobKind::Sweep,
             state,

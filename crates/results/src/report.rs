@@ -10,7 +10,7 @@
 
 use std::sync::Arc;
 
-use tanksim_broker::{JobKind, JobStatus, JobStore};
+use tanksim_broker::{JobKind, JobState, JobStatus, JobStore};
 use tanksim_proto::internal::v1::results_service_server::ResultsService;
 use tanksim_proto::internal::v1::{
     ReportChunkFailureRequest, ReportChunkFailureResponse, ReportChunkRequest, ReportChunkResponse,
@@ -24,7 +24,7 @@ use tracing::field::Empty;
 use crate::codec;
 use crate::error::Error;
 use crate::shared::{Shared, check_job_id};
-use crate::{merge, metrics};
+use crate::{cleanup, merge, metrics};
 
 /// The `ResultsService` handler.
 #[derive(Debug)]
@@ -94,6 +94,10 @@ async fn report_chunk<S: JobStore>(shared: &Shared<S>, mut req: ReportChunkReque
             return Err(Error::invalid("rows", "Monte Carlo jobs keep summaries only; send no rows"));
         }
         JobKind::MonteCarlo => {}
+        // A chunk in flight when its job was cancelled: its rows are not wanted (see `cleanup`).
+        JobKind::Dataset | JobKind::Sweep if status.state == JobState::Cancelled => {
+            cleanup::forget_if_cancelled(&shared.rows, &status).await;
+        }
         JobKind::Dataset | JobKind::Sweep => {
             let rows = std::mem::take(&mut req.rows);
             write_rows(shared, id, req.chunk, req.run_start, rows).await?;
@@ -101,6 +105,8 @@ async fn report_chunk<S: JobStore>(shared: &Shared<S>, mut req: ReportChunkReque
     }
     let outcome =
         shared.store.record_chunk(id, req.chunk, runs, &codec::encode_summary(&summary), now_ms()).await?;
+    // Cancelled after the status above was read: the rows just written go too.
+    cleanup::forget_if_cancelled(&shared.rows, &outcome.status).await;
     tracing::info!(job_id = id, chunk = req.chunk, worker = %req.worker, recorded = outcome.recorded, "chunk reported");
     let before = outcome.status.clone();
     // Advance even for a duplicate: the first report's merge may have been cut short.
@@ -166,13 +172,19 @@ async fn report_failure<S: JobStore>(
         let reason = format!("chunk {} of a job with {} chunks", req.chunk, status.chunks_total);
         return Err(Error::invalid("chunk", reason));
     }
-    let detail = if req.reason.is_empty() { "no reason given" } else { req.reason.as_str() };
+    let detail = if req.reason.is_empty() { "no reason given" } else { clip(&req.reason) };
     let reason = format!("chunk {} failed after {} deliveries: {detail}", req.chunk, req.deliveries);
     let now = now_ms();
     let after = shared.store.fail(id, req.chunk, &reason, now).await?;
     metrics::finished_by_this_call(status.state, &after, now);
     tracing::Span::current().record("job.state", state_label(after.state));
-    tracing::warn!(job_id = id, chunk = req.chunk, deliveries = req.deliveries, reason = %req.reason, "chunk failed");
+    tracing::warn!(
+        job_id = id,
+        chunk = req.chunk,
+        deliveries = req.deliveries,
+        reason = clip(&req.reason),
+        "chunk failed"
+    );
     if after != status {
         notify(shared, id).await;
     }
@@ -184,5 +196,32 @@ async fn report_failure<S: JobStore>(
 async fn notify<S: JobStore>(shared: &Shared<S>, id: &str) {
     if let Err(e) = shared.store.notify(id).await {
         tracing::warn!(job_id = id, error = %e, "could not notify watchers");
+    }
+}
+
+/// Bytes of a worker's failure reason kept in the job's `error` (every ListJobs response
+/// carries it; a panic message with a long backtrace must not make those large).
+const MAX_REASON_BYTES: usize = 2048;
+
+/// `reason` cut to [`MAX_REASON_BYTES`] on a character boundary.
+fn clip(reason: &str) -> &str {
+    let mut end = reason.len().min(MAX_REASON_BYTES);
+    while !reason.is_char_boundary(end) {
+        end -= 1;
+    }
+    &reason[..end]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failure_reasons_are_cut_on_a_character_boundary() {
+        assert_eq!(clip("short"), "short");
+        let long = "\u{e9}".repeat(MAX_REASON_BYTES);
+        assert_eq!(clip(&long).len(), MAX_REASON_BYTES);
+        let odd = format!("x{long}");
+        assert_eq!(clip(&odd).len(), MAX_REASON_BYTES - 1);
     }
 }

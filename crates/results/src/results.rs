@@ -19,12 +19,13 @@ const MAX_POINTS: u32 = 100_000;
 
 pub(crate) async fn job_results<S: JobStore>(
     shared: &Shared<S>,
+    tenant: &str,
     req: GetJobResultsRequest,
 ) -> Result<GetJobResultsResponse, Error> {
     check_job_id("id", &req.id)?;
     let bins = bounded("histogram_bins", req.histogram_bins, DEFAULT_BINS, MAX_BINS)?;
     let max_points = bounded("max_points", req.max_points, DEFAULT_POINTS, MAX_POINTS)?;
-    let status = shared.load(&req.id).await?;
+    let status = shared.load(tenant, &req.id).await?;
     // The merged prefix: every chunk's runs once the job has succeeded, the contiguous
     // chunks reported so far before that.
     let merged = match shared.store.merged(&req.id).await? {

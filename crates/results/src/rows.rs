@@ -9,6 +9,9 @@
 //! [`RowsDir::remove_stale_temps`] deletes old ones at start. Rows stream through a small
 //! buffer: reading a chunk never holds more than one row.
 //!
+//! A cancelled job's directory is removed whole ([`RowsDir::remove_job`]; see `cleanup` for
+//! when).
+//!
 //! Everything here is blocking file I/O; async callers go through `spawn_blocking`.
 
 use std::fs::File;
@@ -76,6 +79,29 @@ impl RowsDir {
             Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
             Err(e) => Err(Error::io(path, e)),
         }
+    }
+
+    /// Deletes the job's directory with every rows file in it. Returns whether there was one.
+    /// Safe to run on two replicas at once, and beside a write (which then fails, and its
+    /// report is retried).
+    pub(crate) fn remove_job(&self, job: &str) -> Result<bool, Error> {
+        let dir = self.root.join(job);
+        match std::fs::remove_dir_all(&dir) {
+            Ok(()) => Ok(true),
+            Err(e) if e.kind() == ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(Error::io(dir, e)),
+        }
+    }
+
+    /// The ids of the jobs that have a directory (names that are not job ids are skipped).
+    pub(crate) fn jobs(&self) -> Vec<String> {
+        let Ok(entries) = std::fs::read_dir(&self.root) else { return Vec::new() };
+        entries
+            .flatten()
+            .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+            .filter_map(|e| e.file_name().into_string().ok())
+            .filter(|name| tanksim_proto::convert::check_job_id("id", name).is_ok())
+            .collect()
     }
 
     /// Deletes temporary files older than `age` in every job directory (left by a crash
@@ -203,6 +229,26 @@ mod tests {
         let mut reader = dir.open_chunk("j", 0).expect("open").expect("present");
         assert_eq!(reader.next_row().expect("first row intact").map(|r| r.run), Some(0));
         assert!(matches!(reader.next_row(), Err(Error::Corrupt { .. })));
+    }
+
+    #[test]
+    fn a_job_is_removed_whole_and_listed_until_then() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let dir = RowsDir::new(tmp.path());
+        dir.write_chunk("j1", 0, &[row(0)]).expect("write");
+        dir.write_chunk("j1", 1, &[row(1)]).expect("write");
+        dir.write_chunk("j2", 0, &[row(0)]).expect("write");
+        std::fs::create_dir(tmp.path().join("not a job")).expect("mkdir");
+        std::fs::write(tmp.path().join("stray-file"), b"x").expect("write");
+        let mut jobs = dir.jobs();
+        jobs.sort();
+        assert_eq!(jobs, ["j1", "j2"]);
+        assert!(dir.remove_job("j1").expect("removed"));
+        assert!(!tmp.path().join("j1").exists());
+        assert!(dir.open_chunk("j1", 0).expect("open").is_none());
+        assert!(!dir.remove_job("j1").expect("already gone"));
+        assert_eq!(read_all(&dir, "j2", 0).len(), 1, "other jobs keep their rows");
+        assert_eq!(dir.jobs(), ["j2"]);
     }
 
     #[test]

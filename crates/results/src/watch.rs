@@ -3,8 +3,9 @@
 //! A watcher wakes on the store's change notifications (pub/sub in Redis, so a report taken
 //! by any replica wakes watchers on every replica) and re-reads the status at least every
 //! `watch_poll` as well, because notifications can be lost (a Redis reconnect). Each stream is
-//! one task that ends when the job ends, when the client goes away, or when the service stops
-//! (with UNAVAILABLE, so the client re-watches through another replica).
+//! one task that ends when the job ends or when the client goes away. When the service stops,
+//! its shell ends the stream with UNAVAILABLE (so the client re-watches through another
+//! replica) and drops it, which this task sees as its client gone.
 //!
 //! A watch is a `watch_job` span in the watcher's trace (under its `grpc.server` span), with a
 //! link to the job's own trace (the context the dispatcher stored with the job): the watcher
@@ -18,7 +19,7 @@ use futures_util::{Stream, StreamExt};
 use tanksim_broker::{JobStatus, JobStore};
 use tanksim_proto::v1::WatchJobResponse;
 use tanksim_server::job::{job_to_proto, state_label};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::mpsc;
 use tokio::time::MissedTickBehavior;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::Status;
@@ -33,13 +34,17 @@ pub type WatchStream = ReceiverStream<Result<WatchJobResponse, Status>>;
 type Changes = Pin<Box<dyn Stream<Item = ()> + Send>>;
 
 /// Starts watching job `id` (errors about the request or the first read come back at once).
-pub(crate) async fn watch_job<S: JobStore>(shared: Arc<Shared<S>>, id: String) -> Result<WatchStream, Error> {
+pub(crate) async fn watch_job<S: JobStore>(
+    shared: Arc<Shared<S>>,
+    tenant: &str,
+    id: String,
+) -> Result<WatchStream, Error> {
     let span = tracing::info_span!("watch_job", job.id = %id);
     async move {
         check_job_id("id", &id)?;
         // Subscribe before the first read, so a change between the two is not missed.
         let changes = shared.store.subscribe(&id).await?;
-        let first = shared.load(&id).await?;
+        let first = shared.load(tenant, &id).await?;
         tanksim_telemetry::propagation::add_link(&tracing::Span::current(), &first.trace_context);
         let (tx, rx) = mpsc::channel(4);
         // The span lasts as long as the stream.
@@ -60,8 +65,6 @@ async fn stream_status<S: JobStore>(
     let mut poll = tokio::time::interval(shared.watch_poll);
     poll.set_missed_tick_behavior(MissedTickBehavior::Delay);
     poll.reset(); // the first tick would fire at once; the first status is sent below
-    let stopping = stopped(shared.stopping.clone());
-    tokio::pin!(stopping);
     if !send(&tx, &last).await || last.state.is_terminal() {
         return;
     }
@@ -69,10 +72,6 @@ async fn stream_status<S: JobStore>(
         tokio::select! {
             () = tx.closed() => {
                 tracing::debug!(job_id = %id, "watcher went away");
-                return;
-            }
-            () = &mut stopping => {
-                let _ = tx.send(Err(Error::ShuttingDown.into())).await;
                 return;
             }
             change = changes.next() => {
@@ -83,7 +82,7 @@ async fn stream_status<S: JobStore>(
             }
             _ = poll.tick() => {}
         }
-        let status = match shared.load(&id).await {
+        let status = match shared.load(&last.tenant, &id).await {
             Ok(status) => status,
             Err(e) => {
                 tracing::warn!(job_id = %id, error = %e, "watch ends: cannot read the job");
@@ -113,11 +112,4 @@ async fn send(tx: &mpsc::Sender<Result<WatchJobResponse, Status>>, status: &JobS
         );
     }
     sent
-}
-
-/// Resolves when the service starts stopping; never, if nobody can stop it.
-async fn stopped(mut stopping: watch::Receiver<bool>) {
-    if stopping.wait_for(|s| *s).await.is_err() {
-        std::future::pending::<()>().await;
-    }
 }

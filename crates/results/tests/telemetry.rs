@@ -29,6 +29,7 @@ const JOB_SPAN_ID: &str = "b7ad6b7169203331";
 async fn create_traced_job(store: &MemoryStore, id: &str, layout: Layout) {
     let job = NewJob {
         id: id.to_owned(),
+        tenant: tanksim_broker::DEFAULT_TENANT.into(),
         name: id.to_owned(),
         kind: JobKind::MonteCarlo,
         spec: monte_carlo_spec(layout.runs).encode_to_vec(),

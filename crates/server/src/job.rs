@@ -24,6 +24,7 @@ pub fn job_to_proto(s: &JobStatus) -> v1::Job {
         started_at: s.started_at_ms.map(timestamp),
         finished_at: s.finished_at_ms.map(timestamp),
         error: s.error.clone().unwrap_or_default(),
+        tenant: s.tenant.clone(),
     }
 }
 

@@ -1,24 +1,40 @@
 //! What every tanksim gRPC service shares.
 //!
-//! - [`serve`]: run a tonic router on an already-bound listener until a shutdown future
-//!   resolves, with the standard health service and server reflection (v1 and v1alpha)
-//!   added, so tests bind `127.0.0.1:0` and binaries bind their configured address; every
-//!   call traced and metered by the telemetry layer.
+//! - [`shell`]: the [`Shell`] each service runs in: a router with health, reflection (v1 and
+//!   v1alpha) and the telemetry layer ([`serve`]), served on an already-bound listener (tests
+//!   bind `127.0.0.1:0`, binaries their configured address) until a shutdown future resolves,
+//!   then a drain bounded by a grace period ([`ShutdownArgs`]).
+//! - [`drain`]: open server streams end with UNAVAILABLE when the drain begins.
 //! - [`methods`]: the gRPC methods tanksim serves and calls, for the telemetry layers
 //!   ([`grpc_methods`]; clients wrap their channels with it).
 //! - [`health`]: SERVING only while the service's dependencies answer.
 //! - [`signals`]: SIGTERM / SIGINT as a future.
-//! - [`args`]: settings parsing that exits 64 on invalid configuration.
+//! - [`args`]: settings parsing that exits 64 on invalid configuration; the shutdown option.
+//! - [`limits`]: the limits every service enforces ([`LimitsArgs`]), one set of options.
+//! - [`oversized`]: a message over the size limit answers RESOURCE_EXHAUSTED (a layer of
+//!   [`serve`]'s router).
+//! - [`status`]: the one mapping of broker errors to gRPC status codes.
 //! - [`job`]: a stored job's status in API form.
+//! - [`tenant`]: the tenant a call acts for, from the gateway to the internal services.
 
 pub mod args;
+pub mod drain;
 pub mod health;
 pub mod job;
+pub mod limits;
 pub mod methods;
+pub mod oversized;
 pub mod serve;
+pub mod shell;
 pub mod signals;
+pub mod status;
+pub mod tenant;
 
-pub use args::{EXIT_CONFIG, parse_or_exit};
+pub use args::{DEFAULT_SHUTDOWN_GRACE, EXIT_CONFIG, ShutdownArgs, parse_or_exit};
+pub use drain::{SHUTTING_DOWN, Stopping, stopped};
+pub use limits::LimitsArgs;
 pub use methods::grpc_methods;
-pub use serve::{GrpcBasics, GrpcLayers, GrpcRouter, serve};
+pub use serve::{GrpcLayers, GrpcRouter};
+pub use shell::Shell;
 pub use signals::shutdown_signal;
+pub use status::broker_status;

@@ -9,7 +9,7 @@ use tanksim_proto::v1::job_service_client::JobServiceClient;
 use tanksim_proto::v1::simulation_service_client::SimulationServiceClient;
 use tanksim_proto::v1::simulation_service_server::{SimulationService, SimulationServiceServer};
 use tanksim_proto::v1::{GetJobRequest, SimulateRequest, SimulateResponse};
-use tanksim_server::{GrpcBasics, grpc_methods, serve};
+use tanksim_server::{Shell, grpc_methods};
 use tanksim_telemetry::grpc::traced_channel;
 use tanksim_test_util::telemetry::{Spans, sample};
 use tokio::net::TcpListener;
@@ -54,9 +54,8 @@ async fn a_traced_call_is_one_trace_and_counted_by_code_on_both_sides() {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let url = format!("http://{}", listener.local_addr().expect("addr"));
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let (_basics, router) = GrpcBasics::router();
-    let router = router.add_service(SimulationServiceServer::new(Trivial));
-    let server = tokio::spawn(serve(router, listener, async {
+    let shell = Shell::new(Duration::from_secs(5)).add_service(SimulationServiceServer::new(Trivial));
+    let server = tokio::spawn(shell.serve(listener, || async { true }, async {
         let _ = stopped.await;
     }));
 

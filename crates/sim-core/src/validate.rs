@@ -15,13 +15,17 @@
 mod config_rules;
 mod domain;
 mod job_rules;
+mod output;
 
 use std::fmt;
+
+pub use output::{output_bytes, recorded_samples, row_bytes};
 
 use crate::config::SimConfig;
 use crate::job::JobSpec;
 
-/// Resource limits a configuration or job must stay within.
+/// Resource limits a configuration or job must stay within. Every service that validates
+/// must use the same values (they come from one set of settings: `tanksim_server::limits`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
     /// `round(horizon / dt)`.
@@ -30,11 +34,24 @@ pub struct Limits {
     pub max_runs: u64,
     /// Trajectory samples one run may record.
     pub max_recorded_samples: u64,
+    /// Bytes of per-run rows one job may write, as [`output_bytes`] estimates them (the
+    /// per-run limits alone allow a dataset of terabytes).
+    pub max_job_output_bytes: u64,
+}
+
+impl Limits {
+    /// The defaults, as a `const` so command-line defaults can name them.
+    pub const DEFAULT: Limits = Limits {
+        max_steps_per_run: 1_000_000,
+        max_runs: 100_000_000,
+        max_recorded_samples: 100_000,
+        max_job_output_bytes: 8 << 30,
+    };
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Self { max_steps_per_run: 1_000_000, max_runs: 100_000_000, max_recorded_samples: 100_000 }
+        Self::DEFAULT
     }
 }
 
@@ -87,6 +104,7 @@ pub fn validate_config(config: &SimConfig, limits: &Limits) -> Result<(), Valida
 pub fn validate_job(job: &JobSpec, limits: &Limits) -> Result<(), ValidationError> {
     let mut found = Violations::default();
     let sources = job_rules::check(job, limits, &mut found);
+    output::check(job, limits, &mut found);
     config_rules::check(job.base(), limits, &sources, &mut found);
     found.into_result()
 }

@@ -5,7 +5,9 @@
 //!   dropped. Tests that need control over Redis use it instead of the machine's shared one.
 //! - [`free_port`]: a port nothing listens on right now.
 //! - [`telemetry`]: spans collected in memory, series read from a Prometheus exposition.
+//! - [`oidc`]: a test OIDC issuer: signing keys, their JWKS, tokens.
 
+pub mod oidc;
 mod redis_server;
 pub mod telemetry;
 

@@ -16,7 +16,6 @@ pub const SERVICE_NAME: &str = "tanksim-worker";
 const VISIBILITY_TIMEOUT_MS: u64 = 30_000;
 const CLAIM_INTERVAL_MS: u64 = 5_000;
 const MAX_DELIVERIES: u64 = 3;
-const SHUTDOWN_GRACE_MS: u64 = 20_000;
 const READ_BLOCK_MS: u64 = 1_000;
 /// More simulation threads than this is a typo, not a machine.
 const MAX_THREADS: usize = 1024;
@@ -55,9 +54,9 @@ pub struct WorkerArgs {
     /// Deliveries after which a chunk goes to the dead-letter stream and its job fails.
     #[arg(long, env = "TANKSIM_MAX_DELIVERIES", default_value_t = MAX_DELIVERIES)]
     pub max_deliveries: u64,
-    /// Milliseconds after SIGTERM to finish the current chunk before handing it back.
-    #[arg(long = "shutdown-grace", env = "TANKSIM_SHUTDOWN_GRACE_MS", value_name = "MS", default_value_t = SHUTDOWN_GRACE_MS)]
-    pub shutdown_grace_ms: u64,
+    /// After SIGTERM, how long the current chunk may take to finish before it is handed back.
+    #[command(flatten)]
+    pub shutdown: tanksim_server::ShutdownArgs,
     /// Milliseconds one read of the task stream waits for a new chunk (bounds how long a
     /// shutdown waits for the read in progress).
     #[arg(long = "block", env = "TANKSIM_READ_BLOCK_MS", value_name = "MS", default_value_t = READ_BLOCK_MS)]
@@ -101,7 +100,7 @@ impl WorkerSettings {
             visibility_timeout: Duration::from_millis(VISIBILITY_TIMEOUT_MS),
             claim_interval: Duration::from_millis(CLAIM_INTERVAL_MS),
             max_deliveries: MAX_DELIVERIES,
-            shutdown_grace: Duration::from_millis(SHUTDOWN_GRACE_MS),
+            shutdown_grace: tanksim_server::DEFAULT_SHUTDOWN_GRACE,
             block: Duration::from_millis(READ_BLOCK_MS),
             fault_abort_on_chunk: None,
         }
@@ -159,7 +158,7 @@ impl WorkerArgs {
             visibility_timeout: Duration::from_millis(self.visibility_timeout_ms),
             claim_interval: Duration::from_millis(self.claim_interval_ms),
             max_deliveries: self.max_deliveries,
-            shutdown_grace: Duration::from_millis(self.shutdown_grace_ms),
+            shutdown_grace: self.shutdown.grace(),
             block: Duration::from_millis(self.block_ms),
             fault_abort_on_chunk: self.fault_abort_on_chunk,
         };

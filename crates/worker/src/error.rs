@@ -40,9 +40,8 @@ impl From<Error> for tonic::Status {
     fn from(e: Error) -> Self {
         match &e {
             Error::Config(_) => tonic::Status::invalid_argument(e.to_string()),
-            Error::Broker(b) if b.is_unavailable() => tonic::Status::unavailable(e.to_string()),
-            Error::Broker(BrokerError::NoSuchJob(_)) => tonic::Status::not_found(e.to_string()),
-            Error::Broker(_) | Error::Serve(_) | Error::Bind { .. } => tonic::Status::internal(e.to_string()),
+            Error::Broker(b) => tanksim_server::broker_status(b),
+            Error::Serve(_) | Error::Bind { .. } => tonic::Status::internal(e.to_string()),
         }
     }
 }
@@ -56,7 +55,7 @@ mod tests {
         assert_eq!(Error::Config("x".into()).exit_code(), 64);
         let corrupt = Error::Broker(BrokerError::Corrupt { what: "task", detail: "x".into() });
         assert_eq!(corrupt.exit_code(), 70);
-        assert_eq!(tonic::Status::from(corrupt).code(), tonic::Code::Internal);
+        assert_eq!(tonic::Status::from(corrupt).code(), tonic::Code::DataLoss);
         let missing = tonic::Status::from(Error::Broker(BrokerError::NoSuchJob("j".into())));
         assert_eq!(missing.code(), tonic::Code::NotFound);
     }

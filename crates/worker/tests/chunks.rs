@@ -196,6 +196,7 @@ async fn a_spec_that_no_longer_converts_fails_the_chunk_with_the_reason() {
     let url = results.start().await;
     let job = tanksim_broker::NewJob {
         id: "bad".into(),
+        tenant: tanksim_broker::DEFAULT_TENANT.into(),
         name: "bad".into(),
         kind: tanksim_broker::JobKind::MonteCarlo,
         spec: vec![0xff, 0xff, 0xff],

@@ -80,6 +80,18 @@ impl Cluster {
         assert!(crashes.is_empty(), "workers crashed: {crashes:?}");
     }
 
+    /// SIGTERM to the gateway, then waits up to `limit` for it to exit. Returns its exit
+    /// status (`None`: still running at the limit, and then killed) and how long it took.
+    pub async fn term_gateway(&mut self, limit: Duration) -> (Option<ExitStatus>, Duration) {
+        self.gateway.terminate(limit).await
+    }
+
+    /// SIGTERM to the results service, like [`Cluster::term_gateway`] (it stays down until
+    /// [`Cluster::start_results`]).
+    pub async fn term_results(&mut self, limit: Duration) -> (Option<ExitStatus>, Duration) {
+        self.results.terminate(limit).await
+    }
+
     /// `kill -9` the results service (it stays down until [`Cluster::start_results`]).
     pub fn kill_results(&mut self) {
         self.results.kill();

@@ -44,6 +44,14 @@ pub struct Options {
     pub shutdown_grace: Duration,
     /// Extra environment for every worker (e.g. the fault hook).
     pub worker_env: Vec<(String, String)>,
+    /// Extra environment for the gateway, the dispatcher and results alike (e.g. raised
+    /// `TANKSIM_MAX_*` limits, as the shared `limits` ConfigMap gives them).
+    pub service_env: Vec<(String, String)>,
+    /// Extra environment for the gateway alone, after `service_env` (e.g. its auth options:
+    /// auth is off unless `TANKSIM_AUTH` or a credential source is set here).
+    pub gateway_env: Vec<(String, String)>,
+    /// The gateway looks API keys up in the cluster's Redis (`tanksim keys create` keys).
+    pub keys_in_redis: bool,
     /// Where every process exports its spans (`OTEL_EXPORTER_OTLP_ENDPOINT`, e.g.
     /// [`crate::collector::Collector::endpoint`]), with a short batch delay so spans arrive
     /// within a fraction of a second. `None`: spans are created but not exported.
@@ -70,6 +78,9 @@ impl Default for Options {
             max_deliveries: 3,
             shutdown_grace: Duration::from_secs(10),
             worker_env: Vec::new(),
+            service_env: Vec::new(),
+            gateway_env: Vec::new(),
+            keys_in_redis: false,
             otlp: None,
             metrics: false,
         }

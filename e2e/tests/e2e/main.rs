@@ -23,6 +23,8 @@ mod log_lines;
 mod metrics_scrape;
 mod pipeline;
 mod poison;
+mod security;
+mod shutdown;
 mod telemetry;
 mod trace_structure;
 mod validation;

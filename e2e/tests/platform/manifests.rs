@@ -259,15 +259,23 @@ fn pods_are_hardened_sized_and_probed() {
             }
             assert!(c["readinessProbe"].is_object() && c["livenessProbe"].is_object(), "{what}: probes");
         }
+        // Every service drains within its TANKSIM_SHUTDOWN_GRACE_MS (the worker: its chunk in
+        // flight) and then flushes telemetry: the kubelet must wait that long before SIGKILL.
+        for service in ["gateway", "dispatcher", "results", "worker"] {
+            let pod = rendered.workloads().into_iter().find(|(_, n, _)| *n == service).unwrap().2;
+            let vars = env::container_env(&rendered, &pod["containers"][0]);
+            let grace_ms: u64 = var(&vars, "TANKSIM_SHUTDOWN_GRACE_MS")
+                .map_or(u64::try_from(tanksim_server::DEFAULT_SHUTDOWN_GRACE.as_millis()).unwrap(), |v| {
+                    v.parse().unwrap()
+                });
+            let kill_after = pod["terminationGracePeriodSeconds"].as_u64().unwrap_or(30) * 1000;
+            assert!(
+                grace_ms + 10_000 <= kill_after,
+                "{}: {service}'s drain ({grace_ms} ms) and exit fit in terminationGracePeriodSeconds",
+                rendered.overlay
+            );
+        }
         let worker = rendered.workloads().into_iter().find(|(_, n, _)| *n == "worker").unwrap().2;
-        let vars = env::container_env(&rendered, &worker["containers"][0]);
-        let grace_ms: u64 = var(&vars, "TANKSIM_SHUTDOWN_GRACE_MS").unwrap().parse().unwrap();
-        let kill_after = worker["terminationGracePeriodSeconds"].as_u64().unwrap() * 1000;
-        assert!(
-            grace_ms + 10_000 <= kill_after,
-            "{}: the kubelet waits for the chunk in flight",
-            rendered.overlay
-        );
         assert!(worker["topologySpreadConstraints"].is_array(), "{}: workers spread", rendered.overlay);
     }
 }
@@ -342,7 +350,7 @@ fn keda_rollouts_ingress_and_secrets_point_at_the_right_things() {
             "{overlay}: the Redis password is sealed"
         );
         assert!(r.find("Secret", "redis").is_none(), "{overlay}: no plain Secret in git");
-        for service in ["dispatcher", "results", "worker"] {
+        for service in ["gateway", "dispatcher", "results", "worker"] {
             let c = container(&r, service);
             let from =
                 c["env"].as_array().unwrap().iter().find_map(|e| e["valueFrom"]["secretKeyRef"].as_object());
@@ -371,5 +379,69 @@ fn keda_rollouts_ingress_and_secrets_point_at_the_right_things() {
         assert!(
             gateway_service["spec"]["ports"].as_array().unwrap().iter().any(|p| p["name"] == route["port"])
         );
+    }
+}
+
+#[test]
+fn the_gateway_dispatcher_and_results_share_one_set_of_limits() {
+    use clap::Args;
+    // Every limit option, by its variable (so a new limit is checked without editing this).
+    let command = tanksim_server::LimitsArgs::augment_args(clap::Command::new("limits"));
+    let names: Vec<String> = command
+        .get_arguments()
+        .filter_map(|a| a.get_env())
+        .map(|e| e.to_string_lossy().into_owned())
+        .collect();
+    assert!(names.len() >= 5 && names.iter().all(|n| n.starts_with("TANKSIM_MAX_")), "{names:?}");
+    for rendered in overlays() {
+        for name in &names {
+            let values: Vec<(&str, Option<String>)> = ["gateway", "dispatcher", "results"]
+                .into_iter()
+                .map(|service| {
+                    let vars = env::container_env(&rendered, container(&rendered, service));
+                    (service, var(&vars, name).map(str::to_owned))
+                })
+                .collect();
+            assert!(
+                values.iter().all(|(_, v)| v.is_some() && *v == values[0].1),
+                "{}: {name} differs between the services (one `limits` ConfigMap for all): {values:?}",
+                rendered.overlay
+            );
+        }
+    }
+}
+
+#[test]
+fn the_gateway_requires_auth_with_keys_in_redis_and_a_sealed_bootstrap_file() {
+    for rendered in overlays() {
+        let what = format!("{}: gateway", rendered.overlay);
+        let c = container(&rendered, "gateway");
+        let vars = env::container_env(&rendered, c);
+        assert_eq!(var(&vars, "TANKSIM_AUTH"), Some("required"), "{what}: auth is never off in a deployment");
+        // Keys made with `tanksim keys create` are found where the CLI put them: the one Redis.
+        let dispatcher = env::container_env(&rendered, container(&rendered, "dispatcher"));
+        let keys_url = var(&vars, "TANKSIM_API_KEYS_REDIS_URL");
+        assert!(
+            keys_url.is_some() && keys_url == var(&dispatcher, "TANKSIM_REDIS_URL"),
+            "{what}: API keys in the dispatcher's Redis ({keys_url:?})"
+        );
+        let file = var(&vars, "TANKSIM_API_KEYS_FILE");
+        if rendered.overlay == "smoke" {
+            assert!(file.is_none(), "{what}: the smoke run has no Secret to mount: Redis keys only");
+            continue;
+        }
+        // The bootstrap keys file is the sealed Secret `api-keys`, mounted read-only.
+        let file = file.unwrap_or_else(|| panic!("{what}: TANKSIM_API_KEYS_FILE unset"));
+        let (dir, key) = file.rsplit_once('/').unwrap();
+        let mounts = c["volumeMounts"].as_array().unwrap();
+        let mount = mounts.iter().find(|m| m["mountPath"] == dir);
+        let mount = mount.unwrap_or_else(|| panic!("{what}: nothing mounted at {dir}"));
+        assert_eq!(mount["readOnly"], true, "{what}: {dir} read-only");
+        let pod = rendered.workloads().into_iter().find(|(_, n, _)| *n == "gateway").unwrap().2;
+        let volume = pod["volumes"].as_array().unwrap().iter().find(|v| v["name"] == mount["name"]).unwrap();
+        assert_eq!(volume["secret"]["secretName"], "api-keys", "{what}: {dir} is the Secret api-keys");
+        assert!(volume["secret"].get("items").is_none(), "{what}: each key of the Secret is a file");
+        let sealed = rendered.get("SealedSecret", "api-keys");
+        assert!(sealed["spec"]["encryptedData"][key].is_string(), "{what}: {key} is sealed in the overlay");
     }
 }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import collections
+import os
 from typing import Any, Iterator, Mapping, Optional, Sequence, Tuple, Union
 
 import grpc
@@ -31,16 +33,24 @@ class Client:
         self,
         target: str,
         *,
+        token: Optional[str] = None,
         credentials: Optional[grpc.ChannelCredentials] = None,
         options: Sequence[Tuple[str, Any]] = (),
         timeout: Optional[float] = 30.0,
     ) -> None:
-        """``timeout`` (seconds) bounds each unary call; streams are not bounded."""
+        """``token`` is the bearer token every call carries (an API key ``tsk_...`` or a JWT;
+        default: ``$TANKSIM_TOKEN``, none if unset). ``timeout`` (seconds) bounds each unary
+        call; streams are not bounded."""
         target = target.removeprefix("http://")
         if credentials is None:
-            self._channel = grpc.insecure_channel(target, options=list(options))
+            channel = grpc.insecure_channel(target, options=list(options))
         else:
-            self._channel = grpc.secure_channel(target, credentials, options=list(options))
+            channel = grpc.secure_channel(target, credentials, options=list(options))
+        if token is None:
+            token = os.environ.get("TANKSIM_TOKEN") or None
+        # An interceptor rather than call credentials: gRPC attaches those only over TLS,
+        # and a gateway behind a TLS-terminating ingress is reached in plaintext.
+        self._channel = grpc.intercept_channel(channel, _Bearer(token)) if token else channel
         self._timeout = timeout
         self.jobs = job_service_pb2_grpc.JobServiceStub(self._channel)
         self.simulation = simulation_service_pb2_grpc.SimulationServiceStub(self._channel)
@@ -130,3 +140,36 @@ def metric_name(metric: int) -> str:
 def state_name(state: int) -> str:
     """``JOB_STATE_SUCCEEDED`` -> ``succeeded``."""
     return job_pb2.JobState.Name(state).removeprefix("JOB_STATE_").lower()
+
+
+class _CallDetails(
+    collections.namedtuple(
+        "_CallDetails", ("method", "timeout", "metadata", "credentials", "wait_for_ready", "compression")
+    ),
+    grpc.ClientCallDetails,
+):
+    pass
+
+
+class _Bearer(grpc.UnaryUnaryClientInterceptor, grpc.UnaryStreamClientInterceptor):
+    """Adds ``authorization: Bearer <token>`` to every call."""
+
+    def __init__(self, token: str) -> None:
+        self._header = ("authorization", f"Bearer {token.strip()}")
+
+    def _details(self, details: grpc.ClientCallDetails) -> grpc.ClientCallDetails:
+        metadata = list(details.metadata or []) + [self._header]
+        return _CallDetails(
+            details.method,
+            details.timeout,
+            metadata,
+            details.credentials,
+            getattr(details, "wait_for_ready", None),
+            getattr(details, "compression", None),
+        )
+
+    def intercept_unary_unary(self, continuation, details, request):  # type: ignore[no-untyped-def]
+        return continuation(self._details(details), request)
+
+    def intercept_unary_stream(self, continuation, details, request):  # type: ignore[no-untyped-def]
+        return continuation(self._details(details), request)

@@ -21,7 +21,7 @@ use std::future::Future;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use ::redis::aio::{ConnectionManager, ConnectionManagerConfig, MultiplexedConnection};
+use ::redis::aio::{ConnectionManager, MultiplexedConnection};
 use ::redis::streams::{StreamInfoGroupsReply, StreamPendingCountReply, StreamPendingReply};
 use ::redis::{AsyncConnectionConfig, Client, ErrorKind, RedisError, RedisResult, Value};
 
@@ -30,12 +30,9 @@ use super::{DeadLetter, Delivery, QueueStats, Task, TaskQueue};
 use crate::BrokerError;
 use crate::names::{DEAD_LETTER_STREAM, TASKS_STREAM, WORKERS_GROUP};
 
-/// Time to establish a connection before giving up (Redis down: fail fast, callers retry).
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
-/// Time to wait for an answer on the shared connection. Longer than the client's 500 ms
-/// default: a batch of thousands of entries on a busy server can take that long, and a
-/// timed-out write leaves the caller not knowing whether it happened.
-const RESPONSE_TIMEOUT: Duration = Duration::from_secs(5);
+// The shared connection's reply time is generous (`connection::RESPONSE_TIMEOUT`): a batch of
+// thousands of entries on a busy server can take long, and a timed-out write leaves the
+// caller not knowing whether it happened.
 /// How much longer than its `BLOCK` a blocking read may take before its connection is
 /// considered dead (Redis wakes blocked clients on a 100 ms timer).
 const BLOCK_GRACE: Duration = Duration::from_secs(5);
@@ -67,10 +64,7 @@ impl RedisQueue {
 
     /// Connects with `client`; fails if Redis does not answer.
     pub async fn new(client: Client) -> Result<Self, BrokerError> {
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(CONNECT_TIMEOUT))
-            .set_response_timeout(Some(RESPONSE_TIMEOUT));
-        let manager = ConnectionManager::new_with_config(client.clone(), config).await?;
+        let manager = crate::connection::manager(&client).await?;
         Ok(RedisQueue { client, manager, readers: Arc::default() })
     }
 
@@ -135,7 +129,7 @@ impl RedisQueue {
     async fn open_reader(&self) -> RedisResult<MultiplexedConnection> {
         // No response timeout on the connection: each read sets its own from its block.
         let config = AsyncConnectionConfig::new()
-            .set_connection_timeout(Some(CONNECT_TIMEOUT))
+            .set_connection_timeout(Some(crate::connection::CONNECT_TIMEOUT))
             .set_response_timeout(None);
         self.client.get_multiplexed_async_connection_with_config(&config).await
     }

@@ -104,6 +104,7 @@ impl JobStore for MemoryStore {
         }
         let status = JobStatus {
             id: job.id.clone(),
+            tenant: job.tenant.clone(),
             name: job.name.clone(),
             kind: job.kind,
             state: JobState::Queued,
@@ -143,6 +144,7 @@ impl JobStore for MemoryStore {
 
     async fn list_jobs(
         &self,
+        tenant: &str,
         before: Option<(u64, String)>,
         limit: usize,
     ) -> Result<Vec<JobStatus>, BrokerError> {
@@ -151,9 +153,11 @@ impl JobStore for MemoryStore {
             None => Box::new(inner.index.iter().rev()),
             Some(cursor) => Box::new(inner.index.range(..cursor).rev()),
         };
+        // One index for every tenant, filtered: the embedded mode has one tenant in practice.
         Ok(newest_first
-            .take(limit)
             .filter_map(|(_, id)| inner.jobs.get(id))
+            .filter(|j| j.status.tenant == tenant)
+            .take(limit)
             .map(|j| j.status.clone())
             .collect())
     }

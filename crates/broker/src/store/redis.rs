@@ -18,16 +18,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::{Stream, StreamExt};
-use redis::aio::{ConnectionManager, ConnectionManagerConfig, PubSubStream};
+use redis::aio::{ConnectionManager, PubSubStream};
 use redis::{Client, Script, Value};
 
 use super::{CancelOutcome, ChunkRecorded, JobKind, JobState, JobStatus, JobStore, NewJob};
 use crate::BrokerError;
 use crate::names::{self, JOBS_INDEX, events_channel, job_key, job_subkey};
 
-/// Generous next to the default 500 ms: a script's reply waits for `appendfsync always`.
-const RESPONSE_TIMEOUT: Duration = Duration::from_secs(5);
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 /// A subscription whose connection dropped retries after this, doubling up to the max.
 const RESUBSCRIBE_MIN_DELAY: Duration = Duration::from_millis(100);
 const RESUBSCRIBE_MAX_DELAY: Duration = Duration::from_secs(5);
@@ -71,10 +68,7 @@ impl RedisStore {
     /// Connects to `url` (`redis://host:port/db`); fails if Redis does not answer.
     pub async fn connect(url: &str) -> Result<RedisStore, BrokerError> {
         let client = Client::open(url)?;
-        let config = ConnectionManagerConfig::new()
-            .set_response_timeout(Some(RESPONSE_TIMEOUT))
-            .set_connection_timeout(Some(CONNECT_TIMEOUT));
-        let conn = client.get_connection_manager_with_config(config).await?;
+        let conn = crate::connection::manager(&client).await?;
         Ok(RedisStore { client, conn, scripts: Arc::new(Scripts::new()) })
     }
 
@@ -130,6 +124,7 @@ impl JobStore for RedisStore {
             .key(job_subkey(&job.id, "spec"))
             .key(JOBS_INDEX)
             .key(names::DISPATCHING_SET)
+            .key(names::tenant_jobs_index(&job.tenant))
             .arg(&job.id)
             .arg(&job.name)
             .arg(kind_name(job.kind))
@@ -139,6 +134,7 @@ impl JobStore for RedisStore {
             .arg(job.submitted_at_ms)
             .arg(job.spec.as_slice())
             .arg(encode_trace_context(&job.trace_context))
+            .arg(&job.tenant)
             .invoke_async(&mut self.conn())
             .await?;
         decode_status(hash)
@@ -155,12 +151,14 @@ impl JobStore for RedisStore {
 
     async fn list_jobs(
         &self,
+        tenant: &str,
         before: Option<(u64, String)>,
         limit: usize,
     ) -> Result<Vec<JobStatus>, BrokerError> {
         if limit == 0 {
             return Ok(Vec::new());
         }
+        let index = names::tenant_jobs_index(tenant);
         // The index orders equal scores by id (bytewise), reversed here: newest first means
         // (score, id) descending. Jobs on the cursor's millisecond are filtered here by id
         // (Lua's string comparison follows the server's locale, Rust's is bytewise like the
@@ -168,7 +166,7 @@ impl JobStore for RedisStore {
         let ids: Vec<String> = match before {
             None => {
                 redis::cmd("ZREVRANGEBYSCORE")
-                    .arg(JOBS_INDEX)
+                    .arg(&index)
                     .arg("+inf")
                     .arg("-inf")
                     .arg("LIMIT")
@@ -181,11 +179,11 @@ impl JobStore for RedisStore {
                 let (same_ms, older): (Vec<String>, Vec<String>) = redis::pipe()
                     .atomic()
                     .cmd("ZREVRANGEBYSCORE")
-                    .arg(JOBS_INDEX)
+                    .arg(&index)
                     .arg(ms)
                     .arg(ms)
                     .cmd("ZREVRANGEBYSCORE")
-                    .arg(JOBS_INDEX)
+                    .arg(&index)
                     .arg(format!("({ms}"))
                     .arg("-inf")
                     .arg("LIMIT")
@@ -430,7 +428,12 @@ async fn open_subscription(client: &Client, channel: &str) -> Result<PubSubStrea
         pubsub.subscribe(channel).await?;
         Ok::<_, redis::RedisError>(pubsub.into_on_message())
     };
-    match tokio::time::timeout(CONNECT_TIMEOUT + RESPONSE_TIMEOUT, connecting).await {
+    match tokio::time::timeout(
+        crate::connection::CONNECT_TIMEOUT + crate::connection::RESPONSE_TIMEOUT,
+        connecting,
+    )
+    .await
+    {
         Ok(result) => Ok(result?),
         Err(_) => Err(redis::RedisError::from(std::io::Error::from(std::io::ErrorKind::TimedOut)).into()),
     }
@@ -539,6 +542,8 @@ impl Fields {
     fn status(mut self) -> Result<JobStatus, BrokerError> {
         Ok(JobStatus {
             id: self.text("id")?,
+            // Jobs stored before tenants existed belong to the default tenant.
+            tenant: self.0.remove("tenant").unwrap_or_else(|| super::DEFAULT_TENANT.to_owned()),
             name: self.text("name")?,
             kind: parse_kind(&self.text("kind")?).ok_or_else(|| self.bad("kind"))?,
             state: parse_state(&self.text("state")?).ok_or_else(|| self.bad("state"))?,

@@ -11,6 +11,7 @@ use tanksim_sim_core::config::Recording;
 use tanksim_sim_core::job::{JobSpec, MonteCarlo, ParamDist, Sweep};
 use tanksim_sim_core::validate::{Limits, validate_job};
 
+use super::bounds::{MAX_NAME_BYTES, too_long};
 use super::config::{read_config, request_path};
 use super::params::{
     axis_member, distribution_member, read_axis, read_distribution, read_objective, read_param,
@@ -43,8 +44,9 @@ impl TryFrom<&v1::SubmitJobRequest> for JobSpec {
     }
 }
 
-/// Converts a job and validates it against `limits`. Every violation names a field of the
-/// request by its snake_case proto path (`config.plant.tau`, `monte_carlo.runs`,
+/// Converts a job and validates it against `limits` (and the name's length, see
+/// [`MAX_NAME_BYTES`]). Every violation names a field of the request by its snake_case proto
+/// path (`name`, `config.plant.tau`, `monte_carlo.runs`,
 /// `sweep.axes[1].linspace.stop`, `dataset.record_every`); at most
 /// [`MAX_VIOLATIONS`](super::MAX_VIOLATIONS) are reported (plus one saying how many more).
 /// Never panics, whatever the numbers.
@@ -52,11 +54,20 @@ pub fn job_spec_from_request(
     request: &v1::SubmitJobRequest,
     limits: &Limits,
 ) -> Result<ValidJob, Vec<FieldViolation>> {
-    let spec = JobSpec::try_from(request)?;
-    let Err(e) = validate_job(&spec, limits) else {
-        return Ok(ValidJob(spec));
-    };
     let mut found = Violations::default();
+    // A bound on what is accepted, not on what decodes: a stored spec (read back by workers
+    // and the results service with `JobSpec::try_from`) is never refused for its name.
+    found.extend(too_long("name", &request.name, MAX_NAME_BYTES));
+    let spec = match JobSpec::try_from(request) {
+        Ok(spec) => spec,
+        Err(structural) => {
+            found.extend(structural);
+            return found.into_result(None);
+        }
+    };
+    let Err(e) = validate_job(&spec, limits) else {
+        return found.into_result(Some(ValidJob(spec)));
+    };
     found.extend(e.into_violations().into_iter().map(|v| FieldViolation {
         // The conversion succeeded, so the job is set.
         field: request.job.as_ref().map_or_else(|| v.field.clone(), |job| job_request_path(job, &v.field)),

@@ -8,6 +8,7 @@ use tanksim_sim_core::job::{Goal, Objective};
 use tanksim_sim_core::param::Param;
 use tanksim_sim_core::sweep::{Axis, AxisValues};
 
+use super::bounds::MAX_PARAM_PATH_BYTES;
 use super::metric::metric_from_i32;
 use super::violation::{Violations, not_one_of};
 use crate::v1::{self, axis, param_distribution as pd};
@@ -40,10 +41,12 @@ pub(crate) fn read_param(path: &str, field: String, found: &mut Violations) -> O
         let valid: Vec<&str> = Param::ALL.into_iter().map(param_path).collect();
         let reason = if path.is_empty() {
             format!("required: one of {}", valid.join(", "))
+        } else if path.len() > MAX_PARAM_PATH_BYTES {
+            format!("at most {MAX_PARAM_PATH_BYTES} bytes, got {}; one of {}", path.len(), valid.join(", "))
         } else {
-            // Debug-quoted, so control characters or a huge path cannot garble the message.
-            let shown: String = path.chars().take(64).collect();
-            format!("unknown parameter {shown:?}; one of {}", valid.join(", "))
+            // Debug-quoted, so control characters cannot garble the message (its length is
+            // bounded just above).
+            format!("unknown parameter {path:?}; one of {}", valid.join(", "))
         };
         found.push(field, reason);
     }

@@ -200,3 +200,58 @@ proptest! {
         prop_assert_eq!(bad_request_status(&violations).code(), Code::InvalidArgument);
     }
 }
+
+/// A valid request's encoding (the stored spec the dispatcher and the results service read
+/// back from Redis).
+fn stored_spec() -> Vec<u8> {
+    use prost::Message;
+    let request = v1::SubmitJobRequest {
+        name: "stored".into(),
+        config: Some(v1::SimConfig {
+            plant: Some(v1::Plant { kind: 1, gain: 1.0, tau: 10.0, ..Default::default() }),
+            controller: Some(v1::Controller { kind: 2, kp: 2.0, ki: 0.5, ..Default::default() }),
+            input: Some(v1::Profile { kind: 1, value: 1.0, ..Default::default() }),
+            dt: 0.1,
+            horizon: 60.0,
+            ..Default::default()
+        }),
+        job: Some(Job::MonteCarlo(v1::MonteCarlo { runs: 100, seed: 7, params: Vec::new() })),
+    };
+    request.encode_to_vec()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    /// Stored specs are decoded from bytes another process wrote: arbitrary bytes, and a valid
+    /// encoding with bytes flipped, truncated or appended, decode to an error or to a request
+    /// whose conversion answers (never a panic).
+    #[test]
+    fn arbitrary_stored_spec_bytes_never_panic(
+        random in prop::collection::vec(any::<u8>(), 0..512),
+        flips in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 0..8),
+        cut in any::<prop::sample::Index>(),
+        tail in prop::collection::vec(any::<u8>(), 0..16),
+    ) {
+        use prost::Message;
+        let mut mutated = stored_spec();
+        for (at, byte) in flips {
+            let i = at.index(mutated.len());
+            mutated[i] ^= byte;
+        }
+        mutated.truncate(cut.index(mutated.len() + 1));
+        mutated.extend(tail);
+        for bytes in [random, mutated] {
+            if let Ok(request) = v1::SubmitJobRequest::decode(bytes.as_slice()) {
+                let _ = job_spec_from_request(&request, &Limits::default());
+            }
+        }
+    }
+}
+
+#[test]
+fn the_stored_spec_fixture_is_valid() {
+    use prost::Message;
+    let request = v1::SubmitJobRequest::decode(stored_spec().as_slice()).unwrap();
+    assert!(job_spec_from_request(&request, &Limits::default()).is_ok());
+}

@@ -145,3 +145,26 @@ fn bare_configs_use_the_given_prefix() {
     let prefixed = sim_config_from_proto(&config, "config.").unwrap_err();
     assert_eq!(prefixed[0].field, "config.plant");
 }
+
+#[test]
+fn strings_are_bounded() {
+    use tanksim_proto::convert::{MAX_NAME_BYTES, MAX_PARAM_PATH_BYTES};
+    let mut request = mc_tau_request();
+    request.name = "n".repeat(MAX_NAME_BYTES);
+    assert!(tanksim_proto::convert::job_spec_from_request(&request, &Default::default()).is_ok());
+    request.name = "n".repeat(3_900_000);
+    assert_eq!(fields(&request), ["name"]);
+    assert_eq!(reason(&request, "name"), "at most 200 bytes, got 3900000");
+    // A parameter path longer than any real one is refused without being echoed.
+    let long = "plant.".repeat(1_000_000);
+    let request =
+        with_job(Job::MonteCarlo(v1::MonteCarlo { runs: 1, seed: 0, params: vec![param(&long, normal())] }));
+    assert_eq!(fields(&request), ["monte_carlo.params[0].param"]);
+    let why = reason(&request, "monte_carlo.params[0].param");
+    assert!(why.starts_with(&format!("at most {MAX_PARAM_PATH_BYTES} bytes, got 6000000; one of ")), "{why}");
+    let axis =
+        v1::Axis { param: long, values: Some(axis::Values::List(v1::ValueList { values: vec![1.0] })) };
+    let request = with_job(Job::Sweep(v1::Sweep { axes: vec![axis], objective: None, seed: 0 }));
+    assert!(fields(&request).contains(&"sweep.axes[0].param".to_owned()));
+    assert!(reason(&request, "sweep.axes[0].param").len() < 1_000);
+}

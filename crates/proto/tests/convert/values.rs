@@ -162,3 +162,45 @@ fn bad_request_status_carries_every_violation() {
         .collect();
     assert_eq!(decoded, found);
 }
+
+#[test]
+fn a_dataset_over_the_output_limit_names_its_recording_and_the_estimate() {
+    // The campaign's case: 10^7 runs recording every step, ~1.9 TB of rows.
+    let dataset = v1::Dataset { runs: 10_000_000, seed: 0, params: vec![], record_every: 1 };
+    let request = v1::SubmitJobRequest { job: Some(Job::Dataset(dataset)), ..mc_tau_request() };
+    let v = job_spec_from_request(&request, &Limits::default()).unwrap_err();
+    assert_eq!(v.iter().map(|v| v.field.as_str()).collect::<Vec<_>>(), ["dataset.record_every"]);
+    assert!(
+        v[0].reason.contains("about 1.7 TiB") && v[0].reason.contains("limit of 8.0 GiB"),
+        "{}",
+        v[0].reason
+    );
+    // Without trajectories the rows are ~1.2 GiB: within the default.
+    let dataset = v1::Dataset { runs: 10_000_000, seed: 0, params: vec![], record_every: 0 };
+    let request = v1::SubmitJobRequest { job: Some(Job::Dataset(dataset)), ..mc_tau_request() };
+    assert!(job_spec_from_request(&request, &Limits::default()).is_ok());
+    let small = Limits { max_job_output_bytes: 1 << 30, ..Limits::default() };
+    let v = job_spec_from_request(&request, &small).unwrap_err();
+    assert_eq!(v.iter().map(|v| v.field.as_str()).collect::<Vec<_>>(), ["dataset.runs"]);
+}
+
+#[test]
+fn a_spec_with_a_hundred_thousand_violations_gets_a_small_error_counting_them() {
+    use tanksim_proto::convert::MAX_VIOLATIONS;
+    let values = vec![f64::NAN; 100_000];
+    let request = sweep(vec![axis("plant.tau", axis::Values::List(v1::ValueList { values }))]);
+    let v = job_spec_from_request(&request, &Limits::default()).unwrap_err();
+    assert_eq!(v.len(), MAX_VIOLATIONS + 1, "kept, plus one counting the rest");
+    let status = bad_request_status(&v);
+    let detail = status.get_details_bad_request().expect("a BadRequest detail");
+    let listed = detail.field_violations.len();
+    assert!((2..=MAX_VIOLATIONS + 1).contains(&listed), "{listed}");
+    let last = detail.field_violations.last().expect("a summary");
+    assert_eq!(last.field, format!("sweep.axes[0].list.values[{}]", listed - 1));
+    assert_eq!(last.description, format!("... and {} more violations, not listed", 100_000 - (listed - 1)));
+    // The status travels as headers: far under the 8 KiB a client such as grpcio accepts.
+    let mut headers = tonic::codegen::http::HeaderMap::new();
+    status.add_header(&mut headers).expect("encodes");
+    let bytes: usize = headers.iter().map(|(k, v)| k.as_str().len() + v.len()).sum();
+    assert!(bytes < 6 * 1024, "{bytes} bytes of headers");
+}

@@ -3,7 +3,7 @@
 
 use std::time::{Duration, SystemTime};
 
-use tanksim_broker::MemoryStore;
+use tanksim_broker::{JobStore, MemoryStore};
 use tanksim_proto::v1::{self, JobState};
 use tanksim_results::EXPORT_MAX_ROWS;
 
@@ -123,5 +123,60 @@ async fn dataset_reports_need_one_row_per_run_in_order() {
     );
     let job = get_job(&mut service.jobs().await, &id).await;
     assert_eq!(state(&job), JobState::Queued);
+    service.stop().await;
+}
+
+#[tokio::test]
+async fn a_cancelled_jobs_rows_are_deleted() {
+    let store = MemoryStore::new();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let service = Instance::start(store.clone(), dir.path(), Duration::from_secs(1)).await;
+    let (mut results, mut jobs) = (service.results().await, service.jobs().await);
+    let id = create_job(&store, &dataset_spec(LAYOUT.runs), LAYOUT).await;
+    let other = create_job(&store, &dataset_spec(LAYOUT.runs), LAYOUT).await;
+    for job in [&id, &other] {
+        for chunk in [0, 1] {
+            results
+                .report_chunk(report(job, LAYOUT, chunk, metrics, Some(&dataset_row)))
+                .await
+                .expect("report");
+        }
+    }
+    let job_dir = dir.path().join(&id);
+    assert!(job_dir.join("chunk-000001.rows").exists());
+
+    // The dispatcher cancels (through the store); the next read here observes it.
+    store.cancel(&id, "cancelled by request", 1).await.expect("cancel").expect("known job");
+    assert_eq!(state(&get_job(&mut jobs, &id).await), JobState::Cancelled);
+    assert!(!job_dir.exists(), "the rows of the cancelled job are deleted");
+    assert!(dir.path().join(&other).join("chunk-000001.rows").exists(), "other jobs keep theirs");
+
+    // A chunk in flight at the cancel still reports: its rows are not written.
+    results.report_chunk(report(&id, LAYOUT, 2, metrics, Some(&dataset_row))).await.expect("report");
+    assert!(!job_dir.exists(), "no rows written for a cancelled job");
+    let messages = export(&mut jobs, &id).await;
+    assert!(messages.iter().all(|m| m.rows.is_empty()), "a cancelled job exports no rows");
+    service.stop().await;
+}
+
+#[tokio::test]
+async fn rows_written_before_a_cancel_nobody_reads_are_swept_at_start() {
+    let store = MemoryStore::new();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let service = Instance::start(store.clone(), dir.path(), Duration::from_secs(1)).await;
+    let mut results = service.results().await;
+    let id = create_job(&store, &dataset_spec(LAYOUT.runs), LAYOUT).await;
+    results.report_chunk(report(&id, LAYOUT, 0, metrics, Some(&dataset_row))).await.expect("report");
+    service.stop().await;
+    store.cancel(&id, "cancelled by request", 1).await.expect("cancel").expect("known job");
+    assert!(dir.path().join(&id).exists());
+
+    // The next start sweeps the data directory (and again every minute).
+    let service = Instance::start(store.clone(), dir.path(), Duration::from_secs(1)).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while dir.path().join(&id).exists() {
+        assert!(tokio::time::Instant::now() < deadline, "the cancelled job's rows were not swept");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     service.stop().await;
 }

@@ -142,6 +142,7 @@ pub(crate) async fn create_job_at<S: JobStore>(
     let id = uuid::Uuid::now_v7().to_string();
     let job = NewJob {
         id: id.clone(),
+        tenant: tanksim_broker::DEFAULT_TENANT.into(),
         name: spec.name.clone(),
         kind,
         spec: spec.encode_to_vec(),

@@ -3,6 +3,7 @@
 use super::Limits;
 use super::Violations;
 use super::domain::{Domain, Span};
+use super::output::recorded_samples;
 use crate::config::{AntiWindup, Controller, Plant, Profile, Recording, SimConfig};
 use crate::param::Param;
 
@@ -184,19 +185,16 @@ impl<'a> Checker<'a> {
             );
             return;
         }
-        let steps = steps as u64;
-        let (field, samples) = match self.config.record {
+        let field = match self.config.record {
             Recording::None => return,
-            Recording::Full => ("record", steps.saturating_add(1)),
+            Recording::Full => "record",
             Recording::Every(0) => {
                 self.found.push("record.every", "must be >= 1, got 0");
                 return;
             }
-            Recording::Every(n) => {
-                let n = u64::from(n);
-                ("record.every", (steps / n).saturating_add(1 + u64::from(!steps.is_multiple_of(n))))
-            }
+            Recording::Every(_) => "record.every",
         };
+        let samples = recorded_samples(steps as u64, self.config.record);
         if samples > limits.max_recorded_samples {
             self.found.push(
                 field,

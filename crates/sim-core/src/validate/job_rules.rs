@@ -257,7 +257,10 @@ mod tests {
             "must be in 1..=100000000, got 100000001"
         );
         spec.runs = 100_000_000;
-        assert!(fields(&JobSpec::Dataset(spec)).is_empty());
+        assert!(fields(&JobSpec::MonteCarlo(spec.clone())).is_empty());
+        // A dataset that many runs long passes the run limit but not the output limit (its
+        // rows would take ~12 GiB; see `output`).
+        assert_eq!(fields(&JobSpec::Dataset(spec)), ["dataset.runs"]);
     }
 
     #[test]
@@ -415,7 +418,10 @@ mod tests {
             axis(Param::Kp, lin(1.0, 2.0, 10_000)),
             axis(Param::Ki, lin(1.0, 2.0, 10_000)),
         ]));
-        assert!(fields(&job).is_empty());
+        // Within the run limit; its 10^8 rows are over the default output limit.
+        let unbounded_output = Limits { max_job_output_bytes: u64::MAX, ..Limits::default() };
+        assert_eq!(validate_job(&job, &unbounded_output), Ok(()));
+        assert!(reason(&job, "sweep.axes").contains("more than the limit of 8.0 GiB"));
     }
 
     #[test]

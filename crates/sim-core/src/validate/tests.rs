@@ -34,6 +34,8 @@ fn error_lists_every_violation_in_order() {
 fn default_limits() {
     let l = Limits::default();
     assert_eq!((l.max_steps_per_run, l.max_runs, l.max_recorded_samples), (1_000_000, 100_000_000, 100_000));
+    assert_eq!(l.max_job_output_bytes, 8 << 30);
+    assert_eq!(l, Limits::DEFAULT);
 }
 
 /// Mostly a plausible value in `range`, sometimes anything at all.

@@ -63,6 +63,12 @@ pub mod reason {
     pub const DEAD_LETTERED: &str = "dead_lettered";
 }
 
+// Security (gateway).
+/// Calls refused before reaching a handler, by `reason`: `unauthenticated` (no, unknown,
+/// revoked or expired credential), `permission_denied` (a scope or tenant the credential
+/// lacks), `unavailable` (the key store did not answer).
+pub const AUTH_FAILURES_TOTAL: &str = "tanksim_auth_failures_total";
+
 // Queue (exported by the dispatcher, sampled from Redis; what KEDA scales on).
 pub const QUEUE_STREAM_LENGTH: &str = "tanksim_queue_stream_length";
 pub const QUEUE_LAG: &str = "tanksim_queue_consumer_group_lag";
@@ -124,6 +130,11 @@ const fn histogram(
 
 /// Every metric tanksim exports.
 pub const CATALOG: &[Metric] = &[
+    counter(
+        AUTH_FAILURES_TOTAL,
+        &[LABEL_REASON],
+        "Public API calls refused by authentication or authorisation, by reason (unauthenticated, permission_denied, unavailable).",
+    ),
     counter(
         SIMULATION_REQUESTS_TOTAL,
         &[LABEL_KIND],

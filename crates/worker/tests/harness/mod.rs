@@ -163,6 +163,7 @@ pub async fn create_job<S: JobStore>(store: &S, id: &str, spec: &JobSpec, chunk_
     };
     let job = NewJob {
         id: id.to_owned(),
+        tenant: tanksim_broker::DEFAULT_TENANT.into(),
         name: format!("test {id}"),
         kind,
         spec: v1::SubmitJobRequest::from(spec).encode_to_vec(),

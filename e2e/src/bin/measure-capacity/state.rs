@@ -89,6 +89,7 @@ pub(crate) async fn unmerged(url: &str, redis: &probe::Redis, count: u32) -> Unm
     let now = tanksim_server::job::now_ms();
     let job = NewJob {
         id: id.clone(),
+        tenant: tanksim_broker::DEFAULT_TENANT.into(),
         name: "capacity: chunk 0 missing".into(),
         kind: JobKind::MonteCarlo,
         spec: Kind::McTau.spec(u64::from(count + 1) * CHUNK).encode_to_vec(),

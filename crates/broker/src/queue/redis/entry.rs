@@ -332,4 +332,61 @@ mod tests {
         let claim = Value::Array(vec![bulk("5-0"), Value::Array(vec![]), Value::Array(vec![bulk("3-0")])]);
         assert_eq!(autoclaim_reply(claim).expect("parses"), ("5-0".into(), vec![]));
     }
+
+    mod fuzz {
+        use proptest::prelude::*;
+
+        use super::super::*;
+
+        /// Field names: the known ones, trace keys, and arbitrary bytes.
+        fn name() -> impl Strategy<Value = Vec<u8>> {
+            prop_oneof![
+                4 => prop::sample::select(vec!["job", "chunk", "start", "end", "tp:traceparent", "reason", "deliveries", "tp:"])
+                    .prop_map(|n| n.as_bytes().to_vec()),
+                1 => prop::collection::vec(any::<u8>(), 0..12),
+            ]
+        }
+
+        /// Values: decimals (canonical or not, in and out of range), text, arbitrary bytes.
+        fn value() -> impl Strategy<Value = Vec<u8>> {
+            prop_oneof![
+                2 => any::<u64>().prop_map(|n| n.to_string().into_bytes()),
+                1 => prop::sample::select(vec!["", "-1", "+1", " 1", "1e3", "0x10", "99999999999999999999", "4294967296"])
+                    .prop_map(|v| v.as_bytes().to_vec()),
+                1 => "\\PC{0,20}".prop_map(String::into_bytes),
+                1 => prop::collection::vec(any::<u8>(), 0..20),
+            ]
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(1024))]
+
+            /// Whatever another writer put in an entry, reading it answers (a task or why
+            /// not) and a dead letter always shows; nothing panics.
+            #[test]
+            fn arbitrary_entries_never_panic(fields in prop::collection::vec((name(), value()), 0..10)) {
+                if let Ok(task) = parse_task(&fields) {
+                    // A task read back is exactly what its fields say.
+                    prop_assert_eq!(task_args(&task).len(), 2 * fields.len());
+                }
+                let _ = parse_dead_letter(fields);
+            }
+
+            /// Every task survives the trip through its entry.
+            #[test]
+            fn tasks_round_trip(
+                job_id in "\\PC{0,40}",
+                chunk in any::<u32>(),
+                run_start in any::<u64>(),
+                run_end in any::<u64>(),
+                trace in prop::collection::vec(("[a-z]{1,12}", "\\PC{0,30}"), 0..3),
+            ) {
+                let task = Task { job_id, chunk, run_start, run_end, trace_context: trace };
+                let args = task_args(&task);
+                let fields: Vec<(Vec<u8>, Vec<u8>)> =
+                    args.chunks(2).map(|pair| (pair[0].clone(), pair[1].clone())).collect();
+                prop_assert_eq!(parse_task(&fields), Ok(task));
+            }
+        }
+    }
 }

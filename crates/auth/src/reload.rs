@@ -1,0 +1,62 @@
+//! Values read from a file or URL and re-read in the background (a rotated Kubernetes Secret,
+//! an issuer's new signing key), swapped in whole so a call sees the old or the new, never a
+//! mixture. A failed re-read keeps the old value and logs why.
+
+use std::future::Future;
+use std::path::Path;
+use std::sync::{Arc, RwLock, Weak};
+use std::time::{Duration, SystemTime};
+
+/// The current value.
+#[derive(Debug)]
+pub(crate) struct Reloading<T> {
+    current: RwLock<Arc<T>>,
+}
+
+impl<T: Send + Sync + 'static> Reloading<T> {
+    pub(crate) fn new(value: T) -> Arc<Self> {
+        Arc::new(Reloading { current: RwLock::new(Arc::new(value)) })
+    }
+
+    pub(crate) fn get(&self) -> Arc<T> {
+        // Writers only swap an Arc: a poisoned lock still holds a whole value.
+        self.current.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    pub(crate) fn set(&self, value: T) {
+        *self.current.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(value);
+    }
+
+    /// Every `interval`, runs `load` and swaps in what it returns (`Ok(None)`: unchanged),
+    /// until `self` is dropped. Needs a tokio runtime.
+    pub(crate) fn poll<F, Fut>(self: &Arc<Self>, what: &'static str, interval: Duration, mut load: F)
+    where
+        F: FnMut() -> Fut + Send + 'static,
+        Fut: Future<Output = Result<Option<T>, String>> + Send,
+    {
+        let target: Weak<Self> = Arc::downgrade(self);
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(interval).await;
+                let Some(target) = target.upgrade() else { return };
+                match load().await {
+                    Ok(Some(value)) => {
+                        target.set(value);
+                        tracing::info!(what, "reloaded");
+                    }
+                    Ok(None) => {}
+                    Err(error) => tracing::warn!(what, %error, "reload failed; keeping the previous value"),
+                }
+            }
+        });
+    }
+}
+
+/// What identifies a version of a file: its inode, modification time and length, through
+/// symlinks. A Kubernetes Secret volume swaps its `..data` symlink to new files (a new inode);
+/// an edit in place changes the time (whose resolution may be coarse) or the length.
+pub(crate) fn fingerprint(path: &Path) -> Option<(u64, SystemTime, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = std::fs::metadata(path).ok()?;
+    Some((meta.ino(), meta.modified().ok()?, meta.len()))
+}
