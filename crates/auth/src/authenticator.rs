@@ -6,7 +6,9 @@
 //! one find a key. Any other token is a JWT when an OIDC issuer is configured.
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
+
+use tanksim_server::job::now_ms;
 
 use tanksim_broker::{ApiKey, BrokerError, KeyStore, MemoryKeys, RedisKeys};
 use tokio::sync::OnceCell;
@@ -18,7 +20,7 @@ use crate::error::AuthError;
 use crate::jwt::{JwksSource, JwtVerifier, OidcSettings};
 use crate::keys_file::KeysFile;
 use crate::principal::{Credential, Principal};
-use crate::reload::{Reloading, fingerprint};
+use crate::reload::Reloading;
 use crate::scope::Scopes;
 
 /// Where keys made with `tanksim keys create` are looked up.
@@ -119,36 +121,31 @@ impl Authenticator {
         let file = match &args.api_keys_file {
             Some(path) => {
                 let keys = Reloading::new(KeysFile::read(path).map_err(AuthError::Config)?);
-                let path = path.clone();
-                let mut seen = fingerprint(&path);
-                keys.poll("api keys file", reload, move || {
-                    let now = fingerprint(&path);
-                    let result = if now == seen { Ok(None) } else { KeysFile::read(&path).map(Some) };
-                    if result.is_ok() {
-                        seen = now;
-                    }
-                    std::future::ready(result)
-                });
+                keys.poll_file("api keys file", reload, path.clone(), KeysFile::read);
                 Some(keys)
             }
             None => None,
         };
         let jwt = match (&args.oidc_issuer, &args.oidc_audience, &args.oidc_jwks) {
-            (Some(issuer), Some(audience), Some(jwks)) => Some(
-                JwtVerifier::start(OidcSettings {
-                    issuer: issuer.clone(),
-                    audience: audience.clone(),
-                    jwks: JwksSource::parse(jwks),
-                    tenant_claim: args.oidc_tenant_claim.clone(),
-                    scopes_claim: args.oidc_scopes_claim.clone(),
-                    leeway: Duration::from_secs(args.oidc_leeway_seconds),
-                    refresh: match JwksSource::parse(jwks) {
-                        JwksSource::Url(_) => Duration::from_secs(args.oidc_jwks_refresh_seconds.max(1)),
-                        JwksSource::File(_) => reload,
-                    },
-                })
-                .await?,
-            ),
+            (Some(issuer), Some(audience), Some(jwks)) => {
+                let jwks = JwksSource::parse(jwks);
+                let refresh = match jwks {
+                    JwksSource::Url(_) => Duration::from_secs(args.oidc_jwks_refresh_seconds.max(1)),
+                    JwksSource::File(_) => reload,
+                };
+                Some(
+                    JwtVerifier::start(OidcSettings {
+                        issuer: issuer.clone(),
+                        audience: audience.clone(),
+                        jwks,
+                        tenant_claim: args.oidc_tenant_claim.clone(),
+                        scopes_claim: args.oidc_scopes_claim.clone(),
+                        leeway: Duration::from_secs(args.oidc_leeway_seconds),
+                        refresh,
+                    })
+                    .await?,
+                )
+            }
             (None, _, _) => None,
             _ => {
                 return Err(AuthError::Config(
@@ -240,8 +237,4 @@ fn bearer(metadata: &MetadataMap) -> Result<&str, AuthError> {
         return Err(malformed());
     }
     Ok(token)
-}
-
-fn now_ms() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
 }

@@ -19,7 +19,7 @@ use serde_json::Value;
 
 use crate::error::AuthError;
 use crate::principal::{Credential, Principal};
-use crate::reload::{Reloading, fingerprint};
+use crate::reload::Reloading;
 use crate::scope::Scopes;
 
 /// Least time between two fetches of a JWKS URL caused by unknown `kid`s.
@@ -85,24 +85,16 @@ impl JwtVerifier {
             JwksSource::File(_) => None,
         };
         let keys = Reloading::new(load(&settings.jwks, http.as_ref()).await.map_err(AuthError::Config)?);
-        let (source, client) = (settings.jwks.clone(), http.clone());
-        let mut seen = match &source {
-            JwksSource::File(path) => fingerprint(path),
-            JwksSource::Url(_) => None,
-        };
-        keys.poll("jwks", settings.refresh, move || {
-            let (source, client) = (source.clone(), client.clone());
-            let changed = match &source {
-                JwksSource::File(path) => {
-                    let now = fingerprint(path);
-                    let changed = now != seen;
-                    seen = now;
-                    changed
-                }
-                JwksSource::Url(_) => true,
-            };
-            async move { if changed { load(&source, client.as_ref()).await.map(Some) } else { Ok(None) } }
-        });
+        match &settings.jwks {
+            JwksSource::File(path) => keys.poll_file("jwks", settings.refresh, path.clone(), read_jwks_file),
+            JwksSource::Url(_) => {
+                let (source, client) = (settings.jwks.clone(), http.clone());
+                keys.poll("jwks", settings.refresh, move || {
+                    let (source, client) = (source.clone(), client.clone());
+                    async move { load(&source, client.as_ref()).await.map(Some) }
+                });
+            }
+        }
         Ok(JwtVerifier { settings, keys, http, last_fetch: Mutex::new(Instant::now()) })
     }
 
@@ -221,16 +213,22 @@ fn http_client() -> Result<reqwest::Client, AuthError> {
 }
 
 async fn load(source: &JwksSource, http: Option<&reqwest::Client>) -> Result<JwkSet, String> {
-    let text = match (source, http) {
-        (JwksSource::File(path), _) => {
-            tokio::fs::read_to_string(path).await.map_err(|e| format!("JWKS {}: {e}", path.display()))?
-        }
+    match (source, http) {
+        (JwksSource::File(path), _) => read_jwks_file(path),
         (JwksSource::Url(url), Some(client)) => {
-            fetch(client, url).await.map_err(|e| format!("JWKS {url}: {e}"))?
+            parse_jwks(&fetch(client, url).await.map_err(|e| format!("JWKS {url}: {e}"))?)
         }
-        (JwksSource::Url(url), None) => return Err(format!("JWKS {url}: no HTTP client")),
-    };
-    let set: JwkSet = serde_json::from_str(&text).map_err(|e| format!("JWKS is not a JWK set: {e}"))?;
+        (JwksSource::Url(url), None) => Err(format!("JWKS {url}: no HTTP client")),
+    }
+}
+
+/// A JWKS file (small: read in place, like the keys file).
+fn read_jwks_file(path: &std::path::Path) -> Result<JwkSet, String> {
+    parse_jwks(&std::fs::read_to_string(path).map_err(|e| format!("JWKS {}: {e}", path.display()))?)
+}
+
+fn parse_jwks(text: &str) -> Result<JwkSet, String> {
+    let set: JwkSet = serde_json::from_str(text).map_err(|e| format!("JWKS is not a JWK set: {e}"))?;
     if set.keys.is_empty() {
         return Err("the JWKS has no keys".to_owned());
     }

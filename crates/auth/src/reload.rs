@@ -3,7 +3,7 @@
 //! mixture. A failed re-read keeps the old value and logs why.
 
 use std::future::Future;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock, Weak};
 use std::time::{Duration, SystemTime};
 
@@ -52,10 +52,35 @@ impl<T: Send + Sync + 'static> Reloading<T> {
     }
 }
 
+impl<T: Send + Sync + 'static> Reloading<T> {
+    /// [`Reloading::poll`] for a value read from `path` by `read`: read again only when the
+    /// file changed ([`fingerprint`]), and a version that fails to read is tried again at
+    /// the next change or tick, the previous value kept meanwhile.
+    pub(crate) fn poll_file<F>(
+        self: &Arc<Self>,
+        what: &'static str,
+        interval: Duration,
+        path: PathBuf,
+        read: F,
+    ) where
+        F: Fn(&Path) -> Result<T, String> + Send + 'static,
+    {
+        let mut seen = fingerprint(&path);
+        self.poll(what, interval, move || {
+            let now = fingerprint(&path);
+            let result = if now == seen { Ok(None) } else { read(&path).map(Some) };
+            if result.is_ok() {
+                seen = now;
+            }
+            std::future::ready(result)
+        });
+    }
+}
+
 /// What identifies a version of a file: its inode, modification time and length, through
 /// symlinks. A Kubernetes Secret volume swaps its `..data` symlink to new files (a new inode);
 /// an edit in place changes the time (whose resolution may be coarse) or the length.
-pub(crate) fn fingerprint(path: &Path) -> Option<(u64, SystemTime, u64)> {
+fn fingerprint(path: &Path) -> Option<(u64, SystemTime, u64)> {
     use std::os::unix::fs::MetadataExt;
     let meta = std::fs::metadata(path).ok()?;
     Some((meta.ino(), meta.modified().ok()?, meta.len()))

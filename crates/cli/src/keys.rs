@@ -2,12 +2,11 @@
 //! bootstrap keys file). A new key is printed once, on stdout, and never stored: only its
 //! SHA-256 is.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use anyhow::Context;
 use tanksim_auth::Scopes;
 use tanksim_auth::api_key::{generate, record};
 use tanksim_broker::{ApiKey, KeyStore, RedisKeys};
+use tanksim_server::job::now_ms;
 
 use crate::cli::{KeysCommand, KeysCreateArgs};
 
@@ -87,10 +86,6 @@ fn table(keys: &[ApiKey], now_ms: u64) -> String {
         );
     }
     out
-}
-
-fn now_ms() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
 }
 
 #[cfg(test)]

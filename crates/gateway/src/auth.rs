@@ -127,6 +127,12 @@ pub fn principal<T>(request: &Request<T>) -> Result<Principal, Status> {
         .ok_or_else(|| Status::internal("the call was not authenticated (a service is not wrapped)"))
 }
 
+/// `request`'s message, to forward to a peer acting for the caller's tenant.
+pub fn forwarded<T>(request: Request<T>) -> Result<Request<T>, Status> {
+    let principal = principal(&request)?;
+    for_tenant(&principal, request.into_inner())
+}
+
 /// A call to a peer acting for `principal`'s tenant.
 pub fn for_tenant<T>(principal: &Principal, message: T) -> Result<Request<T>, Status> {
     let mut request = Request::new(message);

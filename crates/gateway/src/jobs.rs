@@ -22,7 +22,7 @@ use tracing::field::Empty;
 
 use tanksim_auth::Principal;
 
-use crate::auth::{for_tenant, principal};
+use crate::auth::{for_tenant, forwarded, principal};
 use crate::config::GatewaySettings;
 use crate::error::Error;
 use crate::metrics;
@@ -93,7 +93,7 @@ impl JobService for Jobs {
     }
 
     async fn get_job(&self, request: Request<GetJobRequest>) -> Result<Response<GetJobResponse>, Status> {
-        let call = for_tenant(&principal(&request)?, request.into_inner())?;
+        let call = forwarded(request)?;
         self.peers.results.clone().get_job(call).await
     }
 
@@ -103,7 +103,7 @@ impl JobService for Jobs {
         &self,
         request: Request<WatchJobRequest>,
     ) -> Result<Response<Self::WatchJobStream>, Status> {
-        let call = for_tenant(&principal(&request)?, request.into_inner())?;
+        let call = forwarded(request)?;
         let stream = self.peers.results.clone().watch_job(call).await?.into_inner();
         Ok(Response::new(forward(stream)))
     }
@@ -122,7 +122,7 @@ impl JobService for Jobs {
         &self,
         request: Request<ListJobsRequest>,
     ) -> Result<Response<ListJobsResponse>, Status> {
-        let call = for_tenant(&principal(&request)?, request.into_inner())?;
+        let call = forwarded(request)?;
         self.peers.results.clone().list_jobs(call).await
     }
 
@@ -130,7 +130,7 @@ impl JobService for Jobs {
         &self,
         request: Request<GetJobResultsRequest>,
     ) -> Result<Response<GetJobResultsResponse>, Status> {
-        let call = for_tenant(&principal(&request)?, request.into_inner())?;
+        let call = forwarded(request)?;
         self.peers.results.clone().get_job_results(call).await
     }
 
@@ -140,7 +140,7 @@ impl JobService for Jobs {
         &self,
         request: Request<ExportRunsRequest>,
     ) -> Result<Response<Self::ExportRunsStream>, Status> {
-        let call = for_tenant(&principal(&request)?, request.into_inner())?;
+        let call = forwarded(request)?;
         let stream = self.peers.results.clone().export_runs(call).await?.into_inner();
         Ok(Response::new(forward(stream)))
     }
