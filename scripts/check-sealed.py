@@ -5,7 +5,7 @@
   its private key under the same scope (namespace/name) and under no other, so a SealedSecret
   moved to another name or namespace stays sealed (strict scope);
 - every SealedSecret committed for an environment (deploy/overlays/ENV/sealed-*.yaml: the Redis
-  password, the gateway's bootstrap API keys; argocd/sealed/*-ENV.yaml) was sealed for that
+  users' passwords, the gateway's bootstrap API keys; argocd/sealed/*-ENV.yaml) was sealed for that
   environment's certificate: its session keys are RSA ciphertexts of the certificate's key
   size, and every value is well-formed; and each overlay deploys each of its sealed files;
 - no plain Secret is committed anywhere in deploy/ or argocd/.

@@ -17,7 +17,7 @@ format), and the smoke run makes its secrets up at run time anyway. A secretKeyR
 value given is an error, as a missing Secret is in a cluster. Everything else in the pod spec is
 passed on unchanged.
 
-Usage: kubectl kustomize deploy/overlays/smoke | scripts/kube-pods.py --secret redis/password=X
+Usage: kubectl kustomize deploy/overlays/smoke | scripts/kube-pods.py --secret redis-user-worker/password=X ...
 """
 
 import argparse

@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # (Re)makes an environment's sealed secrets, offline, with the environment's public sealing
 # certificate (deploy/overlays/ENV/sealing.crt; scripts/seal.py does what kubeseal does).
-# Four parts, each its own file, so one can be rotated without the others:
+# Five parts, each its own file, so one can be rotated without the others:
 #
-#   overlay           deploy/overlays/ENV/sealed-secrets.yaml: Secret `redis` (key `password`),
-#                     the Redis password every service and KEDA use; random unless
-#                     REDIS_PASSWORD is set. Plus, when GHCR_USER and GHCR_TOKEN are set,
-#                     `ghcr-pull` (kubernetes.io/dockerconfigjson) for private images.
-#                     Argo CD deploys it with the overlay.
+#   redis-users       deploy/overlays/ENV/sealed-redis-users.yaml: one Secret `redis-user-NAME`
+#                     (kubernetes.io/basic-auth: `username` NAME, `password`) per Redis user of
+#                     deploy/base/redis-users.acl (dispatcher, results, worker, gateway, keda,
+#                     keys-admin, probe): Redis loads their hashes, each service and KEDA read
+#                     their own. Each password is 32 random bytes in hex (URL-safe: it goes into
+#                     the services' redis:// URL) unless REDIS_PASSWORD_<NAME> is set (upper
+#                     case, `-` as `_`). Argo CD deploys it with the overlay.
 #   api-keys          deploy/overlays/ENV/sealed-api-keys.yaml: Secret `api-keys` (key
 #                     `api-keys.jsonl`), the gateway's bootstrap API keys file, mounted at
 #                     /etc/tanksim/auth (docs/security.md). The JSON lines of API_KEYS_FILE
@@ -22,13 +24,19 @@
 #   repo-credentials  argocd/sealed/repo-credentials-ENV.yaml, needs REPO_TOKEN (REPO_USER,
 #                     default `git`): Argo CD's credentials for a private repository. Ansible
 #                     applies it.
+#   ghcr-pull         deploy/overlays/ENV/sealed-ghcr-pull.yaml, needs GHCR_USER and GHCR_TOKEN:
+#                     `ghcr-pull` (kubernetes.io/dockerconfigjson), every pod's pull secret for
+#                     private images. List the file in the overlay's kustomization `resources`
+#                     (scripts/check-sealed.py fails until it is).
 #
 # Usage: scripts/seal-secrets.sh ENV [PART ...] [--cert CERT.pem]
-#   No PART: overlay, api-keys and grafana-admin, and repo-credentials when REPO_TOKEN is set
-#   (the overlay needs both of its files sealed for the same controller). Every part named is
-#   re-sealed with new random passwords and keys unless the variables above are set, so name
-#   the parts you mean to rotate (`scripts/seal-secrets.sh prod grafana-admin`;
-#   `API_KEYS_FILE=keys.jsonl scripts/seal-secrets.sh prod api-keys`).
+#   No PART: redis-users, api-keys and grafana-admin, plus repo-credentials when REPO_TOKEN is
+#   set and ghcr-pull when GHCR_USER and GHCR_TOKEN are (the overlay needs all of its files
+#   sealed for the same controller). Every part named is re-sealed with new random passwords
+#   and keys unless the variables above are set, so name the parts you mean to rotate
+#   (`scripts/seal-secrets.sh prod grafana-admin`;
+#   `API_KEYS_FILE=keys.jsonl scripts/seal-secrets.sh prod api-keys`). Rotating redis-users
+#   takes effect when Redis and the services restart (docs/security.md, "Redis users").
 #   --cert: seal for another controller (e.g. `kubeseal --fetch-cert > cert.pem` of a cluster
 #   whose own key is in use; the e2e-cluster workflow passes a throwaway key's certificate).
 # Nothing in plain text is written anywhere; the plaintext exists only in this process. The
@@ -41,7 +49,7 @@ set -euo pipefail
 caller="$PWD"
 cd "$(dirname "$0")/.."
 
-usage="usage: scripts/seal-secrets.sh ENV [overlay|api-keys|grafana-admin|repo-credentials ...] [--cert CERT.pem]"
+usage="usage: scripts/seal-secrets.sh ENV [redis-users|api-keys|grafana-admin|repo-credentials|ghcr-pull ...] [--cert CERT.pem]"
 env="${1:?$usage}"
 shift
 overlay="deploy/overlays/$env"
@@ -50,13 +58,14 @@ parts=()
 while [ $# -gt 0 ]; do
     case "$1" in
         --cert) cert="${2:?--cert needs a file}"; [[ "$cert" == /* ]] || cert="$caller/$cert"; shift 2 ;;
-        overlay | api-keys | grafana-admin | repo-credentials) parts+=("$1"); shift ;;
+        redis-users | api-keys | grafana-admin | repo-credentials | ghcr-pull) parts+=("$1"); shift ;;
         *) echo "seal-secrets: unknown argument '$1'; $usage" >&2; exit 64 ;;
     esac
 done
 if [ ${#parts[@]} -eq 0 ]; then
-    parts=(overlay api-keys grafana-admin)
+    parts=(redis-users api-keys grafana-admin)
     if [ -n "${REPO_TOKEN:-}" ]; then parts+=(repo-credentials); fi
+    if [ -n "${GHCR_USER:-}" ] && [ -n "${GHCR_TOKEN:-}" ]; then parts+=(ghcr-pull); fi
 fi
 wants() { [[ " ${parts[*]} " == *" $1 "* ]]; }
 [ -d "$overlay" ] || { echo "seal-secrets: no overlay $overlay" >&2; exit 64; }
@@ -67,6 +76,10 @@ if [ -n "${API_KEYS_FILE:-}" ]; then
         echo "seal-secrets: API_KEYS_FILE $API_KEYS_FILE is missing or empty" >&2
         exit 64
     fi
+fi
+if wants ghcr-pull && { [ -z "${GHCR_USER:-}" ] || [ -z "${GHCR_TOKEN:-}" ]; }; then
+    echo "seal-secrets: ghcr-pull needs GHCR_USER and GHCR_TOKEN (a token that reads the images)" >&2
+    exit 64
 fi
 if wants repo-credentials && [ -z "${REPO_TOKEN:-}" ]; then
     echo "seal-secrets: repo-credentials needs REPO_TOKEN (a read-only token for the repository)" >&2
@@ -83,24 +96,42 @@ header() {
     echo "# controller can decrypt these. Re-run the script to rotate or re-seal."
 }
 
-if wants overlay; then
-    # Values reach seal.py through its environment (KEY=env:VAR), never its command line.
-    SEAL_REDIS_PASSWORD="${REDIS_PASSWORD:-$(openssl rand -hex 32)}"
-    export SEAL_REDIS_PASSWORD
+if wants redis-users; then
+    # The users are those of the rules Redis loads (every `user` line but `default`).
+    users="$(sed -n 's/^user \([a-z0-9-]*\) .*/\1/p' deploy/base/redis-users.acl | grep -vx default)"
+    [ -n "$users" ] || { echo "seal-secrets: no users in deploy/base/redis-users.acl" >&2; exit 1; }
+    file="$overlay/sealed-redis-users.yaml"
     {
-        header
-        seal --namespace tanksim --name redis password=env:SEAL_REDIS_PASSWORD
-        if [ -n "${GHCR_USER:-}" ] && [ -n "${GHCR_TOKEN:-}" ]; then
-            auth="$(printf '%s:%s' "$GHCR_USER" "$GHCR_TOKEN" | base64 -w0)"
-            SEAL_DOCKERCONFIG="{\"auths\":{\"ghcr.io\":{\"auth\":\"$auth\"}}}"
-            export SEAL_DOCKERCONFIG
-            echo "---"
-            seal --namespace tanksim --name ghcr-pull --type kubernetes.io/dockerconfigjson \
-                .dockerconfigjson=env:SEAL_DOCKERCONFIG
-        fi
-    } >"$overlay/sealed-secrets.yaml.tmp"
-    mv "$overlay/sealed-secrets.yaml.tmp" "$overlay/sealed-secrets.yaml"
-    echo "seal-secrets: wrote $overlay/sealed-secrets.yaml"
+        header "tanksim's Redis users (deploy/base/redis-users.acl, docs/security.md), deployed with the overlay."
+        first=1
+        for user in $users; do
+            var="REDIS_PASSWORD_$(printf '%s' "$user" | tr 'a-z-' 'A-Z_')"
+            # Values reach seal.py through its environment (KEY=env:VAR), never its command line.
+            SEAL_REDIS_PASSWORD="${!var:-$(openssl rand -hex 32)}"
+            export SEAL_REDIS_PASSWORD
+            [ "$first" = 1 ] || echo "---"
+            first=0
+            seal --namespace tanksim --name "redis-user-$user" --type kubernetes.io/basic-auth \
+                username="$user" password=env:SEAL_REDIS_PASSWORD
+        done
+    } >"$file.tmp"
+    mv "$file.tmp" "$file"
+    echo "seal-secrets: wrote $file ($(echo "$users" | wc -l) users); once the $env cluster has"
+    echo "  unsealed them, a password is: kubectl -n tanksim get secret redis-user-NAME -o jsonpath='{.data.password}' | base64 -d"
+fi
+
+if wants ghcr-pull; then
+    file="$overlay/sealed-ghcr-pull.yaml"
+    auth="$(printf '%s:%s' "$GHCR_USER" "$GHCR_TOKEN" | base64 -w0)"
+    SEAL_DOCKERCONFIG="{\"auths\":{\"ghcr.io\":{\"auth\":\"$auth\"}}}"
+    export SEAL_DOCKERCONFIG
+    {
+        header "Every pod's pull secret for private images (deploy/base/pod-defaults.yaml)."
+        seal --namespace tanksim --name ghcr-pull --type kubernetes.io/dockerconfigjson \
+            .dockerconfigjson=env:SEAL_DOCKERCONFIG
+    } >"$file.tmp"
+    mv "$file.tmp" "$file"
+    echo "seal-secrets: wrote $file; list it in $overlay/kustomization.yaml resources if it is not"
 fi
 
 if wants api-keys; then

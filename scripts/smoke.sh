@@ -61,9 +61,15 @@ trap cleanup EXIT
 
 echo "== smoke: rendering deploy/overlays/smoke"
 kubectl kustomize deploy/overlays/smoke >"$work/rendered.yaml"
-redis_password="$(openssl rand -hex 24)"
-"$TANKSIM_PYTHON" scripts/kube-pods.py --secret "redis/password=$redis_password" \
-    <"$work/rendered.yaml" >"$pods"
+# One Redis user per role (deploy/base/redis-users.acl), each with a new random password, as
+# the Secrets `redis-user-ROLE` hold them in a cluster.
+secrets=()
+for role in dispatcher results worker gateway keda keys-admin probe; do
+    password="$(openssl rand -hex 24)"
+    secrets+=(--secret "redis-user-$role/username=$role" --secret "redis-user-$role/password=$password")
+    if [ "$role" = keys-admin ]; then keys_admin_password="$password"; fi
+done
+"$TANKSIM_PYTHON" scripts/kube-pods.py "${secrets[@]}" <"$work/rendered.yaml" >"$pods"
 
 # Leftovers of an interrupted run would hold the ports.
 podman kube down "$pods" >/dev/null 2>&1 || true
@@ -84,11 +90,12 @@ mkdir -p "$work/out" && chmod 777 "$work/out"
 gateway=http://127.0.0.1:15051
 
 # A key of tenant `smoke`, stored in the smoke Redis (127.0.0.1:16379, the smoke overlay's
-# REDIS_ADDRESS) where the gateway looks keys up (TANKSIM_API_KEYS_REDIS_URL). The Redis URL,
-# with its password, goes by environment too. Only the key is on the CLI's stdout.
+# REDIS_ADDRESS) as Redis user `keys-admin`, where the gateway looks keys up as user `gateway`
+# (TANKSIM_API_KEYS_REDIS_URL). The Redis URL, with its password, goes by environment too. Only
+# the key is on the CLI's stdout.
 create_key() {
     local key
-    key="$(TANKSIM_REDIS_URL="redis://:$redis_password@127.0.0.1:16379" podman_cli -e TANKSIM_REDIS_URL \
+    key="$(TANKSIM_REDIS_URL="redis://keys-admin:$keys_admin_password@127.0.0.1:16379" podman_cli -e TANKSIM_REDIS_URL \
         "$cli_image" keys create --tenant smoke --name smoke --scopes jobs:submit,jobs:read)" ||
         { echo "smoke: tanksim keys create failed" >&2; exit 1; }
     [[ "$key" =~ ^tsk_[A-Za-z0-9_-]{43}$ ]] || { echo "smoke: keys create printed no key on stdout" >&2; exit 1; }

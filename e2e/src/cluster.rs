@@ -18,6 +18,7 @@ use std::time::Duration;
 use tanksim_broker::RedisQueue;
 use tanksim_proto::v1::job_service_client::JobServiceClient;
 use tanksim_test_util::RedisServer;
+use tanksim_test_util::pki::Pki;
 use tokio::time::Instant;
 
 use crate::api;
@@ -38,6 +39,8 @@ const TAIL_LINES: usize = 25;
 struct Service {
     spec: ProcessSpec,
     url: String,
+    /// Where its health is checked: `url`, or its plaintext probe port when it serves TLS.
+    health_url: String,
     /// Where it serves `/metrics`.
     admin_port: u16,
     child: Option<Child>,
@@ -46,19 +49,23 @@ struct Service {
 impl Service {
     fn new(dir: &Path, name: &str, program: &Path, env: Vec<(String, String)>, port: u16) -> Self {
         let admin_port = admin_port_of(&env);
+        let probe = env.iter().find(|(k, _)| k == PROBE_LISTEN).map(|(_, v)| format!("http://{v}"));
+        let scheme = if probe.is_some() { "https" } else { "http" };
+        let url = format!("{scheme}://127.0.0.1:{port}");
         let spec = ProcessSpec {
             name: name.to_owned(),
             program: program.to_owned(),
             env,
             log: dir.join(format!("{name}.log")),
         };
-        Service { spec, url: format!("http://127.0.0.1:{port}"), admin_port, child: None }
+        Service { spec, health_url: probe.unwrap_or_else(|| url.clone()), url, admin_port, child: None }
     }
 
     async fn start(&mut self) {
         let child = self.spec.spawn().unwrap_or_else(|e| panic!("starting {}: {e}", self.spec.name));
         let child = self.child.insert(child);
-        if let Err(e) = wait_serving(&self.url, START_LIMIT, || child.try_wait().ok().flatten()).await {
+        if let Err(e) = wait_serving(&self.health_url, START_LIMIT, || child.try_wait().ok().flatten()).await
+        {
             panic!("{} did not start: {e}\n{}", self.spec.name, self.spec.tail(TAIL_LINES));
         }
     }
@@ -100,6 +107,7 @@ pub struct Cluster {
     dispatcher: Service,
     results: Service,
     redis: RedisServer,
+    pki: Option<Pki>,
     dir: Option<tempfile::TempDir>,
 }
 
@@ -108,6 +116,23 @@ fn var(key: &str, value: impl ToString) -> (String, String) {
 }
 
 const ADMIN_LISTEN: &str = "TANKSIM_ADMIN_LISTEN";
+const PROBE_LISTEN: &str = "TANKSIM_PROBE_LISTEN";
+
+/// A service's mesh identity (its role's certificate from `pki`), with a probe port if it
+/// serves TLS.
+fn mesh(pki: Option<&Pki>, role: &str, serves: bool) -> Vec<(String, String)> {
+    let Some(pki) = pki else { return Vec::new() };
+    let issued = pki.role(role);
+    let mut env = vec![
+        var("TANKSIM_MTLS_CERT", issued.cert.display()),
+        var("TANKSIM_MTLS_KEY", issued.key.display()),
+        var("TANKSIM_MTLS_CA", pki.ca().display()),
+    ];
+    if serves {
+        env.push(var(PROBE_LISTEN, format!("127.0.0.1:{}", free_port())));
+    }
+    env
+}
 
 /// The admin port set in a process's environment by [`Cluster::start`].
 fn admin_port_of(env: &[(String, String)]) -> u16 {
@@ -143,7 +168,9 @@ impl Cluster {
             env
         };
         let [results_port, dispatcher_port, gateway_port] = [free_port(), free_port(), free_port()];
-        let results_url = format!("http://127.0.0.1:{results_port}");
+        let pki = options.mtls.then(Pki::new);
+        let scheme = if options.mtls { "https" } else { "http" };
+        let results_url = format!("{scheme}://127.0.0.1:{results_port}");
 
         let mut env = common();
         env.extend([
@@ -151,6 +178,7 @@ impl Cluster {
             var("TANKSIM_DATA_DIR", path.join("data").display()),
             var("TANKSIM_WATCH_POLL_MS", 200),
         ]);
+        env.extend(mesh(pki.as_ref(), "results", true));
         env.extend(options.service_env.iter().cloned());
         let results = Service::new(&path, "results", &binaries.results, env, results_port);
 
@@ -159,6 +187,7 @@ impl Cluster {
             var("TANKSIM_DISPATCHER_LISTEN", format!("127.0.0.1:{dispatcher_port}")),
             var("TANKSIM_CHUNK_SIZE", options.chunk_size),
         ]);
+        env.extend(mesh(pki.as_ref(), "dispatcher", true));
         env.extend(options.service_env.iter().cloned());
         if options.metrics {
             env.push(var("TANKSIM_QUEUE_METRICS_INTERVAL_MS", QUEUE_METRICS_INTERVAL.as_millis()));
@@ -173,6 +202,7 @@ impl Cluster {
             // Off unless the test configures it (`gateway_env` comes later and wins).
             var("TANKSIM_AUTH", "disabled"),
         ]);
+        env.extend(mesh(pki.as_ref(), "gateway", false));
         env.extend(options.service_env.iter().cloned());
         if options.keys_in_redis {
             env.push(var("TANKSIM_API_KEYS_REDIS_URL", redis.url()));
@@ -195,6 +225,7 @@ impl Cluster {
                     var("TANKSIM_MAX_DELIVERIES", options.max_deliveries),
                     var("TANKSIM_SHUTDOWN_GRACE_MS", options.shutdown_grace.as_millis()),
                 ]);
+                env.extend(mesh(pki.as_ref(), "worker", false));
                 env.extend(options.worker_env.iter().cloned());
                 let admin_port = admin_port_of(&env);
                 let log = path.join(format!("{name}.log"));
@@ -211,6 +242,7 @@ impl Cluster {
             dispatcher,
             results,
             redis,
+            pki,
             dir: Some(dir),
         };
         cluster.results.start().await;
@@ -244,6 +276,21 @@ impl Cluster {
             .connect_timeout(Duration::from_secs(2));
         let bearer = tanksim_cli::client::Bearer::new(token).expect("a token a header can carry");
         JobServiceClient::with_interceptor(endpoint.connect_lazy(), bearer)
+    }
+
+    /// The test CA of an [`Options::mtls`] cluster (to make certificates for attackers).
+    pub fn pki(&self) -> Option<&Pki> {
+        self.pki.as_ref()
+    }
+
+    /// `http(s)://127.0.0.1:PORT` of the results service.
+    pub fn results_url(&self) -> &str {
+        &self.results.url
+    }
+
+    /// `http(s)://127.0.0.1:PORT` of the dispatcher.
+    pub fn dispatcher_url(&self) -> &str {
+        &self.dispatcher.url
     }
 
     pub fn redis_url(&self) -> String {

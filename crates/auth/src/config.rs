@@ -23,7 +23,7 @@ pub struct AuthArgs {
     #[arg(long, env = "TANKSIM_API_KEYS_FILE", value_name = "PATH")]
     pub api_keys_file: Option<PathBuf>,
     /// Redis holding the keys made with `tanksim keys create` (`serve all`: its own Redis).
-    #[arg(long, env = "TANKSIM_API_KEYS_REDIS_URL", value_name = "URL")]
+    #[arg(long, env = "TANKSIM_API_KEYS_REDIS_URL", value_name = "URL", hide_env_values = true)]
     pub api_keys_redis_url: Option<String>,
     /// Accept JWTs from this OIDC issuer (its exact `iss`).
     #[arg(long, env = "TANKSIM_OIDC_ISSUER", value_name = "URL")]

@@ -21,7 +21,7 @@ pub mod error;
 pub mod jwt;
 pub mod keys_file;
 pub mod principal;
-mod reload;
+pub(crate) use tanksim_server::reload;
 pub mod scope;
 
 pub use authenticator::{Authenticator, StoredKeys};

@@ -16,6 +16,9 @@ pub enum BrokerError {
     /// What was to be created exists already.
     #[error("{0}")]
     Conflict(String),
+    /// A job refused by its tenant's quota: it was not created.
+    #[error("{0}")]
+    QuotaExceeded(crate::quota::QuotaExceeded),
 }
 
 impl BrokerError {

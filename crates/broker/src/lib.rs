@@ -5,6 +5,8 @@
 //!   consumer group (pending entries, claiming from dead workers, dead letters).
 //! - [`store`]: jobs (spec, state machine, progress), chunk summaries recorded idempotently,
 //!   change notifications for watchers.
+//! - [`quota`]: per-tenant job quotas, checked and reserved atomically when a job is created
+//!   and given back when it ends.
 //! - [`keys`]: API keys, stored only as hashes with their tenant, name, scopes and expiry.
 //! - [`url`]: Redis URLs with the password hidden, for logs and errors.
 //! - [`names`]: every stream, group, key and channel name, in one place (the deployment
@@ -18,12 +20,14 @@ pub mod error;
 pub mod keys;
 pub mod names;
 pub mod queue;
+pub mod quota;
 pub mod store;
 pub mod url;
 
 pub use error::BrokerError;
 pub use keys::{ApiKey, KeyStore, MemoryKeys, RedisKeys};
 pub use queue::{DeadLetter, Delivery, MemoryQueue, QueueStats, RedisQueue, Task, TaskQueue};
+pub use quota::{JobQuota, QuotaExceeded, QuotaLimit, QuotaUsage};
 pub use store::{
     CancelOutcome, ChunkRecorded, DEFAULT_TENANT, JobKind, JobState, JobStatus, JobStore, MemoryStore,
     NewJob, RedisStore,

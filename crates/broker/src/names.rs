@@ -10,7 +10,8 @@ pub const DEAD_LETTER_STREAM: &str = "tanksim:tasks:dead";
 /// Sorted set of job ids scored by submission time (milliseconds): `ListJobs`.
 pub const JOBS_INDEX: &str = "tanksim:jobs";
 /// Prefix of a tenant's keys: `tanksim:tenant:{tenant}:jobs` indexes the tenant's job ids by
-/// submission time (`ListJobs` for that tenant).
+/// submission time (`ListJobs` for that tenant); `...:usage` and `...:runs:{day}` hold what
+/// its quota counts ([`tenant_usage_key`], [`tenant_day_runs_key`]).
 pub const TENANT_KEY_PREFIX: &str = "tanksim:tenant:";
 /// Set of ids of jobs whose chunks are not all on the stream yet (a restarted dispatcher
 /// resumes them).
@@ -36,6 +37,19 @@ pub fn api_key_key(sha256: &str) -> String {
 /// `tanksim:tenant:{tenant}:jobs`.
 pub fn tenant_jobs_index(tenant: &str) -> String {
     format!("{TENANT_KEY_PREFIX}{tenant}:jobs")
+}
+
+/// `tanksim:tenant:{tenant}:usage`: a hash of the tenant's jobs that have not ended (`jobs`)
+/// and their runs (`runs`), reserved when each job is created and given back when it ends. A
+/// job's hash names the usage hash it reserved in (field `quota_key`) until it gives it back.
+pub fn tenant_usage_key(tenant: &str) -> String {
+    format!("{TENANT_KEY_PREFIX}{tenant}:usage")
+}
+
+/// `tanksim:tenant:{tenant}:runs:{YYYY-MM-DD}`: runs the tenant submitted on that UTC day;
+/// expires two days after its last write.
+pub fn tenant_day_runs_key(tenant: &str, utc_day: &str) -> String {
+    format!("{TENANT_KEY_PREFIX}{tenant}:runs:{utc_day}")
 }
 
 /// `tanksim:job:{id}`.

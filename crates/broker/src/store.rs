@@ -4,7 +4,9 @@
 //!
 //! State machine: `Queued -> Running -> Succeeded | Failed`, and `Cancelled` from any
 //! non-terminal state. Terminal states never change. Transitions are atomic in the backend
-//! (Lua scripts in Redis), so several results replicas may record chunks concurrently.
+//! (Lua scripts in Redis), so several results replicas may record chunks concurrently. A job
+//! holds its share of its tenant's quota ([`crate::quota`]) from its creation to the
+//! transition that ends it.
 
 mod memory;
 mod redis;
@@ -15,6 +17,7 @@ pub use memory::MemoryStore;
 pub use redis::RedisStore;
 
 use crate::BrokerError;
+use crate::quota::{JobQuota, QuotaUsage};
 
 /// What a job computes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -111,8 +114,31 @@ pub struct CancelOutcome {
 
 /// Job state. Cheap to clone (clones share the connection or the memory).
 pub trait JobStore: Clone + Send + Sync + 'static {
-    /// Records a new job (state `Queued`) and its spec; returns its status.
-    fn create_job(&self, job: &NewJob) -> impl Future<Output = Result<JobStatus, BrokerError>> + Send;
+    /// Records a new job (state `Queued`) and its spec, within its tenant's `quota`; returns
+    /// its status. Atomically: if the job would exceed a limit of `quota` (see
+    /// [`crate::quota`]), nothing is created and the call fails with
+    /// [`BrokerError::QuotaExceeded`]; otherwise the job is created and reserves its share of
+    /// the tenant's usage (one job, its runs, its runs of the day) until it ends. A job that
+    /// exists already is returned unchanged, reserving nothing and never refused (a create
+    /// retried after a lost reply).
+    fn create_job_within(
+        &self,
+        job: &NewJob,
+        quota: &JobQuota,
+    ) -> impl Future<Output = Result<JobStatus, BrokerError>> + Send;
+
+    /// [`JobStore::create_job_within`] without limits (the job's usage is still counted).
+    fn create_job(&self, job: &NewJob) -> impl Future<Output = Result<JobStatus, BrokerError>> + Send {
+        self.create_job_within(job, &JobQuota::UNLIMITED)
+    }
+
+    /// What `tenant` holds of its quota: jobs not ended and their runs, and the runs it
+    /// submitted on the UTC day of `now_ms`.
+    fn quota_usage(
+        &self,
+        tenant: &str,
+        now_ms: u64,
+    ) -> impl Future<Output = Result<QuotaUsage, BrokerError>> + Send;
 
     /// A job's status, `None` if unknown.
     fn job(&self, id: &str) -> impl Future<Output = Result<Option<JobStatus>, BrokerError>> + Send;
@@ -137,8 +163,9 @@ pub trait JobStore: Clone + Send + Sync + 'static {
     /// them), oldest first.
     fn jobs_to_dispatch(&self) -> impl Future<Output = Result<Vec<JobStatus>, BrokerError>> + Send;
 
-    /// Cancels a non-terminal job (`Cancelled`, `finished_at_ms = now_ms`, `error = reason`);
-    /// a terminal job is returned unchanged (`cancelled: false`). `None` if unknown.
+    /// Cancels a non-terminal job (`Cancelled`, `finished_at_ms = now_ms`, `error = reason`)
+    /// and gives back its quota reservation; a terminal job is returned unchanged
+    /// (`cancelled: false`). `None` if unknown.
     fn cancel(
         &self,
         id: &str,
@@ -181,12 +208,13 @@ pub trait JobStore: Clone + Send + Sync + 'static {
     /// The merged prefix: `(upto, merge of chunks 0..upto)`, `None` before the first save.
     fn merged(&self, id: &str) -> impl Future<Output = Result<Option<(u32, Vec<u8>)>, BrokerError>> + Send;
 
-    /// `Running` with every chunk recorded -> `Succeeded` (`finished_at_ms = now_ms`).
-    /// Otherwise unchanged. Returns the status after the call.
+    /// `Running` with every chunk recorded -> `Succeeded` (`finished_at_ms = now_ms`), giving
+    /// back the job's quota reservation. Otherwise unchanged. Returns the status after the call.
     fn finish(&self, id: &str, now_ms: u64) -> impl Future<Output = Result<JobStatus, BrokerError>> + Send;
 
     /// A chunk failed for good: a non-terminal job -> `Failed` with `error = reason`,
-    /// `chunks_failed += 1`, `finished_at_ms = now_ms`. Returns the status after the call.
+    /// `chunks_failed += 1`, `finished_at_ms = now_ms`, its quota reservation given back.
+    /// Returns the status after the call.
     fn fail(
         &self,
         id: &str,

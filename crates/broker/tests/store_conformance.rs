@@ -9,8 +9,10 @@
 use std::time::Duration;
 
 use futures_util::StreamExt;
+use tanksim_broker::quota::{JOB_QUOTA_RETRY_AFTER, until_next_utc_day};
 use tanksim_broker::{
-    BrokerError, CancelOutcome, JobKind, JobState, JobStatus, JobStore, MemoryStore, NewJob, RedisStore,
+    BrokerError, CancelOutcome, JobKind, JobQuota, JobState, JobStatus, JobStore, MemoryStore, NewJob,
+    QuotaExceeded, QuotaLimit, QuotaUsage, RedisStore,
 };
 use tanksim_test_util::{Persistence, RedisServer};
 
@@ -466,7 +468,195 @@ async fn jobs_are_listed_per_tenant<S: JobStore>(store: S) {
     assert_eq!(store.cancel("j3", "x", 1).await.unwrap().unwrap().status.tenant, "beta");
 }
 
+/// Limits of the quota cases: two jobs, 100 queued runs, 150 runs a day.
+const QUOTA: JobQuota = JobQuota { concurrent_jobs: 2, queued_runs: 100, runs_per_day: 150 };
+/// 2025-01-01T00:00:00Z.
+const DAY0: u64 = 1_735_689_600_000;
+const DAY_MS: u64 = 86_400_000;
+
+/// A one-chunk job of `runs` runs submitted at `at_ms`.
+fn job_of(id: &str, runs: u64, at_ms: u64) -> NewJob {
+    NewJob { runs_total: runs, ..new_job(id, at_ms, 1) }
+}
+
+fn usage(concurrent_jobs: u64, queued_runs: u64, runs_today: u64) -> QuotaUsage {
+    QuotaUsage { concurrent_jobs, queued_runs, runs_today }
+}
+
+/// The refusal of `job`, which must be refused.
+async fn refused<S: JobStore>(store: &S, job: &NewJob, quota: &JobQuota) -> QuotaExceeded {
+    match store.create_job_within(job, quota).await {
+        Err(BrokerError::QuotaExceeded(refusal)) => refusal,
+        other => panic!("{} was not refused by its quota: {other:?}", job.id),
+    }
+}
+
+/// Everything a refused create could have touched, for "nothing changed".
+async fn visible_state<S: JobStore>(store: &S, id: &str, at_ms: u64) -> impl PartialEq + std::fmt::Debug {
+    let listed: Vec<String> =
+        store.list_jobs(TENANT, None, 100).await.unwrap().into_iter().map(|j| j.id).collect();
+    let dispatching: Vec<String> =
+        store.jobs_to_dispatch().await.unwrap().into_iter().map(|j| j.id).collect();
+    let job = store.job(id).await.unwrap();
+    let spec = store.spec(id).await.unwrap();
+    (listed, dispatching, job, spec, store.quota_usage(TENANT, at_ms).await.unwrap())
+}
+
+async fn a_job_over_a_quota_is_refused_and_nothing_changes<S: JobStore>(store: S) {
+    store.create_job_within(&job_of("a", 40, DAY0 + 1), &QUOTA).await.unwrap();
+    let b = store.create_job_within(&job_of("b", 40, DAY0 + 2), &QUOTA).await.unwrap();
+    assert_eq!(b.state, JobState::Queued);
+    assert_eq!(store.quota_usage(TENANT, DAY0).await.unwrap(), usage(2, 80, 80));
+
+    // Concurrent jobs: a third is refused, with the numbers, and leaves no trace.
+    let before = visible_state(&store, "c", DAY0).await;
+    let refusal = refused(&store, &job_of("c", 10, DAY0 + 3), &QUOTA).await;
+    let want = QuotaExceeded {
+        tenant: TENANT.into(),
+        limit: QuotaLimit::ConcurrentJobs,
+        used: 2,
+        requested: 1,
+        max: 2,
+        retry_after: Some(JOB_QUOTA_RETRY_AFTER),
+    };
+    assert_eq!(refusal, want);
+    assert_eq!(refusal.to_string(), "tenant acme: 2 concurrent jobs (limit 2); retry when one ends");
+    assert_eq!(visible_state(&store, "c", DAY0).await, before, "a refused job changes nothing");
+    // A retried create of an existing job is answered, never refused, and reserves nothing.
+    assert_eq!(store.create_job_within(&job_of("a", 40, DAY0 + 1), &QUOTA).await.unwrap().id, "a");
+    assert_eq!(store.quota_usage(TENANT, DAY0).await.unwrap(), usage(2, 80, 80));
+    // Another tenant has a quota of its own.
+    let other = NewJob { tenant: "beta".into(), ..job_of("x", 100, DAY0) };
+    store.create_job_within(&other, &QUOTA).await.unwrap();
+    assert_eq!(store.quota_usage("beta", DAY0).await.unwrap(), usage(1, 100, 100));
+
+    // Queued runs: with b cancelled, 40 runs are queued; 61 more would be 101.
+    store.cancel("b", "user", DAY0 + 10).await.unwrap();
+    assert_eq!(store.quota_usage(TENANT, DAY0).await.unwrap(), usage(1, 40, 80), "b gave its share back");
+    let before = visible_state(&store, "d", DAY0).await;
+    let refusal = refused(&store, &job_of("d", 61, DAY0 + 11), &QUOTA).await;
+    assert_eq!(
+        (refusal.limit, refusal.used, refusal.requested, refusal.max),
+        (QuotaLimit::QueuedRuns, 40, 61, 100)
+    );
+    assert_eq!(refusal.retry_after, Some(JOB_QUOTA_RETRY_AFTER));
+    // A job larger than the limit by itself gets no retry hint: waiting cannot help it.
+    let alone = refused(&store, &job_of("d", 101, DAY0 + 11), &QUOTA).await;
+    assert_eq!((alone.limit, alone.requested, alone.retry_after), (QuotaLimit::QueuedRuns, 101, None));
+    assert_eq!(visible_state(&store, "d", DAY0).await, before);
+    store.create_job_within(&job_of("d", 60, DAY0 + 12), &QUOTA).await.unwrap();
+    assert_eq!(store.quota_usage(TENANT, DAY0).await.unwrap(), usage(2, 100, 140), "exactly at the limit");
+
+    // Runs per day: ended jobs keep counting for the day they were submitted on.
+    store.fail("a", 0, "boom", DAY0 + 20).await.unwrap();
+    assert_eq!(store.quota_usage(TENANT, DAY0).await.unwrap(), usage(1, 60, 140));
+    let late = DAY0 + DAY_MS - 1_000;
+    let refusal = refused(&store, &job_of("e", 20, late), &QUOTA).await;
+    assert_eq!(
+        (refusal.limit, refusal.used, refusal.requested, refusal.max),
+        (QuotaLimit::RunsPerDay, 140, 20, 150)
+    );
+    assert_eq!(refusal.retry_after, Some(until_next_utc_day(late)), "until midnight UTC");
+    assert_eq!(refusal.retry_after, Some(Duration::from_secs(1)));
+    assert_eq!(store.job("e").await.unwrap(), None);
+    // The next UTC day starts from zero.
+    store.create_job_within(&job_of("e", 20, DAY0 + DAY_MS), &QUOTA).await.unwrap();
+    assert_eq!(store.quota_usage(TENANT, DAY0 + DAY_MS).await.unwrap(), usage(2, 80, 20));
+    assert_eq!(store.quota_usage(TENANT, DAY0).await.unwrap(), usage(2, 80, 140));
+}
+
+async fn a_job_gives_its_reservation_back_once_when_it_ends<S: JobStore>(store: S) {
+    // Unlimited creates are counted too, so a limit set later sees the true usage.
+    for id in ["s", "f", "c"] {
+        store.create_job(&job_of(id, 10, DAY0)).await.unwrap();
+    }
+    assert_eq!(store.quota_usage(TENANT, DAY0).await.unwrap(), usage(3, 30, 30));
+    let repeat_every_end = |id: &'static str| {
+        let store = store.clone();
+        async move {
+            store.finish(id, DAY0 + 9).await.unwrap();
+            store.fail(id, 0, "again", DAY0 + 9).await.unwrap();
+            assert!(!store.cancel(id, "again", DAY0 + 9).await.unwrap().unwrap().cancelled);
+        }
+    };
+
+    // Queued and running do not give anything back: only the end does.
+    store.record_chunk("s", 0, 10, b"s0", DAY0 + 1).await.unwrap();
+    assert_eq!(store.quota_usage(TENANT, DAY0).await.unwrap(), usage(3, 30, 30));
+    assert_eq!(store.finish("s", DAY0 + 2).await.unwrap().state, JobState::Succeeded);
+    assert_eq!(store.quota_usage(TENANT, DAY0).await.unwrap(), usage(2, 20, 30));
+    repeat_every_end("s").await;
+    assert_eq!(store.quota_usage(TENANT, DAY0).await.unwrap(), usage(2, 20, 30), "finish gave back once");
+
+    assert_eq!(store.fail("f", 0, "boom", DAY0 + 3).await.unwrap().state, JobState::Failed);
+    assert_eq!(store.quota_usage(TENANT, DAY0).await.unwrap(), usage(1, 10, 30));
+    repeat_every_end("f").await;
+    assert_eq!(store.quota_usage(TENANT, DAY0).await.unwrap(), usage(1, 10, 30), "fail gave back once");
+
+    assert!(store.cancel("c", "user", DAY0 + 4).await.unwrap().unwrap().cancelled);
+    assert_eq!(store.quota_usage(TENANT, DAY0).await.unwrap(), usage(0, 0, 30));
+    repeat_every_end("c").await;
+    assert_eq!(store.quota_usage(TENANT, DAY0).await.unwrap(), usage(0, 0, 30), "cancel gave back once");
+
+    // What an ended job gave back admits exactly one job again.
+    let one = JobQuota { concurrent_jobs: 1, ..JobQuota::UNLIMITED };
+    store.create_job_within(&job_of("next", 10, DAY0 + 5), &one).await.unwrap();
+    assert_eq!(refused(&store, &job_of("more", 10, DAY0 + 5), &one).await.used, 1);
+}
+
+async fn concurrent_creates_never_exceed_the_limits<S: JobStore>(store: S) {
+    const TASKS: usize = 8;
+    const EACH: usize = 4;
+    /// Creates `TASKS * EACH` distinct jobs of `runs` runs at once; how many were admitted.
+    async fn race<S: JobStore>(store: &S, round: &str, runs: u64, quota: JobQuota) -> usize {
+        let mut tasks = Vec::new();
+        for t in 0..TASKS {
+            let store = store.clone();
+            let round = round.to_owned();
+            tasks.push(tokio::spawn(async move {
+                let mut admitted = 0;
+                for i in 0..EACH {
+                    match store
+                        .create_job_within(&job_of(&format!("{round}-{t}-{i}"), runs, DAY0), &quota)
+                        .await
+                    {
+                        Ok(_) => admitted += 1,
+                        Err(BrokerError::QuotaExceeded(_)) => {}
+                        Err(e) => panic!("{e}"),
+                    }
+                }
+                admitted
+            }));
+        }
+        let mut admitted = 0;
+        for task in tasks {
+            admitted += task.await.unwrap();
+        }
+        admitted
+    }
+
+    let jobs = JobQuota { concurrent_jobs: 5, ..JobQuota::UNLIMITED };
+    assert_eq!(race(&store, "jobs", 1, jobs).await, 5);
+    assert_eq!(store.quota_usage(TENANT, DAY0).await.unwrap(), usage(5, 5, 5));
+    let listed = store.list_jobs(TENANT, None, 100).await.unwrap();
+    assert_eq!(listed.len(), 5, "exactly the admitted jobs exist");
+    for job in &listed {
+        store.cancel(&job.id, "next round", DAY0).await.unwrap();
+    }
+
+    let runs = JobQuota { queued_runs: 100, ..JobQuota::UNLIMITED };
+    assert_eq!(race(&store, "runs", 7, runs).await, 14, "14 jobs of 7 runs fit in 100");
+    assert_eq!(store.quota_usage(TENANT, DAY0).await.unwrap(), usage(14, 98, 103));
+
+    let day = JobQuota { runs_per_day: 203, ..JobQuota::UNLIMITED };
+    assert_eq!(race(&store, "day", 10, day).await, 10, "100 more runs today");
+    assert_eq!(store.quota_usage(TENANT, DAY0).await.unwrap(), usage(24, 198, 203));
+}
+
 conformance!(
+    a_job_over_a_quota_is_refused_and_nothing_changes,
+    a_job_gives_its_reservation_back_once_when_it_ends,
+    concurrent_creates_never_exceed_the_limits,
     create_get_and_spec_round_trip,
     jobs_are_listed_per_tenant,
     unknown_ids_are_none_or_no_such_job,
@@ -594,4 +784,58 @@ async fn a_job_stored_without_a_tenant_belongs_to_the_default_tenant() {
     let _: i64 =
         ::redis::cmd("HDEL").arg("tanksim:job:old").arg("tenant").query_async(&mut conn).await.unwrap();
     assert_eq!(status(&store, "old").await.tenant, tanksim_broker::DEFAULT_TENANT);
+}
+
+/// Every `tanksim:*` key and its serialised value (DUMP), for "nothing was written".
+async fn redis_snapshot(url: &str) -> Vec<(String, Option<Vec<u8>>)> {
+    let mut conn = ::redis::Client::open(url).unwrap().get_multiplexed_async_connection().await.unwrap();
+    let mut keys: Vec<String> = ::redis::cmd("KEYS").arg("tanksim:*").query_async(&mut conn).await.unwrap();
+    keys.sort();
+    let mut snapshot = Vec::new();
+    for key in keys {
+        let value: Option<Vec<u8>> = ::redis::cmd("DUMP").arg(&key).query_async(&mut conn).await.unwrap();
+        snapshot.push((key, value));
+    }
+    snapshot
+}
+
+#[tokio::test]
+async fn redis_a_refused_create_writes_no_key_and_the_day_counter_expires() {
+    let server = RedisServer::start();
+    let store = RedisStore::connect(&server.url()).await.unwrap();
+    store.create_job_within(&job_of("a", 60, DAY0), &QUOTA).await.unwrap();
+    let before = redis_snapshot(&server.url()).await;
+    assert!(before.iter().any(|(k, _)| k == "tanksim:tenant:acme:usage"), "{before:?}");
+    for job in [job_of("b", 41, DAY0), job_of("c", 200, DAY0)] {
+        refused(&store, &job, &QUOTA).await;
+    }
+    let full = JobQuota { concurrent_jobs: 1, ..QUOTA };
+    refused(&store, &job_of("d", 1, DAY0), &full).await;
+    assert_eq!(redis_snapshot(&server.url()).await, before, "refused creates wrote nothing");
+
+    let mut conn =
+        ::redis::Client::open(server.url()).unwrap().get_multiplexed_async_connection().await.unwrap();
+    let ttl: i64 =
+        ::redis::cmd("TTL").arg("tanksim:tenant:acme:runs:2025-01-01").query_async(&mut conn).await.unwrap();
+    assert!((1..=2 * 86_400).contains(&ttl), "the day's counter expires within two days: {ttl}");
+}
+
+/// A job recorded before quotas existed holds no reservation: its end gives nothing back
+/// (usage never goes below what the jobs that reserved hold).
+#[tokio::test]
+async fn redis_a_job_without_a_reservation_gives_nothing_back() {
+    let server = RedisServer::start();
+    let store = RedisStore::connect(&server.url()).await.unwrap();
+    create(&store, "old", 100, 1).await;
+    let mut conn =
+        ::redis::Client::open(server.url()).unwrap().get_multiplexed_async_connection().await.unwrap();
+    let _: i64 =
+        ::redis::cmd("HDEL").arg("tanksim:job:old").arg("quota_key").query_async(&mut conn).await.unwrap();
+    let _: i64 = ::redis::cmd("DEL").arg("tanksim:tenant:acme:usage").query_async(&mut conn).await.unwrap();
+    create(&store, "new", 200, 1).await;
+    store.cancel("old", "user", 300).await.unwrap();
+    assert_eq!(store.quota_usage(TENANT, 300).await.unwrap().concurrent_jobs, 1, "only new's reservation");
+    store.cancel("new", "user", 300).await.unwrap();
+    let held = store.quota_usage(TENANT, 300).await.unwrap();
+    assert_eq!((held.concurrent_jobs, held.queued_runs), (0, 0));
 }

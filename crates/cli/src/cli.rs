@@ -58,6 +58,9 @@ pub struct GatewayArg {
     /// variable: a command line is visible to other users of the machine.
     #[arg(long, env = "TANKSIM_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
+    /// PEM CA certificate(s) to trust for an `https://` gateway (default: the system's roots).
+    #[arg(long, env = "TANKSIM_TLS_CA", value_name = "PEM")]
+    pub tls_ca: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -152,7 +155,7 @@ pub struct ServeArgs {
     /// What to serve: `all` (gateway, dispatcher, results and workers in this process).
     #[arg(value_parser = ["all"])]
     pub what: String,
-    #[arg(long, env = "TANKSIM_REDIS_URL", default_value = "redis://127.0.0.1:6379")]
+    #[arg(long, env = "TANKSIM_REDIS_URL", default_value = "redis://127.0.0.1:6379", hide_env_values = true)]
     pub redis_url: String,
     /// The public API's address.
     #[arg(long, env = "TANKSIM_GATEWAY_LISTEN", default_value = "127.0.0.1:50051")]
@@ -166,6 +169,10 @@ pub struct ServeArgs {
     /// What jobs and messages may be (the same options as the services').
     #[command(flatten)]
     pub limits: tanksim_server::LimitsArgs,
+    /// What each tenant may use: request rate, jobs, runs (the gateway's and the dispatcher's
+    /// options).
+    #[command(flatten)]
+    pub quotas: tanksim_server::QuotasArgs,
     /// Who may call. Unset `--auth`: required when a keys file or an OIDC issuer is given
     /// (keys made with `tanksim keys create` in the same Redis work too), otherwise off.
     #[command(flatten)]

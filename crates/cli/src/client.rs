@@ -1,5 +1,6 @@
 //! Talking to a gateway: connect, submit, watch with a progress bar, read results and rows.
 
+use std::path::Path;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -10,6 +11,7 @@ use tanksim_proto::v1::{
     ExportRunsRequest, ExportRunsResponse, GetJobRequest, GetJobResultsRequest, GetJobResultsResponse, Job,
     JobState, SubmitJobRequest, WatchJobRequest,
 };
+use tanksim_server::tls::{self, ClientTls};
 use tonic::metadata::{Ascii, MetadataValue};
 use tonic::service::Interceptor;
 use tonic::service::interceptor::InterceptedService;
@@ -52,18 +54,26 @@ impl Interceptor for Bearer {
 
 /// Connects to the gateway `gateway` names, with its token.
 pub async fn connect_to(gateway: &GatewayArg) -> anyhow::Result<Client> {
-    connect(&gateway.gateway, gateway.token.as_deref()).await
+    connect_tls(&gateway.gateway, gateway.token.as_deref(), gateway.tls_ca.as_deref()).await
 }
 
 /// Connects to the gateway at `url` (e.g. `http://127.0.0.1:50051`); calls carry `token`.
 pub async fn connect(url: &str, token: Option<&str>) -> anyhow::Result<Client> {
+    connect_tls(url, token, None).await
+}
+
+/// [`connect`]; an `https://` gateway's certificate is checked against `ca` (the system's
+/// roots without one).
+pub async fn connect_tls(url: &str, token: Option<&str>, ca: Option<&Path>) -> anyhow::Result<Client> {
     let bearer = Bearer::new(token)?;
-    let channel = tonic::transport::Endpoint::from_shared(url.to_owned())
+    let endpoint = tonic::transport::Endpoint::from_shared(url.to_owned())
         .with_context(|| format!("invalid gateway address {url:?}"))?
-        .connect_timeout(Duration::from_secs(5))
-        .connect()
-        .await
-        .with_context(|| format!("cannot reach the gateway at {url}"))?;
+        .connect_timeout(Duration::from_secs(5));
+    let tls = match endpoint.uri().scheme_str() {
+        Some("https") => Some(ClientTls::start(ca.map(Path::to_path_buf), None).map_err(anyhow::Error::msg)?),
+        _ => None,
+    };
+    let channel = tls::connect(endpoint, tls.as_ref()).await.map_err(anyhow::Error::msg)?;
     Ok(JobServiceClient::with_interceptor(channel, bearer)
         .max_decoding_message_size(MAX_MESSAGE)
         .max_encoding_message_size(MAX_MESSAGE))

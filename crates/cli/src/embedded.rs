@@ -60,7 +60,7 @@ pub async fn start(options: Options) -> anyhow::Result<System> {
         "127.0.0.1:0".parse()?,
         data_dir,
         &options,
-        &Default::default(),
+        Bounds { limits: &Default::default(), quotas: Default::default() },
         tanksim_auth::Authenticator::disabled(),
     )
     .await?;
@@ -80,7 +80,8 @@ pub async fn serve_all(args: ServeArgs) -> anyhow::Result<()> {
         .context("auth configuration")?;
     let described = auth.describe();
     let enabled = auth.is_enabled();
-    let system = launch(queue, store, args.listen, args.data_dir, &options, &args.limits, auth).await?;
+    let bounds = Bounds { limits: &args.limits, quotas: args.quotas.book() };
+    let system = launch(queue, store, args.listen, args.data_dir, &options, bounds, auth).await?;
     eprintln!(
         "tanksim serving on {} (Redis {}), Ctrl-C to stop\nauth: {described}",
         system.gateway_url,
@@ -102,16 +103,24 @@ pub async fn serve_all(args: ServeArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// What bounds every service of the system alike: one set of limits (so the dispatcher accepts
+/// what the gateway accepts) and one of quotas (the gateway's request rate, the dispatcher's job
+/// limits).
+struct Bounds<'a> {
+    limits: &'a tanksim_server::LimitsArgs,
+    quotas: tanksim_server::QuotaBook,
+}
+
 async fn launch<Q: TaskQueue, S: JobStore>(
     queue: Q,
     store: S,
     gateway_addr: SocketAddr,
     data_dir: PathBuf,
     options: &Options,
-    // One set for every service, so the dispatcher accepts what the gateway accepts.
-    limits: &tanksim_server::LimitsArgs,
+    bounds: Bounds<'_>,
     auth: tanksim_auth::Authenticator,
 ) -> anyhow::Result<System> {
+    let Bounds { limits, quotas } = bounds;
     let (stop, stop_rx) = watch::channel(false);
     let until_stop = move || {
         let mut rx = stop_rx.clone();
@@ -138,6 +147,7 @@ async fn launch<Q: TaskQueue, S: JobStore>(
     let dispatcher_settings = tanksim_dispatcher::DispatcherSettings {
         chunk_size: options.chunk_size,
         limits: *limits,
+        quotas: quotas.clone(),
         ..Default::default()
     };
     tasks.push(spawn(
@@ -174,10 +184,13 @@ async fn launch<Q: TaskQueue, S: JobStore>(
     let gateway_listener =
         TcpListener::bind(gateway_addr).await.with_context(|| format!("binding {gateway_addr}"))?;
     let gateway_url = format!("http://{}", gateway_listener.local_addr()?);
-    let settings =
-        tanksim_gateway::GatewaySettings { auth, ..tanksim_gateway::GatewaySettings::with_limits(limits) };
+    let settings = tanksim_gateway::GatewaySettings {
+        auth,
+        quotas,
+        ..tanksim_gateway::GatewaySettings::with_limits(limits)
+    };
     let peers =
-        tanksim_gateway::Peers::connect_lazy(&dispatcher_url, &results_url, settings.max_message_bytes)
+        tanksim_gateway::Peers::connect_lazy(&dispatcher_url, &results_url, settings.max_message_bytes, None)
             .map_err(anyhow::Error::msg)?;
     tasks.push(spawn("gateway", tanksim_gateway::run(settings, peers, gateway_listener, until_stop())));
 

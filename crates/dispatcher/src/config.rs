@@ -14,7 +14,8 @@ use tanksim_telemetry::TelemetryArgs;
 )]
 pub struct DispatcherArgs {
     /// Redis holding the task stream and job state.
-    #[arg(long, env = "TANKSIM_REDIS_URL", default_value = "redis://127.0.0.1:6379")]
+    /// `redis://USER:PASSWORD@HOST:PORT`, or `rediss://` for TLS (the value is not shown here).
+    #[arg(long, env = "TANKSIM_REDIS_URL", default_value = "redis://127.0.0.1:6379", hide_env_values = true)]
     pub redis_url: String,
     /// gRPC listen address.
     #[arg(long, env = "TANKSIM_DISPATCHER_LISTEN", default_value = "0.0.0.0:50052")]
@@ -36,9 +37,16 @@ pub struct DispatcherArgs {
     /// ConfigMap, as the gateway's, so the dispatcher accepts every job the gateway accepted.
     #[command(flatten)]
     pub limits: tanksim_server::LimitsArgs,
+    /// What each tenant may hold: the same options, and in Kubernetes the same `quotas`
+    /// ConfigMap, as the gateway's (which enforces the request rate; the dispatcher the jobs).
+    #[command(flatten)]
+    pub quotas: tanksim_server::QuotasArgs,
     /// How long a shutdown may take.
     #[command(flatten)]
     pub shutdown: tanksim_server::ShutdownArgs,
+    /// mTLS: the dispatcher's certificate; only the gateway may call it.
+    #[command(flatten)]
+    pub mesh: tanksim_server::tls::MeshTlsArgs,
     /// Logs, traces and the metrics port.
     #[command(flatten)]
     pub telemetry: TelemetryArgs,
@@ -46,7 +54,7 @@ pub struct DispatcherArgs {
 
 /// What the dispatcher needs at run time (built from [`DispatcherArgs`] or directly by the
 /// embedded mode).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct DispatcherSettings {
     pub chunk_size: u64,
     pub enqueue_batch: u32,
@@ -56,6 +64,8 @@ pub struct DispatcherSettings {
     pub shutdown_grace: Duration,
     /// Jobs are validated against these, and requests up to their message size accepted.
     pub limits: tanksim_server::LimitsArgs,
+    /// Each tenant's job limits, checked when a job is created.
+    pub quotas: tanksim_server::QuotaBook,
 }
 
 impl Default for DispatcherSettings {
@@ -66,6 +76,7 @@ impl Default for DispatcherSettings {
             queue_metrics_interval: Duration::from_secs(5),
             shutdown_grace: tanksim_server::DEFAULT_SHUTDOWN_GRACE,
             limits: tanksim_server::LimitsArgs::default(),
+            quotas: tanksim_server::QuotaBook::default(),
         }
     }
 }
@@ -78,6 +89,7 @@ impl From<&DispatcherArgs> for DispatcherSettings {
             queue_metrics_interval: Duration::from_millis(a.queue_metrics_interval_ms),
             shutdown_grace: a.shutdown.grace(),
             limits: a.limits,
+            quotas: a.quotas.book(),
         }
     }
 }
@@ -94,6 +106,15 @@ mod tests {
         assert_eq!(DispatcherSettings::from(&args).queue_metrics_interval, Duration::from_millis(250));
         assert!(DispatcherArgs::try_parse_from(["d", "--queue-metrics-interval", "0"]).is_err());
         assert!(DispatcherArgs::try_parse_from(["d", "--admin-listen", "off"]).is_ok(), "telemetry options");
+    }
+
+    #[test]
+    fn the_quotas_are_the_shared_options() {
+        let args = DispatcherArgs::try_parse_from(["d"]).expect("defaults parse");
+        let defaults = tanksim_server::quotas::TenantQuota::DEFAULT;
+        assert_eq!(DispatcherSettings::from(&args).quotas.for_tenant("acme"), defaults);
+        let args = DispatcherArgs::try_parse_from(["d", "--quota-concurrent-jobs", "3"]).expect("parses");
+        assert_eq!(DispatcherSettings::from(&args).quotas.for_tenant("acme").jobs.concurrent_jobs, 3);
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //!   recording progress so a restarted dispatcher resumes where it stopped; each task carries
 //!   the trace context of the `enqueue` span, a child of the job's.
 //! - [`job_metrics`]: jobs ended by a cancel (count and duration).
+//! - [`quota_metrics`]: jobs refused by their tenant's quota.
 //! - [`queue_metrics`]: the queue gauges, sampled from Redis at an interval.
 //! - [`error`]: the crate's error and its gRPC status.
 //!
@@ -17,13 +18,15 @@ pub mod enqueue;
 pub mod error;
 pub mod job_metrics;
 pub mod queue_metrics;
+pub mod quota_metrics;
 pub mod service;
 
 use std::future::Future;
 
 use tanksim_broker::{JobStore, TaskQueue};
 use tanksim_proto::internal::v1::dispatcher_service_server::DispatcherServiceServer;
-use tokio::net::TcpListener;
+use tanksim_server::Listener;
+use tanksim_server::tls::Role;
 
 pub use config::{DispatcherArgs, DispatcherSettings};
 pub use error::Error;
@@ -37,18 +40,21 @@ pub async fn run<Q: TaskQueue, S: JobStore>(
     settings: DispatcherSettings,
     queue: Q,
     store: S,
-    listener: TcpListener,
+    listener: impl Into<Listener>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), Error> {
     job_metrics::init();
-    let dispatcher = Dispatcher::new(settings, queue.clone(), store.clone());
+    quota_metrics::init(&settings.quotas);
+    settings.quotas.keep_reloaded();
+    let dispatcher = Dispatcher::new(settings.clone(), queue.clone(), store.clone());
     dispatcher.resume_unfinished();
     let shell = tanksim_server::Shell::new(settings.shutdown_grace)
         // Accepts what the gateway accepts (the same limit, plus the wrapping's few bytes).
-        .add_service(
+        .add_internal(
             DispatcherServiceServer::new(dispatcher.clone())
                 .max_decoding_message_size(settings.limits.internal_message_bytes())
                 .max_encoding_message_size(settings.limits.internal_message_bytes()),
+            &[Role::Gateway],
         );
     let sampler = tokio::spawn(queue_metrics::sample(
         queue.clone(),

@@ -3,6 +3,7 @@
 
 use tanksim_broker::{RedisQueue, RedisStore};
 use tanksim_dispatcher::{DispatcherArgs, DispatcherSettings};
+use tanksim_server::Listener;
 
 const SERVICE: &str = "tanksim-dispatcher";
 
@@ -28,8 +29,15 @@ async fn main() -> anyhow::Result<()> {
 async fn serve(args: &DispatcherArgs) -> anyhow::Result<()> {
     let queue = RedisQueue::connect(&args.redis_url).await?;
     let store = RedisStore::connect(&args.redis_url).await?;
-    let listener = tokio::net::TcpListener::bind(args.listen).await?;
-    tracing::info!(addr = %listener.local_addr()?, "dispatcher listening");
+    let serving = match args.mesh.serving() {
+        Ok(serving) => serving,
+        Err(e) => {
+            eprintln!("{SERVICE}: {e}");
+            std::process::exit(tanksim_server::EXIT_CONFIG);
+        }
+    };
+    let listener = Listener::new(tokio::net::TcpListener::bind(args.listen).await?, serving);
+    tracing::info!(addr = %listener.local_addr()?, mtls = args.mesh.enabled(), "dispatcher listening");
     let settings = DispatcherSettings::from(args);
     tanksim_dispatcher::run(settings, queue, store, listener, tanksim_server::shutdown_signal()).await?;
     Ok(())

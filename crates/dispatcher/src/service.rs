@@ -1,5 +1,6 @@
-//! `tanksim.internal.v1.DispatcherService`: records a job and answers at once; its chunks are
-//! enqueued in the background ([`crate::enqueue`]).
+//! `tanksim.internal.v1.DispatcherService`: records a job, within its tenant's quota, and
+//! answers at once; its chunks are enqueued in the background ([`crate::enqueue`]). A job over
+//! the quota is refused with RESOURCE_EXHAUSTED and a retry hint, and nothing is recorded.
 //!
 //! Each call runs in its own span inside the gRPC server span: `dispatch_job` (whose context is
 //! stored with the job as "the job context", the parent of its `enqueue` spans) and
@@ -8,7 +9,7 @@
 use std::sync::Arc;
 
 use prost::Message;
-use tanksim_broker::{JobKind, JobStore, NewJob, TaskQueue};
+use tanksim_broker::{BrokerError, JobKind, JobStore, NewJob, TaskQueue};
 use tanksim_proto::internal::v1::dispatcher_service_server::DispatcherService;
 use tanksim_proto::internal::v1::{
     CancelJobRequest, CancelJobResponse, DispatchJobRequest, DispatchJobResponse,
@@ -25,7 +26,7 @@ use tracing::{Instrument, Span};
 use crate::config::DispatcherSettings;
 use crate::enqueue::enqueue_job;
 use crate::error::Error;
-use crate::job_metrics;
+use crate::{job_metrics, quota_metrics};
 
 /// The `error` of a job cancelled through the API.
 const CANCEL_REASON: &str = "cancelled by request";
@@ -109,6 +110,7 @@ impl<Q: TaskQueue, S: JobStore> Dispatcher<Q, S> {
         span.record("job.kind", job.kind_name());
         span.record("job.runs", runs as i64);
         span.record("job.chunks", i64::from(chunks_total));
+        let quota = self.inner.settings.quotas.for_tenant(&tenant);
         let new = NewJob {
             id,
             tenant,
@@ -121,7 +123,14 @@ impl<Q: TaskQueue, S: JobStore> Dispatcher<Q, S> {
             submitted_at_ms: now_ms(),
             trace_context: propagation::inject(span),
         };
-        let status = self.inner.store.create_job(&new).await?;
+        // Checked and reserved in one atomic step: a job over its tenant's quota is not created.
+        let status = match self.inner.store.create_job_within(&new, &quota.jobs).await {
+            Err(BrokerError::QuotaExceeded(refusal)) => {
+                quota_metrics::refused(&self.inner.settings.quotas, &refusal);
+                return Err(BrokerError::QuotaExceeded(refusal).into());
+            }
+            created => created?,
+        };
         tracing::info!(job_id = %status.id, kind = job.kind_name(), runs, chunks = chunks_total, "job accepted");
         self.spawn_enqueue(status.id.clone());
         Ok(job_to_proto(&status))

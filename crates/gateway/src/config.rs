@@ -24,9 +24,21 @@ pub struct GatewayArgs {
     /// ConfigMap, as the dispatcher's and the results service's.
     #[command(flatten)]
     pub limits: LimitsArgs,
+    /// What each tenant may use: the same options, and in Kubernetes the same `quotas`
+    /// ConfigMap, as the dispatcher's (the gateway enforces the request rate, the dispatcher
+    /// the job limits).
+    #[command(flatten)]
+    pub quotas: tanksim_server::QuotasArgs,
     /// How long a shutdown may take.
     #[command(flatten)]
     pub shutdown: tanksim_server::ShutdownArgs,
+    /// TLS on the public port.
+    #[command(flatten)]
+    pub tls: tanksim_server::tls::TlsArgs,
+    /// mTLS: the gateway's certificate for its calls to the dispatcher and the results service
+    /// (then `https://` URLs), and the plaintext probe port when the public port is TLS.
+    #[command(flatten)]
+    pub mesh: tanksim_server::tls::MeshTlsArgs,
     /// Who may call: API keys, OIDC JWTs (auth is required unless `--auth disabled`).
     #[command(flatten)]
     pub auth: tanksim_auth::AuthArgs,
@@ -47,6 +59,8 @@ pub struct GatewaySettings {
     /// Who may call (built from [`GatewayArgs::auth`] at start, which reads files and may
     /// fetch the issuer's keys; disabled by default, for tests and the embedded mode).
     pub auth: tanksim_auth::Authenticator,
+    /// Each tenant's request rate (and job limits, which the dispatcher enforces).
+    pub quotas: tanksim_server::QuotaBook,
 }
 
 impl Default for GatewaySettings {
@@ -56,6 +70,7 @@ impl Default for GatewaySettings {
             max_message_bytes: tanksim_server::limits::DEFAULT_MAX_MESSAGE_BYTES,
             shutdown_grace: tanksim_server::DEFAULT_SHUTDOWN_GRACE,
             auth: tanksim_auth::Authenticator::disabled(),
+            quotas: tanksim_server::QuotaBook::default(),
         }
     }
 }
@@ -67,6 +82,7 @@ impl From<&GatewayArgs> for GatewaySettings {
             max_message_bytes: a.limits.max_message_bytes,
             shutdown_grace: a.shutdown.grace(),
             auth: tanksim_auth::Authenticator::disabled(),
+            quotas: a.quotas.book(),
         }
     }
 }

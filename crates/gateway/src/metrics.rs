@@ -15,7 +15,8 @@ use tonic::{Code, Status};
 /// The `kind` of a `Simulate` call (one run, computed here).
 pub const SINGLE: &str = "single";
 const KINDS: [&str; 4] = ["monte_carlo", "sweep", "dataset", SINGLE];
-const REASONS: [&str; 3] = [reason::INVALID_ARGUMENT, reason::UNAVAILABLE, reason::INTERNAL];
+const REASONS: [&str; 4] =
+    [reason::INVALID_ARGUMENT, reason::UNAVAILABLE, reason::RESOURCE_EXHAUSTED, reason::INTERNAL];
 
 /// Creates the series whose labels are known in advance at zero, so dashboards and alerts
 /// see them before the first request (a rate over a missing series is no data, not zero).
@@ -50,6 +51,7 @@ pub fn reason(status: &Status) -> &'static str {
     match status.code() {
         Code::InvalidArgument => reason::INVALID_ARGUMENT,
         Code::Unavailable => reason::UNAVAILABLE,
+        Code::ResourceExhausted => reason::RESOURCE_EXHAUSTED,
         _ => reason::INTERNAL,
     }
 }
@@ -74,6 +76,7 @@ mod tests {
     fn statuses_map_to_the_documented_reasons() {
         assert_eq!(reason(&Status::invalid_argument("x")), "invalid_argument");
         assert_eq!(reason(&Status::unavailable("x")), "unavailable");
+        assert_eq!(reason(&Status::resource_exhausted("x")), "resource_exhausted");
         for other in [Status::internal("x"), Status::not_found("x"), Status::deadline_exceeded("x")] {
             assert_eq!(reason(&other), "internal");
         }

@@ -7,8 +7,9 @@ use std::time::Duration;
 
 use tanksim_proto::internal::v1::dispatcher_service_client::DispatcherServiceClient;
 use tanksim_proto::v1::job_service_client::JobServiceClient;
+use tanksim_server::tls::{ClientTls, channel};
 use tanksim_telemetry::grpc::{TracedChannel, traced_channel};
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::Channel;
 use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
@@ -24,22 +25,17 @@ pub struct Peers {
 }
 
 impl Peers {
-    /// Lazy channels to `dispatcher_url` and `results_url` (e.g. `http://dispatcher:50052`),
+    /// Lazy channels to `dispatcher_url` and `results_url` (e.g. `http://dispatcher:50052`;
+    /// `https://` with the gateway's mesh certificate, `tls`),
     /// passing on messages up to `max_message_bytes` (the edge's limit; a request to the
     /// dispatcher wraps the public one, so it may be a few bytes larger).
     pub fn connect_lazy(
         dispatcher_url: &str,
         results_url: &str,
         max_message_bytes: usize,
+        tls: Option<&ClientTls>,
     ) -> Result<Self, String> {
-        let channel = |url: &str| -> Result<Channel, String> {
-            Ok(Endpoint::from_shared(url.to_owned())
-                .map_err(|e| format!("invalid address {url:?}: {e}"))?
-                .connect_timeout(Duration::from_secs(3))
-                .tcp_nodelay(true)
-                .connect_lazy())
-        };
-        let (d, r) = (channel(dispatcher_url)?, channel(results_url)?);
+        let (d, r) = (channel(dispatcher_url, tls)?, channel(results_url, tls)?);
         let methods = tanksim_server::grpc_methods();
         Ok(Self {
             dispatcher: DispatcherServiceClient::new(traced_channel(d.clone(), &methods))

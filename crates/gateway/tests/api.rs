@@ -75,3 +75,33 @@ async fn simulate_returns_the_one_run_kernels_metrics_and_trajectory() {
     let status = SimulationServiceClient::new(s.channel.clone()).simulate(bad).await.unwrap_err();
     assert_eq!(status.code(), tonic::Code::InvalidArgument);
 }
+
+/// Peers that serve nothing but health: every call the gateway forwards answers UNIMPLEMENTED.
+#[tokio::test]
+async fn a_peer_answering_unimplemented_is_an_internal_error_not_the_callers() {
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let until = move || {
+        let mut stopped = stopped.clone();
+        async move {
+            let _ = stopped.wait_for(|s| *s).await;
+        }
+    };
+    let empty = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let empty_url = format!("http://{}", empty.local_addr().unwrap());
+    let shell = tanksim_server::Shell::new(Duration::from_secs(1));
+    tokio::spawn(shell.serve(empty, || async { true }, until()));
+    let gateway = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", gateway.local_addr().unwrap());
+    let peers = tanksim_gateway::Peers::connect_lazy(&empty_url, &empty_url, 1 << 24, None).unwrap();
+    tokio::spawn(tanksim_gateway::run(Default::default(), peers, gateway, until()));
+    let mut client =
+        JobServiceClient::new(tonic::transport::Endpoint::from_shared(url).unwrap().connect_lazy());
+
+    let submitted = client.submit_job(mc_tau(100)).await.expect_err("no dispatcher behind");
+    let read = client.get_job(GetJobRequest { id: "j".into() }).await.expect_err("no results service behind");
+    for status in [submitted, read] {
+        assert_eq!(status.code(), tonic::Code::Internal, "{status:?}");
+        assert!(status.message().contains("an internal service refused the call"), "{status:?}");
+    }
+    stop.send_replace(true);
+}

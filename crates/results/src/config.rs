@@ -15,7 +15,8 @@ pub const SERVICE_NAME: &str = "tanksim-results";
 #[command(name = "tanksim-results", version, about = "tanksim's results service")]
 pub struct ResultsArgs {
     /// Redis holding job state (shared by every replica).
-    #[arg(long, env = "TANKSIM_REDIS_URL", default_value = "redis://127.0.0.1:6379")]
+    /// `redis://USER:PASSWORD@HOST:PORT`, or `rediss://` for TLS (the value is not shown here).
+    #[arg(long, env = "TANKSIM_REDIS_URL", default_value = "redis://127.0.0.1:6379", hide_env_values = true)]
     pub redis_url: String,
     /// Address to serve gRPC on (ResultsService and the read side of JobService).
     #[arg(long, env = "TANKSIM_RESULTS_LISTEN", default_value = "0.0.0.0:50053")]
@@ -36,6 +37,10 @@ pub struct ResultsArgs {
     /// How long a shutdown may take.
     #[command(flatten)]
     pub shutdown: tanksim_server::ShutdownArgs,
+    /// mTLS: the results service's certificate; only workers may report, only the gateway
+    /// may read.
+    #[command(flatten)]
+    pub mesh: tanksim_server::tls::MeshTlsArgs,
     /// Logs, traces and the metrics port.
     #[command(flatten)]
     pub telemetry: TelemetryArgs,

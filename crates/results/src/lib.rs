@@ -45,8 +45,8 @@ use std::time::Duration;
 use tanksim_broker::JobStore;
 use tanksim_proto::internal::v1::results_service_server::ResultsServiceServer;
 use tanksim_proto::v1::job_service_server::JobServiceServer;
-use tanksim_server::Shell;
-use tokio::net::TcpListener;
+use tanksim_server::tls::Role;
+use tanksim_server::{Listener, Shell};
 
 pub use config::{ResultsArgs, ResultsSettings};
 pub use error::Error;
@@ -72,11 +72,14 @@ const STALE_TEMP_AGE: Duration = Duration::from_secs(15 * 60);
 pub async fn run<S: JobStore>(
     settings: ResultsSettings,
     store: S,
-    listener: TcpListener,
+    listener: impl Into<Listener>,
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<(), Error> {
+    let listener = listener.into();
     let (results, jobs) = services(&settings, store.clone());
-    let shell = Shell::new(settings.shutdown_grace).add_service(results).add_service(jobs);
+    let shell = Shell::new(settings.shutdown_grace)
+        .add_internal(results, &[Role::Worker])
+        .add_internal(jobs, &[Role::Gateway]);
 
     let rows = RowsDir::new(&settings.data_dir);
     let stale = rows.clone();

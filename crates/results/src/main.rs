@@ -39,7 +39,16 @@ async fn main() -> ExitCode {
                 return ExitCode::FAILURE;
             }
         };
-    let outcome = serve(&args, settings).await;
+    let serving = match args.mesh.serving() {
+        Ok(serving) => serving,
+        Err(e) => {
+            tracing::error!(error = %e, "mTLS configuration");
+            telemetry.shutdown().await;
+            eprintln!("{SERVICE_NAME}: {e}");
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
+    let outcome = serve(&args, settings, serving).await;
     if let Err(e) = &outcome {
         tracing::error!(error = format!("{e:#}"), "{SERVICE_NAME} failed");
     }
@@ -48,13 +57,18 @@ async fn main() -> ExitCode {
     if outcome.is_ok() { ExitCode::SUCCESS } else { ExitCode::FAILURE }
 }
 
-async fn serve(args: &ResultsArgs, settings: tanksim_results::ResultsSettings) -> anyhow::Result<()> {
+async fn serve(
+    args: &ResultsArgs,
+    settings: tanksim_results::ResultsSettings,
+    serving: tanksim_server::tls::Serving,
+) -> anyhow::Result<()> {
     let store = RedisStore::connect(&args.redis_url)
         .await
         .with_context(|| format!("connecting to {}", tanksim_broker::url::redacted(&args.redis_url)))?;
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("binding {}", args.listen))?;
+    let listener = tanksim_server::Listener::new(listener, serving);
     run(settings, store, listener, tanksim_server::shutdown_signal()).await?;
     Ok(())
 }

@@ -16,6 +16,10 @@
 //! - [`status`]: the one mapping of broker errors to gRPC status codes.
 //! - [`job`]: a stored job's status in API form.
 //! - [`tenant`]: the tenant a call acts for, from the gateway to the internal services.
+//! - [`quotas`]: per-tenant quotas and rate limits ([`QuotasArgs`]), one set of options for
+//!   the gateway and the dispatcher, with a quotas file re-read when it changes.
+//! - [`reload`]: values read from files (keys, certificates) and swapped in when they change.
+//! - [`tls`]: TLS on the public port, mTLS between the services with each peer's role checked.
 
 pub mod args;
 pub mod drain;
@@ -24,17 +28,21 @@ pub mod job;
 pub mod limits;
 pub mod methods;
 pub mod oversized;
+pub mod quotas;
+pub mod reload;
 pub mod serve;
 pub mod shell;
 pub mod signals;
 pub mod status;
 pub mod tenant;
+pub mod tls;
 
 pub use args::{DEFAULT_SHUTDOWN_GRACE, EXIT_CONFIG, ShutdownArgs, parse_or_exit};
 pub use drain::{SHUTTING_DOWN, Stopping, stopped};
 pub use limits::LimitsArgs;
 pub use methods::grpc_methods;
+pub use quotas::{QuotaBook, QuotasArgs};
 pub use serve::{GrpcLayers, GrpcRouter};
-pub use shell::Shell;
+pub use shell::{Listener, Shell};
 pub use signals::shutdown_signal;
 pub use status::broker_status;

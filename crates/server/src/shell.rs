@@ -16,13 +16,18 @@
 //!    from the start of the drain) is over; then `serve` returns anyway, so the process exits
 //!    within its pod's `terminationGracePeriodSeconds` instead of being killed. Connections
 //!    still busy then are not waited for: they end when the process does.
+//!
+//! A [`Listener`] with TLS speaks TLS only ([`crate::tls`]); with mTLS, the services added by
+//! [`Shell::add_internal`] admit only the peer roles given, and its probe port answers health
+//! in plaintext for the kubelet.
 
 use std::convert::Infallible;
 use std::future::Future;
+use std::pin::Pin;
 use std::time::Duration;
 
 use tokio::net::TcpListener;
-use tokio::sync::{oneshot, watch};
+use tokio::sync::watch;
 use tokio::time::Instant;
 use tokio_stream::wrappers::TcpListenerStream;
 use tonic::server::NamedService;
@@ -30,7 +35,8 @@ use tonic_health::server::HealthReporter;
 
 use crate::drain::{Stopping, stopped};
 use crate::health;
-use crate::serve::{GrpcRouter, router};
+use crate::serve::{add_reflection, base_routes, probe_routes, router};
+use crate::tls::{PeerPolicy, ProbePort, Role, Serving};
 
 /// How often readiness re-checks a service's dependencies.
 const HEALTH_EVERY: Duration = Duration::from_secs(2);
@@ -38,10 +44,37 @@ const HEALTH_EVERY: Duration = Duration::from_secs(2);
 /// if shorter) to close after it.
 const CLOSE_AT_LEAST: Duration = Duration::from_secs(1);
 
+/// Where a service serves: its bound port, and TLS on it with a probe port beside, or not.
+#[derive(Debug)]
+pub struct Listener {
+    api: TcpListener,
+    serving: Serving,
+}
+
+impl Listener {
+    pub fn new(api: TcpListener, serving: Serving) -> Listener {
+        Listener { api, serving }
+    }
+
+    /// The port's address.
+    pub fn local_addr(&self) -> std::io::Result<std::net::SocketAddr> {
+        self.api.local_addr()
+    }
+}
+
+/// Plaintext, no probe port.
+impl From<TcpListener> for Listener {
+    fn from(api: TcpListener) -> Listener {
+        Listener { api, serving: Serving::default() }
+    }
+}
+
 /// A service's gRPC server and its shutdown (see the module).
 #[derive(Debug)]
 pub struct Shell {
-    router: GrpcRouter,
+    routes: tonic::service::RoutesBuilder,
+    /// Who may call the internal services (checked when clients present certificates).
+    peers: PeerPolicy,
     health: HealthReporter,
     /// The health service names readiness reports on: "" (the whole server) and each added
     /// service.
@@ -53,12 +86,33 @@ pub struct Shell {
 impl Shell {
     /// A shell with health and reflection, whose drain lasts at most `grace`.
     pub fn new(grace: Duration) -> Shell {
-        let (stop, stopping) = watch::channel(None);
-        let (health, router) = router(stopping);
-        Shell { router, health, services: vec![String::new()], grace, stop }
+        let (stop, _) = watch::channel(None);
+        let (health, routes) = base_routes();
+        Shell { routes, peers: PeerPolicy::default(), health, services: vec![String::new()], grace, stop }
     }
 
-    /// Serves `service` too; readiness reports on its name like on the whole server's.
+    /// [`Shell::add_service`] for an internal service only `roles` may call: with mTLS, a peer
+    /// whose certificate names another role gets PERMISSION_DENIED.
+    #[must_use]
+    pub fn add_internal<S>(mut self, service: S, roles: &[Role]) -> Shell
+    where
+        S: tower::Service<
+                http::Request<tonic::body::Body>,
+                Response = http::Response<tonic::body::Body>,
+                Error = Infallible,
+            > + NamedService
+            + Clone
+            + Send
+            + Sync
+            + 'static,
+        S::Future: Send + 'static,
+    {
+        self.peers.allow(S::NAME, roles);
+        self.add_service(service)
+    }
+
+    /// Serves `service` too, to every caller; readiness reports on its name like on the whole
+    /// server's.
     #[must_use]
     pub fn add_service<S>(mut self, service: S) -> Shell
     where
@@ -74,7 +128,7 @@ impl Shell {
         S::Future: Send + 'static,
     {
         self.services.push(S::NAME.to_owned());
-        self.router = self.router.add_service(service);
+        self.routes.add_service(service);
         self
     }
 
@@ -89,7 +143,7 @@ impl Shell {
     /// failed, `Ok` after a drain, also one the grace period cut short.
     pub async fn serve<F, Fut>(
         self,
-        listener: TcpListener,
+        listener: impl Into<Listener>,
         ready: F,
         shutdown: impl Future<Output = ()>,
     ) -> Result<(), tonic::transport::Error>
@@ -108,7 +162,7 @@ impl Shell {
     /// by its deadline by itself.
     pub async fn serve_until<F, Fut>(
         self,
-        listener: TcpListener,
+        listener: impl Into<Listener>,
         ready: F,
         shutdown: impl Future<Output = ()>,
         work: impl Future<Output = ()>,
@@ -117,14 +171,40 @@ impl Shell {
         F: FnMut() -> Fut + Send + 'static,
         Fut: Future<Output = bool> + Send + 'static,
     {
-        let Shell { router, health, services, grace, stop } = self;
+        let Shell { routes, peers, health, services, grace, stop } = self;
+        let Listener { api: listener, serving: Serving { tls, probe } } = listener.into();
+        let (close, closed) = watch::channel(false);
+        let closed = move || {
+            let mut closed = closed.clone();
+            async move {
+                let _ = closed.wait_for(|c| *c).await;
+            }
+        };
+        match probe.as_ref().map(ProbePort::listener) {
+            None => {}
+            Some(Err(error)) => tracing::error!(%error, "the probe port cannot serve"),
+            Some(Ok(probe)) => {
+                let probe = tonic::transport::Server::builder()
+                    .add_routes(probe_routes(&health))
+                    .serve_with_incoming_shutdown(TcpListenerStream::new(probe), closed());
+                tokio::spawn(async move {
+                    if let Err(error) = probe.await {
+                        tracing::error!(%error, "the probe port failed");
+                    }
+                });
+            }
+        }
+        let mut routes = routes;
+        add_reflection(&mut routes, &services);
+        let router = router(routes.routes(), stop.subscribe(), peers);
+        let server: Pin<Box<dyn Future<Output = Result<(), tonic::transport::Error>> + Send>> = match tls {
+            Some(tls) => Box::pin(router.serve_with_incoming_shutdown(tls.incoming(listener), closed())),
+            None => Box::pin(router.serve_with_incoming_shutdown(TcpListenerStream::new(listener), closed())),
+        };
         let monitor =
             tokio::spawn(health::monitor(health, services, HEALTH_EVERY, ready, stopped(stop.subscribe())));
-        let (close, closed) = oneshot::channel::<()>();
-        let server = router.serve_with_incoming_shutdown(TcpListenerStream::new(listener), async {
-            let _ = closed.await;
-        });
-        tokio::pin!(server, shutdown, work);
+        tokio::pin!(shutdown, work);
+        let mut server = server;
 
         let (mut served, mut worked) = (None, false);
         tokio::select! {
@@ -155,7 +235,7 @@ impl Shell {
                 work.await;
             }
         }
-        let _ = close.send(());
+        let _ = close.send(true);
         let close_by = deadline.max(Instant::now() + CLOSE_AT_LEAST.min(grace));
         let served = match served {
             Some(result) => result,
@@ -178,6 +258,8 @@ mod tests {
     use tonic_health::pb::HealthCheckRequest;
     use tonic_health::pb::health_check_response::ServingStatus;
     use tonic_health::pb::health_client::HealthClient;
+
+    use tokio::sync::oneshot;
 
     use super::*;
 
@@ -260,6 +342,51 @@ mod tests {
         assert_eq!(absent.code(), tonic::Code::Unimplemented);
         let unknown = client.check(HealthCheckRequest { service: "tanksim.v1.JobService".into() }).await;
         assert_eq!(unknown.expect_err("not a service here").code(), tonic::Code::NotFound);
+        stop.send(()).expect("serving");
+        server.await.expect("the task").expect("a clean drain");
+    }
+
+    #[tokio::test]
+    async fn reflection_lists_and_describes_only_what_is_served() {
+        use tonic_reflection::pb::v1::ServerReflectionRequest;
+        use tonic_reflection::pb::v1::server_reflection_client::ServerReflectionClient;
+        use tonic_reflection::pb::v1::server_reflection_request::MessageRequest;
+        use tonic_reflection::pb::v1::server_reflection_response::MessageResponse;
+
+        let (listener, channel) = bound().await;
+        let (stop, stopped) = oneshot::channel::<()>();
+        let shell = Shell::new(Duration::from_secs(1)).add_service(SimulationServiceServer::new(Stuck));
+        let server = tokio::spawn(shell.serve(listener, || async { true }, async {
+            let _ = stopped.await;
+        }));
+        let mut client = ServerReflectionClient::new(channel);
+        let mut ask = async |request: MessageRequest| {
+            let question = ServerReflectionRequest { host: String::new(), message_request: Some(request) };
+            let mut answers = client
+                .server_reflection_info(tokio_stream::iter([question]))
+                .await
+                .expect("reflection")
+                .into_inner();
+            answers.message().await.map(|a| a.expect("one").message_response.expect("a response"))
+        };
+        let Ok(MessageResponse::ListServicesResponse(list)) =
+            ask(MessageRequest::ListServices(String::new())).await
+        else {
+            panic!("not a list")
+        };
+        let mut names: Vec<String> = list.service.into_iter().map(|s| s.name).collect();
+        names.sort();
+        assert_eq!(
+            names,
+            ["grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection", "tanksim.v1.SimulationService"]
+        );
+        let served = ask(MessageRequest::FileContainingSymbol("tanksim.v1.SimulationService".into())).await;
+        assert!(matches!(served, Ok(MessageResponse::FileDescriptorResponse(_))), "{served:?}");
+        for hidden in ["tanksim.internal.v1.DispatcherService", "tanksim.internal.v1.ReportChunkRequest"] {
+            let answer = ask(MessageRequest::FileContainingSymbol(hidden.into())).await;
+            let status = answer.expect_err(hidden);
+            assert_eq!(status.code(), tonic::Code::NotFound, "{hidden}: {status:?}");
+        }
         stop.send(()).expect("serving");
         server.await.expect("the task").expect("a clean drain");
     }

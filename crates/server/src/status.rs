@@ -2,19 +2,44 @@
 //! that reads or writes the job store and the task queue. Here rather than in the broker, which
 //! knows nothing of gRPC.
 
+use std::time::Duration;
+
 use tanksim_broker::BrokerError;
-use tonic::Status;
+use tonic::metadata::MetadataValue;
+use tonic::{Code, Status};
+use tonic_types::{ErrorDetails, StatusExt};
+
+/// The metadata key of a refusal's retry hint, in whole seconds (HTTP's `Retry-After`), next
+/// to the `google.rpc.RetryInfo` detail for clients that read rich errors.
+pub const RETRY_AFTER_METADATA: &str = "retry-after";
 
 /// The status a caller gets for a failed queue or store operation: UNAVAILABLE when retrying
 /// later may succeed (Redis down or restarting), NOT_FOUND for a missing job, ALREADY_EXISTS
-/// for a conflict, DATA_LOSS for stored data that does not parse.
+/// for a conflict, DATA_LOSS for stored data that does not parse, RESOURCE_EXHAUSTED (with
+/// when to retry) for a job over its tenant's quota.
 pub fn broker_status(error: &BrokerError) -> Status {
     match error {
         BrokerError::Redis(_) => Status::unavailable(format!("job store unavailable: {error}")),
         BrokerError::NoSuchJob(id) => Status::not_found(format!("no job {id}")),
         BrokerError::Conflict(what) => Status::already_exists(what.clone()),
         BrokerError::Corrupt { .. } => Status::data_loss(format!("job store: {error}")),
+        BrokerError::QuotaExceeded(refusal) => resource_exhausted(refusal.to_string(), refusal.retry_after),
     }
+}
+
+/// RESOURCE_EXHAUSTED for a call over a quota or rate limit: `message` names the limit and the
+/// numbers; `retry_after` (none when waiting cannot help) goes in a `google.rpc.RetryInfo`
+/// detail and in [`RETRY_AFTER_METADATA`] (rounded up to whole seconds, at least 1).
+pub fn resource_exhausted(message: String, retry_after: Option<Duration>) -> Status {
+    let Some(delay) = retry_after else { return Status::resource_exhausted(message) };
+    let mut status = Status::with_error_details(
+        Code::ResourceExhausted,
+        message,
+        ErrorDetails::with_retry_info(Some(delay)),
+    );
+    let seconds = u64::try_from(delay.as_millis().div_ceil(1000)).unwrap_or(u64::MAX).max(1);
+    status.metadata_mut().insert(RETRY_AFTER_METADATA, MetadataValue::from(seconds));
+    status
 }
 
 #[cfg(test)]
@@ -43,6 +68,35 @@ mod tests {
     fn a_conflict_is_already_exists() {
         let status = broker_status(&BrokerError::Conflict("key k exists".into()));
         assert_eq!((status.code(), status.message()), (Code::AlreadyExists, "key k exists"));
+    }
+
+    #[test]
+    fn a_job_over_its_quota_is_resource_exhausted_with_when_to_retry() {
+        use tanksim_broker::{JobQuota, QuotaExceeded, QuotaLimit};
+        let quota = JobQuota { concurrent_jobs: 5, queued_runs: 100, runs_per_day: 0 };
+        let refusal = QuotaExceeded::new("acme", QuotaLimit::ConcurrentJobs, 5, &quota, 10, 0);
+        let status = broker_status(&BrokerError::QuotaExceeded(refusal));
+        assert_eq!(status.code(), Code::ResourceExhausted);
+        assert_eq!(status.message(), "tenant acme: 5 concurrent jobs (limit 5); retry when one ends");
+        let retry = status.get_details_retry_info().expect("a RetryInfo detail");
+        assert_eq!(retry.retry_delay, Some(tanksim_broker::quota::JOB_QUOTA_RETRY_AFTER));
+        assert_eq!(status.metadata().get(RETRY_AFTER_METADATA).unwrap(), "10");
+
+        // Waiting cannot help a job larger than the limit: no hint at all.
+        let alone = QuotaExceeded::new("acme", QuotaLimit::QueuedRuns, 0, &quota, 101, 0);
+        let status = broker_status(&BrokerError::QuotaExceeded(alone));
+        assert_eq!(status.code(), Code::ResourceExhausted);
+        assert!(status.get_details_retry_info().is_none());
+        assert!(status.metadata().get(RETRY_AFTER_METADATA).is_none());
+    }
+
+    #[test]
+    fn retry_hints_round_up_to_whole_seconds() {
+        let status = resource_exhausted("slow down".into(), Some(Duration::from_millis(1)));
+        assert_eq!(status.metadata().get(RETRY_AFTER_METADATA).unwrap(), "1");
+        assert_eq!(status.get_details_retry_info().unwrap().retry_delay, Some(Duration::from_millis(1)));
+        let status = resource_exhausted("slow down".into(), Some(Duration::from_millis(2_001)));
+        assert_eq!(status.metadata().get(RETRY_AFTER_METADATA).unwrap(), "3");
     }
 
     #[test]

@@ -6,8 +6,10 @@
 //! - [`free_port`]: a port nothing listens on right now.
 //! - [`telemetry`]: spans collected in memory, series read from a Prometheus exposition.
 //! - [`oidc`]: a test OIDC issuer: signing keys, their JWKS, tokens.
+//! - [`pki`]: a test CA and the certificates it signs, as files.
 
 pub mod oidc;
+pub mod pki;
 mod redis_server;
 pub mod telemetry;
 

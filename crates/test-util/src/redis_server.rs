@@ -1,5 +1,6 @@
 //! A private `redis-server` process for one test.
 
+use std::ffi::OsString;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
@@ -22,6 +23,8 @@ pub struct RedisServer {
     child: Option<Child>,
     port: u16,
     persistence: Persistence,
+    /// More `redis-server` arguments (an ACL file, TLS).
+    args: Vec<OsString>,
     dir: tempfile::TempDir,
 }
 
@@ -39,8 +42,23 @@ impl RedisServer {
 
     /// Starts a server, retrying on another port if the chosen one was taken meanwhile.
     pub fn start_with(persistence: Persistence) -> Self {
+        Self::start_configured(persistence, Vec::new())
+    }
+
+    /// Starts a server without persistence, with more `redis-server` arguments (e.g.
+    /// `--aclfile PATH`, `--tls-port N` and certificates). Readiness is checked on the plain
+    /// port, where a server whose default user is off answers PING with `-NOAUTH`.
+    pub fn start_with_args<I, S>(args: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<OsString>,
+    {
+        Self::start_configured(Persistence::None, args.into_iter().map(Into::into).collect())
+    }
+
+    fn start_configured(persistence: Persistence, args: Vec<OsString>) -> Self {
         let dir = tempfile::tempdir().expect("temp dir for redis");
-        let mut server = RedisServer { child: None, port: 0, persistence, dir };
+        let mut server = RedisServer { child: None, port: 0, persistence, args, dir };
         let mut last_error = String::new();
         for _ in 0..5 {
             server.port = crate::free_port();
@@ -94,6 +112,7 @@ impl RedisServer {
             Persistence::None => cmd.args(["--appendonly", "no"]),
             Persistence::AppendOnly => cmd.args(["--appendonly", "yes", "--appendfsync", "always"]),
         };
+        cmd.args(&self.args);
         let child = cmd.spawn().map_err(|e| format!("spawning {}: {e}", binary().display()))?;
         self.child = Some(child);
         let deadline = Instant::now() + Duration::from_secs(10);
@@ -114,7 +133,8 @@ impl RedisServer {
     }
 }
 
-/// Whether a Redis server on `port` answers PING (raw RESP: no client library needed).
+/// Whether a Redis server on `port` answers PING (raw RESP: no client library needed), with
+/// PONG or, when connections must authenticate first, NOAUTH.
 fn ping(port: u16) -> bool {
     let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else { return false };
     let _ = stream.set_read_timeout(Some(Duration::from_millis(500)));
@@ -122,7 +142,7 @@ fn ping(port: u16) -> bool {
         return false;
     }
     let mut buf = [0u8; 7];
-    stream.read_exact(&mut buf).is_ok() && &buf == b"+PONG\r\n"
+    stream.read_exact(&mut buf).is_ok() && (&buf == b"+PONG\r\n" || &buf == b"-NOAUTH")
 }
 
 impl Drop for RedisServer {

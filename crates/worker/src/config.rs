@@ -26,7 +26,8 @@ const MAX_THREADS: usize = 1024;
 #[command(name = "tanksim-worker", version, about)]
 pub struct WorkerArgs {
     /// Redis holding the task stream and the job store.
-    #[arg(long, env = "TANKSIM_REDIS_URL", default_value = "redis://127.0.0.1:6379")]
+    /// `redis://USER:PASSWORD@HOST:PORT`, or `rediss://` for TLS (the value is not shown here).
+    #[arg(long, env = "TANKSIM_REDIS_URL", default_value = "redis://127.0.0.1:6379", hide_env_values = true)]
     pub redis_url: String,
     /// The results service the worker reports chunks to.
     #[arg(long, env = "TANKSIM_RESULTS_URL", default_value = "http://127.0.0.1:50053")]
@@ -61,6 +62,11 @@ pub struct WorkerArgs {
     /// shutdown waits for the read in progress).
     #[arg(long = "block", env = "TANKSIM_READ_BLOCK_MS", value_name = "MS", default_value_t = READ_BLOCK_MS)]
     pub block_ms: u64,
+    /// mTLS: the worker's certificate, presented to the results service (the only service
+    /// that takes chunk reports from workers only). The health port stays plaintext: it
+    /// serves nothing else.
+    #[command(flatten)]
+    pub mesh: tanksim_server::tls::MeshTlsArgs,
     /// Test-only fault hook: abort the process when starting chunk N of any job.
     #[arg(long, env = "TANKSIM_FAULT_ABORT_ON_CHUNK", value_name = "N", hide = true)]
     pub fault_abort_on_chunk: Option<u32>,
@@ -139,6 +145,7 @@ pub struct Config {
     pub redis_url: String,
     pub results_url: String,
     pub listen: SocketAddr,
+    pub mesh: tanksim_server::tls::MeshTlsArgs,
     pub telemetry: TelemetryConfig,
 }
 
@@ -175,6 +182,7 @@ impl WorkerArgs {
             redis_url: self.redis_url,
             results_url: self.results_url,
             listen: self.listen,
+            mesh: self.mesh,
             telemetry: self.telemetry.config(SERVICE_NAME, env!("CARGO_PKG_VERSION")),
         })
     }

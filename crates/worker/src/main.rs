@@ -50,7 +50,8 @@ async fn main() -> ExitCode {
 async fn serve(config: tanksim_worker::Config) -> Result<(), Error> {
     let queue = RedisQueue::connect(&config.redis_url).await?;
     let store = RedisStore::connect(&config.redis_url).await?;
-    let results = tanksim_worker::results_client(&config.results_url)?;
+    let tls = config.mesh.client().map_err(Error::Config)?;
+    let results = tanksim_worker::results_client(&config.results_url, tls.as_ref())?;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|source| Error::Bind { addr: config.listen, source })?;

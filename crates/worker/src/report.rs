@@ -6,6 +6,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use tanksim_proto::internal::v1::results_service_client::ResultsServiceClient;
+use tanksim_server::tls::{ClientTls, connect_lazy};
 use tanksim_telemetry::grpc::{TracedChannel, traced_channel};
 use tokio::time::Instant;
 use tonic::transport::{Channel, Endpoint};
@@ -35,15 +36,16 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 pub type ResultsClient = ResultsServiceClient<TracedChannel>;
 
 /// A lazily connecting client for the results service at `url` (e.g.
-/// `http://results:50053`), with [`MAX_MESSAGE_BYTES`] limits and per-call deadlines. What
+/// `http://results:50053`; `https://` with the worker's mesh certificate, `tls`), with [`MAX_MESSAGE_BYTES`] limits and per-call deadlines. What
 /// the binary passes to [`crate::run`].
-pub fn results_client(url: &str) -> Result<ResultsClient, Error> {
+pub fn results_client(url: &str, tls: Option<&ClientTls>) -> Result<ResultsClient, Error> {
     let endpoint = Endpoint::from_shared(url.to_owned())
         .map_err(|e| Error::Config(format!("results URL {url:?}: {e}")))?
         .connect_timeout(CONNECT_TIMEOUT)
         .timeout(CALL_TIMEOUT)
         .tcp_nodelay(true);
-    Ok(results_client_over(endpoint.connect_lazy()))
+    let channel = connect_lazy(endpoint, tls).map_err(|e| Error::Config(format!("--results-url: {e}")))?;
+    Ok(results_client_over(channel))
 }
 
 /// A client for the results service over `channel` (the embedded mode shares one channel

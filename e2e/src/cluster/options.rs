@@ -60,6 +60,11 @@ pub struct Options {
     /// default 5 s, for a test that scrapes them. (Every process always serves `/metrics` on
     /// its own admin port: see [`crate::Cluster::processes`].)
     pub metrics: bool,
+    /// mTLS between the services: a test CA ([`crate::Cluster::pki`]) signs each service's
+    /// role certificate; the services call each other over `https://`, and the kubelet-style
+    /// health checks go to their plaintext probe ports. The gateway's public port stays
+    /// plaintext.
+    pub mtls: bool,
 }
 
 /// The dispatcher's queue sampling interval when [`Options::metrics`] is set.
@@ -77,6 +82,7 @@ impl Default for Options {
             claim_interval: Duration::from_millis(500),
             max_deliveries: 3,
             shutdown_grace: Duration::from_secs(10),
+            mtls: false,
             worker_env: Vec::new(),
             service_env: Vec::new(),
             gateway_env: Vec::new(),

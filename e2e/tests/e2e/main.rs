@@ -20,6 +20,7 @@ mod autoscaling;
 mod cancel;
 mod faults;
 mod log_lines;
+mod mesh;
 mod metrics_scrape;
 mod pipeline;
 mod poison;

@@ -38,6 +38,14 @@ struct Secured {
 }
 
 async fn secured_cluster() -> Secured {
+    secured_cluster_with(|_| Vec::new()).await
+}
+
+/// [`secured_cluster`] with extra environment for the gateway, the dispatcher and results,
+/// made from the cluster's temporary directory.
+async fn secured_cluster_with(
+    service_env: impl FnOnce(&std::path::Path) -> Vec<(String, String)>,
+) -> Secured {
     let dir = tempfile::tempdir().unwrap();
     let keys =
         Keys { acme: generate().unwrap(), beta: generate().unwrap(), acme_reader: generate().unwrap() };
@@ -67,6 +75,7 @@ async fn secured_cluster() -> Secured {
         ],
         keys_in_redis: true,
         chunk_size: crate::CHUNK,
+        service_env: service_env(dir.path()),
         ..Options::default()
     };
     Secured { cluster: Cluster::start(binaries!(), options).await, keys, issuer, _dir: dir }
@@ -214,4 +223,106 @@ async fn tenants_never_see_or_touch_each_others_jobs() {
     assert_eq!(done.state(), JobState::Succeeded, "{done:?}");
     let results = api::results(&mut acme, &job.id).await;
     assert!(results.metrics.iter().all(|m| m.count + m.absent + m.non_finite == 200_000));
+}
+
+/// The RetryInfo delay and the `retry-after` value of a refusal.
+fn retry_hint(status: &tonic::Status) -> (Option<Duration>, Option<String>) {
+    use tonic_types::StatusExt;
+    let delay = status.get_details_retry_info().and_then(|r| r.retry_delay);
+    let header = status.metadata().get("retry-after").map(|v| v.to_str().unwrap().to_owned());
+    (delay, header)
+}
+
+/// `tanksim_quota_rejections_total` of `limit` and `tenant` on process `name`.
+async fn rejections(c: &Cluster, name: &str, limit: &str, tenant: &str) -> f64 {
+    let samples = tanksim_e2e::metrics::scrape(&c.admin_url(name)).await.unwrap();
+    let labels = [("limit", limit), ("tenant", tenant)];
+    samples
+        .value("tanksim_quota_rejections_total", &labels)
+        .unwrap_or_else(|| panic!("{name}: {}", samples.describe("tanksim_quota_rejections_total")))
+}
+
+/// Quota hits through the public API, the quotas file read by the gateway and the dispatcher
+/// processes: acme may hold one job and submit 2,100,000 runs a UTC day; beta may make three
+/// calls at once and one a second. Every refusal is RESOURCE_EXHAUSTED with the limit, the
+/// numbers and a retry hint, and leaves no job behind; a job's end (a cancel in the
+/// dispatcher, a finish in results) gives its share back.
+#[tokio::test]
+async fn rate_limit_and_quota_hits_are_resource_exhausted_and_change_nothing() {
+    let quotas = "default: {requests_per_second: 0}\ntenants:\n  acme: {concurrent_jobs: 1, runs_per_day: 2100000}\n  beta: {requests_per_second: 1, burst: 3}\n";
+    let s = secured_cluster_with(|dir| {
+        let path = dir.join("quotas.yaml");
+        std::fs::write(&path, quotas).unwrap();
+        vec![("TANKSIM_QUOTAS_FILE".to_owned(), path.display().to_string())]
+    })
+    .await;
+    let c = &s.cluster;
+    let day = tanksim_broker::quota::utc_day(tanksim_server::job::now_ms());
+    let mut acme = c.gateway_client_as(Some(&s.keys.acme));
+
+    // One job at a time: the second is refused while the first runs, and is not created.
+    let big = api::submit(&mut acme, mc_tau(2_000_000)).await;
+    let refused = acme.submit_job(mc_tau(20_000)).await.unwrap_err();
+    assert_eq!(refused.code(), Code::ResourceExhausted, "{refused:?}");
+    assert_eq!(refused.message(), "tenant acme: 1 concurrent jobs (limit 1); retry when one ends");
+    assert_eq!(retry_hint(&refused), (Some(Duration::from_secs(10)), Some("10".to_owned())));
+    let listed =
+        |jobs: tanksim_proto::v1::ListJobsResponse| jobs.jobs.into_iter().map(|j| j.id).collect::<Vec<_>>();
+    let ids = listed(acme.list_jobs(ListJobsRequest::default()).await.unwrap().into_inner());
+    assert_eq!(ids, std::slice::from_ref(&big.id), "the refused job does not exist");
+    assert_eq!(rejections(c, "dispatcher", "concurrent_jobs", "acme").await, 1.0);
+
+    // The dispatcher's cancel gives the share back; so does results' finish.
+    acme.cancel_job(CancelJobRequest { id: big.id.clone() }).await.unwrap();
+    let second = api::submit(&mut acme, mc_tau(20_000)).await;
+    assert_eq!(api::wait_ended(&mut acme, &second.id, crate::JOB_LIMIT).await.state(), JobState::Succeeded);
+    let third = api::submit(&mut acme, mc_tau(20_000)).await;
+    assert_eq!(api::wait_ended(&mut acme, &third.id, crate::JOB_LIMIT).await.state(), JobState::Succeeded);
+
+    // Runs of the day stay counted after their jobs end: 2,040,000 of 2,100,000 are used.
+    let refused = acme.submit_job(mc_tau(100_000)).await.unwrap_err();
+    let same_day = day == tanksim_broker::quota::utc_day(tanksim_server::job::now_ms());
+    if same_day {
+        assert_eq!(refused.code(), Code::ResourceExhausted, "{refused:?}");
+        assert!(
+            refused.message().starts_with(
+                "tenant acme: 2040000 runs submitted today (UTC) + 100000 of this job (limit 2100000)"
+            ),
+            "{}",
+            refused.message()
+        );
+        let (delay, header) = retry_hint(&refused);
+        let delay = delay.expect("retry after midnight UTC");
+        assert!(delay > Duration::ZERO && delay <= Duration::from_secs(86_400), "{delay:?}");
+        assert_eq!(header, Some(delay.as_millis().div_ceil(1000).to_string()));
+        assert_eq!(rejections(c, "dispatcher", "runs_per_day", "acme").await, 1.0);
+    }
+    let ids = listed(acme.list_jobs(ListJobsRequest::default()).await.unwrap().into_inner());
+    assert_eq!(ids.len(), 3, "cancelled, succeeded, succeeded; no refused job: {ids:?}");
+
+    // beta: three calls at once, then one a second; a refused submit creates nothing.
+    let mut beta = c.gateway_client_as(Some(&s.keys.beta));
+    for _ in 0..3 {
+        beta.list_jobs(ListJobsRequest::default()).await.unwrap();
+    }
+    let refused = beta.submit_job(mc_tau(20_000)).await.unwrap_err();
+    assert_eq!(refused.code(), Code::ResourceExhausted, "{refused:?}");
+    assert!(
+        refused.message().starts_with("tenant beta: more than 1 requests per second (burst 3)"),
+        "{}",
+        refused.message()
+    );
+    let (delay, header) = retry_hint(&refused);
+    let delay = delay.expect("the bucket's wait");
+    assert!(delay > Duration::ZERO && delay <= Duration::from_secs(1), "{delay:?}");
+    assert_eq!(header.as_deref(), Some("1"));
+    assert_eq!(
+        beta.get_job(GetJobRequest { id: big.id.clone() }).await.unwrap_err().code(),
+        Code::ResourceExhausted
+    );
+    assert_eq!(rejections(c, "gateway", "requests_per_second", "beta").await, 2.0);
+    // acme's calls never touched beta's bucket, and after the wait beta passes: no job of its own.
+    tokio::time::sleep(delay + Duration::from_millis(100)).await;
+    let ids = listed(beta.list_jobs(ListJobsRequest::default()).await.unwrap().into_inner());
+    assert!(ids.is_empty(), "the refused submit created nothing: {ids:?}");
 }

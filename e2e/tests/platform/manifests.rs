@@ -336,26 +336,36 @@ fn keda_rollouts_ingress_and_secrets_point_at_the_right_things() {
         }
         for t in triggers {
             assert_eq!(t["type"], "redis-streams", "{overlay}");
+            // KEDA connects as Redis user `keda`, user and password from that user's Secret.
             let auth = r.get("TriggerAuthentication", t["authenticationRef"]["name"].as_str().unwrap());
-            let from = &auth["spec"]["secretTargetRef"][0];
+            let mut from: Vec<(&str, &str, &str)> = auth["spec"]["secretTargetRef"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|f| {
+                    (
+                        f["parameter"].as_str().unwrap(),
+                        f["name"].as_str().unwrap(),
+                        f["key"].as_str().unwrap(),
+                    )
+                })
+                .collect();
+            from.sort_unstable();
             assert_eq!(
-                (from["name"].as_str(), from["key"].as_str()),
-                (Some("redis"), Some("password")),
+                from,
+                [("password", "redis-user-keda", "password"), ("username", "redis-user-keda", "username")],
                 "{overlay}"
             );
         }
-        let sealed = r.get("SealedSecret", "redis");
-        assert!(
-            sealed["spec"]["encryptedData"]["password"].is_string(),
-            "{overlay}: the Redis password is sealed"
-        );
-        assert!(r.find("Secret", "redis").is_none(), "{overlay}: no plain Secret in git");
-        for service in ["gateway", "dispatcher", "results", "worker"] {
-            let c = container(&r, service);
-            let from =
-                c["env"].as_array().unwrap().iter().find_map(|e| e["valueFrom"]["secretKeyRef"].as_object());
-            let from = from.unwrap_or_else(|| panic!("{overlay}: {service} reads the Redis password"));
-            assert_eq!((from["name"].as_str(), from["key"].as_str()), (Some("redis"), Some("password")));
+        // Every Redis user's Secret is sealed in the overlay, none is a plain Secret.
+        for user in redis_users() {
+            let name = format!("redis-user-{user}");
+            let sealed = r.get("SealedSecret", &name);
+            for key in ["username", "password"] {
+                assert!(sealed["spec"]["encryptedData"][key].is_string(), "{overlay}: {name}: {key} sealed");
+            }
+            assert_eq!(sealed["spec"]["template"]["type"], "kubernetes.io/basic-auth", "{overlay}: {name}");
+            assert!(r.find("Secret", &name).is_none(), "{overlay}: no plain Secret in git");
         }
         assert!(
             r.get("Deployment", "worker")["spec"].get("replicas").is_none(),
@@ -412,18 +422,55 @@ fn the_gateway_dispatcher_and_results_share_one_set_of_limits() {
 }
 
 #[test]
+fn the_gateway_and_the_dispatcher_share_one_set_of_quotas() {
+    use clap::Args;
+    // Every quota option, by its variable (a new quota is checked without editing this).
+    let command = tanksim_server::QuotasArgs::augment_args(clap::Command::new("quotas"));
+    let names: Vec<String> = command
+        .get_arguments()
+        .filter_map(|a| a.get_env())
+        .map(|e| e.to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("TANKSIM_QUOTA_"))
+        .collect();
+    assert!(names.len() >= 5, "{names:?}");
+    for rendered in overlays() {
+        for name in &names {
+            let values: Vec<(&str, Option<String>)> = ["gateway", "dispatcher"]
+                .into_iter()
+                .map(|service| {
+                    let vars = env::container_env(&rendered, container(&rendered, service));
+                    (service, var(&vars, name).map(str::to_owned))
+                })
+                .collect();
+            assert!(
+                values.iter().all(|(_, v)| v.is_some() && *v == values[0].1),
+                "{}: {name} differs between the gateway and the dispatcher (one `quotas` ConfigMap for both): {values:?}",
+                rendered.overlay
+            );
+        }
+    }
+}
+
+#[test]
 fn the_gateway_requires_auth_with_keys_in_redis_and_a_sealed_bootstrap_file() {
     for rendered in overlays() {
         let what = format!("{}: gateway", rendered.overlay);
         let c = container(&rendered, "gateway");
         let vars = env::container_env(&rendered, c);
         assert_eq!(var(&vars, "TANKSIM_AUTH"), Some("required"), "{what}: auth is never off in a deployment");
-        // Keys made with `tanksim keys create` are found where the CLI put them: the one Redis.
+        // Keys made with `tanksim keys create` are found where the CLI put them: the one Redis,
+        // read as the gateway's own user.
         let dispatcher = env::container_env(&rendered, container(&rendered, "dispatcher"));
         let keys_url = var(&vars, "TANKSIM_API_KEYS_REDIS_URL");
+        let host = |url: Option<&str>| url.and_then(|u| u.rsplit_once('@')).map(|(_, host)| host.to_owned());
         assert!(
-            keys_url.is_some() && keys_url == var(&dispatcher, "TANKSIM_REDIS_URL"),
+            keys_url.is_some() && host(keys_url) == host(var(&dispatcher, "TANKSIM_REDIS_URL")),
             "{what}: API keys in the dispatcher's Redis ({keys_url:?})"
+        );
+        assert_eq!(
+            redis_user_secret(c, "TANKSIM_API_KEYS_REDIS_URL"),
+            "redis-user-gateway",
+            "{what}: as Redis user gateway"
         );
         let file = var(&vars, "TANKSIM_API_KEYS_FILE");
         if rendered.overlay == "smoke" {
@@ -443,5 +490,102 @@ fn the_gateway_requires_auth_with_keys_in_redis_and_a_sealed_bootstrap_file() {
         assert!(volume["secret"].get("items").is_none(), "{what}: each key of the Secret is a file");
         let sealed = rendered.get("SealedSecret", "api-keys");
         assert!(sealed["spec"]["encryptedData"][key].is_string(), "{what}: {key} is sealed in the overlay");
+    }
+}
+
+/// The Redis users of deploy/base/redis-users.acl but `default`.
+fn redis_users() -> Vec<String> {
+    let rules = std::fs::read_to_string(manifests::repo().join("deploy/base/redis-users.acl")).unwrap();
+    rules
+        .lines()
+        .filter_map(|l| l.strip_prefix("user "))
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|name| *name != "default")
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The Secret whose `username` and `password` make up the Redis URL in variable `url_var` of
+/// `container` (`redis://$(REDIS_USERNAME):$(REDIS_PASSWORD)@$(REDIS_ADDRESS)`).
+fn redis_user_secret(container: &Value, url_var: &str) -> String {
+    let env = container["env"].as_array().unwrap();
+    let raw = |name: &str| env.iter().find(|e| e["name"] == name);
+    let url = raw(url_var).unwrap_or_else(|| panic!("{url_var} unset"))["value"].as_str().unwrap();
+    assert_eq!(url, "redis://$(REDIS_USERNAME):$(REDIS_PASSWORD)@$(REDIS_ADDRESS)", "{url_var}");
+    let secret = |name: &str, key: &str| {
+        let from = &raw(name).unwrap_or_else(|| panic!("{name} unset"))["valueFrom"]["secretKeyRef"];
+        assert_eq!(from["key"], key, "{name}");
+        from["name"].as_str().unwrap().to_owned()
+    };
+    let (user, password) = (secret("REDIS_USERNAME", "username"), secret("REDIS_PASSWORD", "password"));
+    assert_eq!(user, password, "{url_var}: user and password of one Secret");
+    user
+}
+
+#[test]
+fn redis_loads_the_users_of_the_acl_rules_and_each_client_is_its_own_user() {
+    let rules = std::fs::read_to_string(manifests::repo().join("deploy/base/redis-users.acl")).unwrap();
+    let script = std::fs::read_to_string(manifests::repo().join("deploy/base/redis-users.sh")).unwrap();
+    for rendered in overlays() {
+        let what = |part: &str| format!("{}: {part}", rendered.overlay);
+        let config = rendered.of_kind("ConfigMap").find(|cm| cm["data"]["redis.conf"].is_string()).unwrap();
+        // The rules and the script the tests run (crates/broker/tests/acl.rs) are what Redis gets.
+        assert_eq!(config["data"]["redis-users.acl"].as_str(), Some(rules.as_str()), "{}", what("rules"));
+        assert_eq!(config["data"]["redis-users.sh"].as_str(), Some(script.as_str()), "{}", what("script"));
+        let conf = config["data"]["redis.conf"].as_str().unwrap();
+        let acl_file = conf.lines().find_map(|l| l.strip_prefix("aclfile ")).expect("redis.conf: aclfile");
+        assert!(!conf.contains("requirepass"), "{}", what("no shared password"));
+        let pod = rendered.workloads().into_iter().find(|(_, n, _)| *n == "redis").unwrap().2;
+        let redis = &pod["containers"][0];
+        assert_eq!(redis["command"][1], "/etc/tanksim/redis.conf", "{}", what("redis.conf"));
+        let init = pod["initContainers"].as_array().and_then(|c| c.first()).expect("an init container");
+        assert_eq!(init["image"], redis["image"], "{}", what("the init step runs in the Redis image"));
+        let command: Vec<&str> =
+            init["command"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
+        assert_eq!(
+            command,
+            ["sh", "/etc/tanksim/redis-users.sh", "/etc/tanksim/redis-users.acl", acl_file],
+            "{}",
+            what("the init step writes the file redis.conf loads")
+        );
+        let isc = &init["securityContext"];
+        assert_eq!(isc["readOnlyRootFilesystem"], true, "{}", what("init"));
+        assert_eq!(isc["allowPrivilegeEscalation"], false, "{}", what("init"));
+        assert_eq!(isc["capabilities"]["drop"], serde_json::json!(["ALL"]), "{}", what("init"));
+        assert!(init["resources"]["limits"]["memory"].is_string(), "{}", what("init"));
+        let (dir, _) = acl_file.rsplit_once('/').unwrap();
+        for c in [init, redis] {
+            let mount = c["volumeMounts"].as_array().unwrap().iter().find(|m| m["mountPath"] == dir);
+            assert!(mount.is_some(), "{}", what(&format!("{} mounts {dir}", c["name"])));
+        }
+        // The init step has every user's password, each from that user's Secret.
+        for user in redis_users() {
+            let var = format!("REDIS_PASSWORD_{}", user.to_uppercase().replace('-', "_"));
+            let item = init["env"].as_array().unwrap().iter().find(|e| e["name"] == var.as_str());
+            let from = &item.unwrap_or_else(|| panic!("{}", what(&format!("{var} unset"))))["valueFrom"]["secretKeyRef"];
+            assert_eq!(
+                (from["name"].as_str(), from["key"].as_str()),
+                (Some(format!("redis-user-{user}").as_str()), Some("password")),
+                "{}",
+                what(&var)
+            );
+        }
+        // Redis itself holds only the probe's password; each service connects as its own user.
+        let redis_env: Vec<&str> = redis["env"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|e| e["valueFrom"]["secretKeyRef"]["name"].as_str())
+            .collect();
+        assert_eq!(redis_env, ["redis-user-probe"], "{}", what("redis"));
+        for service in ["dispatcher", "results", "worker"] {
+            let c = container(&rendered, service);
+            assert_eq!(
+                redis_user_secret(c, "TANKSIM_REDIS_URL"),
+                format!("redis-user-{service}"),
+                "{}",
+                what(service)
+            );
+        }
     }
 }

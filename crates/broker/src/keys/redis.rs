@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use redis::aio::ConnectionManager;
-use redis::{Client, Script, Value};
+use redis::{Script, Value};
 
 use super::{ApiKey, KeyStore};
 use crate::BrokerError;
@@ -42,7 +42,7 @@ pub struct RedisKeys {
 impl RedisKeys {
     /// Connects to `url`; fails if Redis does not answer.
     pub async fn connect(url: &str) -> Result<RedisKeys, BrokerError> {
-        let conn = crate::connection::manager(&Client::open(url)?).await?;
+        let conn = crate::connection::manager(&crate::connection::client(url)?).await?;
         Ok(RedisKeys { conn, scripts: Arc::new((Script::new(PUT), Script::new(REVOKE))) })
     }
 }

@@ -57,9 +57,10 @@ impl std::fmt::Debug for RedisQueue {
 }
 
 impl RedisQueue {
-    /// Connects to `url` (`redis://host:port/db`); fails if Redis does not answer.
+    /// Connects to `url` (`redis://user:password@host:port/db`, or `rediss://`); fails if
+    /// Redis does not answer.
     pub async fn connect(url: &str) -> Result<Self, BrokerError> {
-        Self::new(Client::open(url)?).await
+        Self::new(crate::connection::client(url)?).await
     }
 
     /// Connects with `client`; fails if Redis does not answer.

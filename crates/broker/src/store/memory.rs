@@ -11,6 +11,7 @@ use tokio_stream::wrappers::BroadcastStream;
 
 use super::{CancelOutcome, ChunkRecorded, JobState, JobStatus, JobStore, NewJob};
 use crate::BrokerError;
+use crate::quota::{self, JobQuota, QuotaExceeded, QuotaUsage};
 
 /// Buffered notifications per job; a watcher further behind sees them coalesced into one.
 const NOTIFY_BUFFER: usize = 16;
@@ -30,6 +31,11 @@ struct Inner {
     dispatching: BTreeSet<(u64, String)>,
     /// Senders of jobs someone subscribed to.
     watchers: HashMap<String, broadcast::Sender<()>>,
+    /// Per tenant: jobs not ended and their runs (like the Redis usage hash).
+    usage: HashMap<String, QuotaUsage>,
+    /// Runs submitted per tenant and UTC day (`YYYY-MM-DD`); days before yesterday are
+    /// dropped, as the Redis counters expire.
+    day_runs: HashMap<(String, String), u64>,
 }
 
 #[derive(Debug)]
@@ -41,6 +47,8 @@ struct Job {
     /// Every chunk ever recorded (outlives the summaries, like the Redis bitmap).
     done: HashSet<u32>,
     merged: Option<(u32, Vec<u8>)>,
+    /// Whether the job still holds its share of its tenant's quota (until it ends).
+    reserved: bool,
 }
 
 impl MemoryStore {
@@ -87,7 +95,41 @@ impl Inner {
         }
         let status = job.status.clone();
         self.update_dispatching(id);
+        if ended {
+            self.release_quota(id);
+        }
         Some((ended, status))
+    }
+
+    /// What `tenant` holds, with its runs on `day`.
+    fn usage(&self, tenant: &str, day: &str) -> QuotaUsage {
+        let held = self.usage.get(tenant).copied().unwrap_or_default();
+        let today = self.day_runs.get(&(tenant.to_owned(), day.to_owned())).copied().unwrap_or(0);
+        QuotaUsage { runs_today: today, ..held }
+    }
+
+    /// Reserves a new job's share of its tenant's quota.
+    fn reserve_quota(&mut self, job: &NewJob, day: String) {
+        let held = self.usage.entry(job.tenant.clone()).or_default();
+        held.concurrent_jobs += 1;
+        held.queued_runs += job.runs_total;
+        // Older days can no longer be asked about (their Redis counters expire).
+        let yesterday = quota::utc_day(job.submitted_at_ms.saturating_sub(86_400_000));
+        self.day_runs.retain(|(_, d), _| *d >= yesterday);
+        *self.day_runs.entry((job.tenant.clone(), day)).or_default() += job.runs_total;
+    }
+
+    /// Gives back what job `id` reserved, once (like release_quota.lua).
+    fn release_quota(&mut self, id: &str) {
+        let Some(job) = self.jobs.get_mut(id) else { return };
+        if !std::mem::take(&mut job.reserved) {
+            return;
+        }
+        let (tenant, runs) = (job.status.tenant.clone(), job.status.runs_total);
+        if let Some(held) = self.usage.get_mut(&tenant) {
+            held.concurrent_jobs = held.concurrent_jobs.saturating_sub(1);
+            held.queued_runs = held.queued_runs.saturating_sub(runs);
+        }
     }
 }
 
@@ -96,11 +138,24 @@ fn chunk_out_of_range(id: &str, chunk: u32) -> BrokerError {
 }
 
 impl JobStore for MemoryStore {
-    async fn create_job(&self, job: &NewJob) -> Result<JobStatus, BrokerError> {
+    async fn create_job_within(&self, job: &NewJob, quota: &JobQuota) -> Result<JobStatus, BrokerError> {
         let mut inner = self.lock();
         // Like Redis: an existing job is returned unchanged (a retried create resets nothing).
         if let Some(existing) = inner.jobs.get(&job.id) {
             return Ok(existing.status.clone());
+        }
+        // Checked and reserved under the one lock: concurrent creates never pass together.
+        let day = quota::utc_day(job.submitted_at_ms);
+        let usage = inner.usage(&job.tenant, &day);
+        if let Some(limit) = usage.exceeded(quota, job.runs_total) {
+            return Err(BrokerError::QuotaExceeded(QuotaExceeded::new(
+                &job.tenant,
+                limit,
+                usage.used(limit),
+                quota,
+                job.runs_total,
+                job.submitted_at_ms,
+            )));
         }
         let status = JobStatus {
             id: job.id.clone(),
@@ -127,11 +182,17 @@ impl JobStore for MemoryStore {
             chunks: BTreeMap::new(),
             done: HashSet::new(),
             merged: None,
+            reserved: true,
         };
         inner.jobs.insert(job.id.clone(), stored);
         inner.index.insert((job.submitted_at_ms, job.id.clone()));
         inner.update_dispatching(&job.id);
+        inner.reserve_quota(job, day);
         Ok(status)
+    }
+
+    async fn quota_usage(&self, tenant: &str, now_ms: u64) -> Result<QuotaUsage, BrokerError> {
+        Ok(self.lock().usage(tenant, &quota::utc_day(now_ms)))
     }
 
     async fn job(&self, id: &str) -> Result<Option<JobStatus>, BrokerError> {
@@ -260,12 +321,16 @@ impl JobStore for MemoryStore {
         let mut inner = self.lock();
         let job = inner.job_mut(id)?;
         let s = &mut job.status;
-        if s.state == JobState::Running && s.chunks_done >= s.chunks_total {
+        let succeeded = s.state == JobState::Running && s.chunks_done >= s.chunks_total;
+        if succeeded {
             s.state = JobState::Succeeded;
             s.finished_at_ms = Some(now_ms);
         }
         let status = s.clone();
         inner.update_dispatching(id);
+        if succeeded {
+            inner.release_quota(id);
+        }
         Ok(status)
     }
 

@@ -6,6 +6,8 @@
 //! `...:chunks` a hash chunk -> summary, `...:done` a bitmap of recorded chunks, `...:merged`
 //! a hash `{upto, bytes}`; `tanksim:jobs` indexes ids by submission time and
 //! [`names::DISPATCHING_SET`](crate::names::DISPATCHING_SET) holds the jobs whose chunks are not all enqueued.
+//! A tenant's quota usage is [`names::tenant_usage_key`] and [`names::tenant_day_runs_key`];
+//! a job's hash names the usage hash it holds a reservation in (`quota_key`) until it ends.
 //!
 //! Every write is one Lua script (EVALSHA, reloaded after `NOSCRIPT`, e.g. after a restart),
 //! so concurrent replicas never interleave inside a transition, and every write is safe to
@@ -24,6 +26,7 @@ use redis::{Client, Script, Value};
 use super::{CancelOutcome, ChunkRecorded, JobKind, JobState, JobStatus, JobStore, NewJob};
 use crate::BrokerError;
 use crate::names::{self, JOBS_INDEX, events_channel, job_key, job_subkey};
+use crate::quota::{self, JobQuota, QuotaExceeded, QuotaLimit, QuotaUsage};
 
 /// A subscription whose connection dropped retries after this, doubling up to the max.
 const RESUBSCRIBE_MIN_DELAY: Duration = Duration::from_millis(100);
@@ -56,18 +59,29 @@ impl Scripts {
             create: Script::new(include_str!("scripts/create.lua")),
             mark_enqueued: Script::new(include_str!("scripts/mark_enqueued.lua")),
             record_chunk: Script::new(include_str!("scripts/record_chunk.lua")),
-            cancel: Script::new(include_str!("scripts/cancel.lua")),
-            finish: Script::new(include_str!("scripts/finish.lua")),
-            fail: Script::new(include_str!("scripts/fail.lua")),
+            // The scripts that end a job give back its quota reservation: one definition of how.
+            cancel: Script::new(concat!(
+                include_str!("scripts/release_quota.lua"),
+                include_str!("scripts/cancel.lua")
+            )),
+            finish: Script::new(concat!(
+                include_str!("scripts/release_quota.lua"),
+                include_str!("scripts/finish.lua")
+            )),
+            fail: Script::new(concat!(
+                include_str!("scripts/release_quota.lua"),
+                include_str!("scripts/fail.lua")
+            )),
             save_merged: Script::new(include_str!("scripts/save_merged.lua")),
         }
     }
 }
 
 impl RedisStore {
-    /// Connects to `url` (`redis://host:port/db`); fails if Redis does not answer.
+    /// Connects to `url` (`redis://user:password@host:port/db`, or `rediss://`); fails if
+    /// Redis does not answer.
     pub async fn connect(url: &str) -> Result<RedisStore, BrokerError> {
-        let client = Client::open(url)?;
+        let client = crate::connection::client(url)?;
         let conn = crate::connection::manager(&client).await?;
         Ok(RedisStore { client, conn, scripts: Arc::new(Scripts::new()) })
     }
@@ -116,8 +130,9 @@ impl RedisStore {
 }
 
 impl JobStore for RedisStore {
-    async fn create_job(&self, job: &NewJob) -> Result<JobStatus, BrokerError> {
-        let hash: Value = self
+    async fn create_job_within(&self, job: &NewJob, quota: &JobQuota) -> Result<JobStatus, BrokerError> {
+        let day = quota::utc_day(job.submitted_at_ms);
+        let reply: Value = self
             .scripts
             .create
             .key(job_key(&job.id))
@@ -125,6 +140,8 @@ impl JobStore for RedisStore {
             .key(JOBS_INDEX)
             .key(names::DISPATCHING_SET)
             .key(names::tenant_jobs_index(&job.tenant))
+            .key(names::tenant_usage_key(&job.tenant))
+            .key(names::tenant_day_runs_key(&job.tenant, &day))
             .arg(&job.id)
             .arg(&job.name)
             .arg(kind_name(job.kind))
@@ -135,9 +152,51 @@ impl JobStore for RedisStore {
             .arg(job.spec.as_slice())
             .arg(encode_trace_context(&job.trace_context))
             .arg(&job.tenant)
+            .arg(quota.concurrent_jobs)
+            .arg(quota.queued_runs)
+            .arg(quota.runs_per_day)
+            .arg(quota::DAY_COUNTER_TTL.as_secs())
             .invoke_async(&mut self.conn())
             .await?;
-        decode_status(hash)
+        match reply {
+            Value::Array(mut pair) if pair.len() == 2 && pair[0] == Value::Int(1) => {
+                decode_status(pair.pop().unwrap_or_default())
+            }
+            Value::Array(refusal) if refusal.len() == 3 && refusal[0] == Value::Int(0) => {
+                let limit = text(refusal[1].clone()).as_deref().and_then(QuotaLimit::parse);
+                match (limit, &refusal[2]) {
+                    (Some(limit), Value::Int(used)) => Err(BrokerError::QuotaExceeded(QuotaExceeded::new(
+                        &job.tenant,
+                        limit,
+                        u64::try_from(*used).unwrap_or(0),
+                        quota,
+                        job.runs_total,
+                        job.submitted_at_ms,
+                    ))),
+                    _ => Err(corrupt("create reply", format!("{refusal:?}"))),
+                }
+            }
+            other => Err(corrupt("create reply", format!("{other:?}"))),
+        }
+    }
+
+    async fn quota_usage(&self, tenant: &str, now_ms: u64) -> Result<QuotaUsage, BrokerError> {
+        let day = names::tenant_day_runs_key(tenant, &quota::utc_day(now_ms));
+        let ((jobs, runs), today): ((Option<u64>, Option<u64>), Option<u64>) = redis::pipe()
+            .atomic()
+            .cmd("HMGET")
+            .arg(names::tenant_usage_key(tenant))
+            .arg("jobs")
+            .arg("runs")
+            .cmd("GET")
+            .arg(day)
+            .query_async(&mut self.conn())
+            .await?;
+        Ok(QuotaUsage {
+            concurrent_jobs: jobs.unwrap_or(0),
+            queued_runs: runs.unwrap_or(0),
+            runs_today: today.unwrap_or(0),
+        })
     }
 
     async fn job(&self, id: &str) -> Result<Option<JobStatus>, BrokerError> {

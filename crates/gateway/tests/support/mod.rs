@@ -37,7 +37,7 @@ pub(crate) async fn stack() -> Stack {
     let settings = tanksim_results::ResultsSettings::new(data, Duration::from_millis(200)).unwrap();
     tokio::spawn(tanksim_results::run(settings, store, rl, until()));
     let (gl, gurl) = listen().await;
-    let peers = Peers::connect_lazy(&durl, &rurl, 1 << 24).unwrap();
+    let peers = Peers::connect_lazy(&durl, &rurl, 1 << 24, None).unwrap();
     tokio::spawn(tanksim_gateway::run(GatewaySettings::default(), peers, gl, until()));
     let channel = tonic::transport::Endpoint::from_shared(gurl).unwrap().connect_lazy();
     Stack { channel, _stop: stop }

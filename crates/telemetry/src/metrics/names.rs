@@ -39,6 +39,13 @@ pub const LABEL_REASON: &str = "reason";
 pub const LABEL_OUTCOME: &str = "outcome";
 /// The service label every series carries (a global label of the recorder).
 pub const LABEL_SERVICE: &str = "service";
+/// Which quota refused a call or a job (see [`QUOTA_REJECTIONS_TOTAL`] and [`limit`]).
+pub const LABEL_LIMIT: &str = "limit";
+/// The tenant of a quota refusal: only tenants the quotas file names, all others as
+/// [`OTHER_TENANTS`] (tenants are an open set: a series each would grow without bound).
+pub const LABEL_TENANT: &str = "tenant";
+/// The [`LABEL_TENANT`] of tenants without quotas of their own.
+pub const OTHER_TENANTS: &str = "_other";
 
 // Business.
 pub const SIMULATION_REQUESTS_TOTAL: &str = "simulation_requests_total";
@@ -57,6 +64,8 @@ pub mod reason {
     pub const UNAVAILABLE: &str = "unavailable";
     /// Any other server-side failure of a request.
     pub const INTERNAL: &str = "internal";
+    /// A job refused by its tenant's quota (gateway, passing on the dispatcher's refusal).
+    pub const RESOURCE_EXHAUSTED: &str = "resource_exhausted";
     /// A chunk whose simulation or report failed (worker).
     pub const CHUNK_FAILED: &str = "chunk_failed";
     /// A chunk moved to the dead-letter stream after too many deliveries (worker).
@@ -68,6 +77,23 @@ pub mod reason {
 /// revoked or expired credential), `permission_denied` (a scope or tenant the credential
 /// lacks), `unavailable` (the key store did not answer).
 pub const AUTH_FAILURES_TOTAL: &str = "tanksim_auth_failures_total";
+/// Calls and jobs refused by a tenant's quota, by `limit` ([`limit`]) and `tenant`
+/// ([`LABEL_TENANT`]): the request rate at the gateway, the job limits at the dispatcher.
+pub const QUOTA_REJECTIONS_TOTAL: &str = "tanksim_quota_rejections_total";
+
+/// Values of [`LABEL_LIMIT`]: the quota options' names.
+pub mod limit {
+    /// The tenant's token bucket at a gateway replica.
+    pub const REQUESTS_PER_SECOND: &str = "requests_per_second";
+    /// Jobs not yet ended.
+    pub const CONCURRENT_JOBS: &str = "concurrent_jobs";
+    /// Runs of the jobs not yet ended.
+    pub const QUEUED_RUNS: &str = "queued_runs";
+    /// Runs submitted in the UTC day.
+    pub const RUNS_PER_DAY: &str = "runs_per_day";
+    /// Every value.
+    pub const ALL: [&str; 4] = [REQUESTS_PER_SECOND, CONCURRENT_JOBS, QUEUED_RUNS, RUNS_PER_DAY];
+}
 
 // Queue (exported by the dispatcher, sampled from Redis; what KEDA scales on).
 pub const QUEUE_STREAM_LENGTH: &str = "tanksim_queue_stream_length";
@@ -136,6 +162,11 @@ pub const CATALOG: &[Metric] = &[
         "Public API calls refused by authentication or authorisation, by reason (unauthenticated, permission_denied, unavailable).",
     ),
     counter(
+        QUOTA_REJECTIONS_TOTAL,
+        &[LABEL_LIMIT, LABEL_TENANT],
+        "Calls and jobs refused with RESOURCE_EXHAUSTED by a tenant's quota, by limit (requests_per_second at the gateway; concurrent_jobs, queued_runs, runs_per_day at the dispatcher) and tenant (those the quotas file names, else _other).",
+    ),
+    counter(
         SIMULATION_REQUESTS_TOTAL,
         &[LABEL_KIND],
         "Simulation requests received by the gateway (SubmitJob by job kind, Simulate as kind=single).",
@@ -143,7 +174,7 @@ pub const CATALOG: &[Metric] = &[
     counter(
         SIMULATION_ERRORS_TOTAL,
         &[LABEL_REASON],
-        "Simulation requests or chunks that failed, by reason (invalid_argument, unavailable, internal, chunk_failed, dead_lettered).",
+        "Simulation requests or chunks that failed, by reason (invalid_argument, unavailable, resource_exhausted, internal, chunk_failed, dead_lettered).",
     ),
     histogram(
         SIMULATION_DURATION_SECONDS,

@@ -105,10 +105,12 @@ fn known_values(label: &str) -> Option<Vec<&'static str>> {
         "reason" => vec![
             reason::INVALID_ARGUMENT,
             reason::UNAVAILABLE,
+            reason::RESOURCE_EXHAUSTED,
             reason::INTERNAL,
             reason::CHUNK_FAILED,
             reason::DEAD_LETTERED,
         ],
+        "limit" => names::limit::ALL.to_vec(),
         "grpc_code" => (0..=16).map(code_name).collect(),
         "grpc_type" => {
             [GrpcType::Unary, GrpcType::ServerStream, GrpcType::ClientStream, GrpcType::BidiStream]

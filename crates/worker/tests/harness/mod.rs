@@ -109,7 +109,7 @@ impl Worker {
     ) -> Worker {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
-        let results = tanksim_worker::results_client(results_url).expect("client");
+        let results = tanksim_worker::results_client(results_url, None).expect("client");
         let (stop, stopped) = oneshot::channel::<()>();
         let shutdown = async {
             let _ = stopped.await;

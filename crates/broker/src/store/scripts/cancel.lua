@@ -1,4 +1,5 @@
--- Cancels a non-terminal job; a terminal one is left as it is.
+-- Cancels a non-terminal job, giving back its quota reservation (release_quota.lua, prepended);
+-- a terminal one is left as it is.
 -- KEYS: job, dispatching set. ARGV: reason, now_ms, id.
 -- Returns nil for an unknown job, else {cancelled 1|0, the job hash (HGETALL) after the call}.
 if redis.call('EXISTS', KEYS[1]) == 0 then
@@ -8,6 +9,7 @@ local state = redis.call('HGET', KEYS[1], 'state')
 if state == 'queued' or state == 'running' then
   redis.call('HSET', KEYS[1], 'state', 'cancelled', 'finished_at_ms', ARGV[2], 'error', ARGV[1])
   redis.call('SREM', KEYS[2], ARGV[3])
+  release_quota(KEYS[1])
   return {1, redis.call('HGETALL', KEYS[1])}
 end
 return {0, redis.call('HGETALL', KEYS[1])}

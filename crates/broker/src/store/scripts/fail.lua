@@ -1,5 +1,6 @@
--- A chunk failed for good: a non-terminal job fails; a terminal one is left as it is (so a
--- second failing chunk does not count twice).
+-- A chunk failed for good: a non-terminal job fails, giving back its quota reservation
+-- (release_quota.lua, prepended); a terminal one is left as it is (so a second failing chunk
+-- does not count twice).
 -- KEYS: job, dispatching set. ARGV: reason, now_ms, id.
 -- Returns nil for an unknown job, else the job hash (HGETALL) after the call.
 if redis.call('EXISTS', KEYS[1]) == 0 then
@@ -10,5 +11,6 @@ if state == 'queued' or state == 'running' then
   redis.call('HSET', KEYS[1], 'state', 'failed', 'finished_at_ms', ARGV[2], 'error', ARGV[1])
   redis.call('HINCRBY', KEYS[1], 'chunks_failed', 1)
   redis.call('SREM', KEYS[2], ARGV[3])
+  release_quota(KEYS[1])
 end
 return redis.call('HGETALL', KEYS[1])

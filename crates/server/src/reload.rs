@@ -9,27 +9,27 @@ use std::time::{Duration, SystemTime};
 
 /// The current value.
 #[derive(Debug)]
-pub(crate) struct Reloading<T> {
+pub struct Reloading<T> {
     current: RwLock<Arc<T>>,
 }
 
 impl<T: Send + Sync + 'static> Reloading<T> {
-    pub(crate) fn new(value: T) -> Arc<Self> {
+    pub fn new(value: T) -> Arc<Self> {
         Arc::new(Reloading { current: RwLock::new(Arc::new(value)) })
     }
 
-    pub(crate) fn get(&self) -> Arc<T> {
+    pub fn get(&self) -> Arc<T> {
         // Writers only swap an Arc: a poisoned lock still holds a whole value.
         self.current.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
-    pub(crate) fn set(&self, value: T) {
+    pub fn set(&self, value: T) {
         *self.current.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(value);
     }
 
     /// Every `interval`, runs `load` and swaps in what it returns (`Ok(None)`: unchanged),
     /// until `self` is dropped. Needs a tokio runtime.
-    pub(crate) fn poll<F, Fut>(self: &Arc<Self>, what: &'static str, interval: Duration, mut load: F)
+    pub fn poll<F, Fut>(self: &Arc<Self>, what: &'static str, interval: Duration, mut load: F)
     where
         F: FnMut() -> Fut + Send + 'static,
         Fut: Future<Output = Result<Option<T>, String>> + Send,
@@ -56,19 +56,30 @@ impl<T: Send + Sync + 'static> Reloading<T> {
     /// [`Reloading::poll`] for a value read from `path` by `read`: read again only when the
     /// file changed ([`fingerprint`]), and a version that fails to read is tried again at
     /// the next change or tick, the previous value kept meanwhile.
-    pub(crate) fn poll_file<F>(
+    pub fn poll_file<F>(self: &Arc<Self>, what: &'static str, interval: Duration, path: PathBuf, read: F)
+    where
+        F: Fn(&Path) -> Result<T, String> + Send + 'static,
+    {
+        let paths = vec![path.clone()];
+        self.poll_files(what, interval, paths, move || read(&path));
+    }
+
+    /// [`Reloading::poll_file`] for a value read from several files (a certificate, its key and
+    /// the CA that checks peers): read again when any of them changed.
+    pub fn poll_files<F>(
         self: &Arc<Self>,
         what: &'static str,
         interval: Duration,
-        path: PathBuf,
+        paths: Vec<PathBuf>,
         read: F,
     ) where
-        F: Fn(&Path) -> Result<T, String> + Send + 'static,
+        F: Fn() -> Result<T, String> + Send + 'static,
     {
-        let mut seen = fingerprint(&path);
+        let versions = move || paths.iter().map(|p| fingerprint(p)).collect::<Vec<_>>();
+        let mut seen = versions();
         self.poll(what, interval, move || {
-            let now = fingerprint(&path);
-            let result = if now == seen { Ok(None) } else { read(&path).map(Some) };
+            let now = versions();
+            let result = if now == seen { Ok(None) } else { read().map(Some) };
             if result.is_ok() {
                 seen = now;
             }
