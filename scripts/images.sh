@@ -3,12 +3,17 @@
 # here (the `*-prebuilt` targets of docker/Dockerfile), plus the Redis image the local smoke
 # run of the manifests uses, then checks each image and prints a size table.
 #
-#   bash scripts/images.sh [--tag TAG] [--no-cargo] [--no-checks] [IMAGE...]
+#   bash scripts/images.sh [--tag TAG] [--test-binaries] [--no-cargo] [--no-checks] [IMAGE...]
 #
-#   IMAGE       gateway dispatcher worker results cli redis (default: all six)
-#   --tag TAG   tag of the tanksim images (default: $TAG, else `local`)
-#   --no-cargo  use target/release/ as it is instead of running cargo first
-#   --no-checks build only
+#   IMAGE            gateway dispatcher worker results cli redis (default: all six)
+#   --tag TAG        tag of the tanksim images (default: $TAG, else `local`)
+#   --test-binaries  the binaries `cargo test --workspace` builds instead of release ones:
+#                    target/debug/e2e-<service> (the services' own main.rs, built for the
+#                    end-to-end tests) and target/debug/tanksim, at opt-level 2 without LTO.
+#                    The test command's smoke run uses them: they prove the manifests as well
+#                    as release binaries do, without a second whole-workspace build.
+#   --no-cargo       use the binaries as they are instead of running cargo first
+#   --no-checks      build only
 #
 # Images: ghcr.io/tanksim/tanksim-{gateway,dispatcher,worker,results}:TAG,
 # ghcr.io/tanksim/tanksim:TAG (the CLI) and localhost/tanksim-redis:smoke.
@@ -45,11 +50,13 @@ usage() { sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"; }
 
 RUN_CARGO=1
 RUN_CHECKS=1
+TEST_BINARIES=0
 SELECTED=()
 while [ $# -gt 0 ]; do
     case "$1" in
         --tag) TAG="${2:?--tag needs a value}"; shift 2 ;;
         --tag=*) TAG="${1#--tag=}"; shift ;;
+        --test-binaries) TEST_BINARIES=1; shift ;;
         --no-cargo) RUN_CARGO=0; shift ;;
         --no-checks) RUN_CHECKS=0; shift ;;
         -h|--help) usage; exit 0 ;;
@@ -75,6 +82,13 @@ image_ref() {
     esac
 }
 binary_name() { if [ "$1" = cli ]; then echo tanksim; else echo "tanksim-$1"; fi; }
+# The file holding an image's binary: the release build's, or the test build's (the services'
+# binaries are built for the end-to-end tests as e2e-<service>, from the same main.rs).
+binary_file() {
+    if [ "$TEST_BINARIES" = 0 ]; then echo "target/release/$(binary_name "$1")"
+    elif [ "$1" = cli ]; then echo target/debug/tanksim
+    else echo "target/debug/e2e-$1"; fi
+}
 package_name() { echo "tanksim-$1"; }   # the CLI's package is tanksim-cli
 
 log() { printf '== %s\n' "$*"; }
@@ -203,16 +217,34 @@ build_binaries() {
     done
     [ ${#packages[@]} -gt 0 ] || return 0
     if [ "$RUN_CARGO" = 1 ]; then
-        # Incremental: a no-op when target/release is current.
-        log "cargo build --release --locked ${packages[*]}"
         local started=$SECONDS
-        cargo build --release --locked "${packages[@]}"
+        if [ "$TEST_BINARIES" = 1 ]; then
+            # The whole workspace, as the test command builds it: resolver 2 unifies features
+            # over the packages built, so only this reuses that build (a no-op after it).
+            log "cargo test --workspace --no-run --locked"
+            cargo test --workspace --no-run --locked
+        else
+            # Incremental: a no-op when target/release is current.
+            log "cargo build --release --locked ${packages[*]}"
+            cargo build --release --locked "${packages[@]}"
+        fi
         BUILD_SECONDS[cargo]=$((SECONDS - started))
     fi
     for name in "${SELECTED[@]}"; do
         [ "$name" = redis ] && continue
-        [ -x "target/release/$(binary_name "$name")" ] || fail "target/release/$(binary_name "$name") is missing"
+        [ -x "$(binary_file "$name")" ] || fail "$(binary_file "$name") is missing"
     done
+}
+
+# The build context of a `*-prebuilt` target: only its binary, at target/release/ under its
+# image's name, where the Dockerfile copies it from (hard-linked, else copied).
+stage_context() {
+    local name="$1" dir bin
+    bin="$(binary_name "$name")"
+    dir="$(mktemp -d "$TOOLS/images/context.XXXXXX")"
+    mkdir -p "$dir/target/release"
+    ln "$(binary_file "$name")" "$dir/target/release/$bin" 2>/dev/null || cp "$(binary_file "$name")" "$dir/target/release/$bin"
+    echo "$dir"
 }
 
 VERSION="$(sed -n '/^\[workspace\.package\]/,/^\[/s/^version = "\(.*\)"/\1/p' Cargo.toml)"
@@ -227,15 +259,18 @@ build_image() {
     ref="$(image_ref "$name")"
     logfile="$TOOLS/images/build-$name.log"
     log "building $ref"
-    local args=(--pull=never --network=host --layers -t "$ref")
+    local args=(--pull=never --network=host --layers -t "$ref") context=.
     if [ "$name" = redis ]; then
         args+=(-f docker/redis-smoke.Dockerfile)
     else
+        context="$(stage_context "$name")"
         args+=(-f docker/Dockerfile --target "$name-prebuilt"
             --build-arg "VERSION=$VERSION" --build-arg "REVISION=$REVISION" --build-arg "CREATED=$CREATED")
     fi
-    podman build "${args[@]}" . > "$logfile" 2>&1 ||
-        { tail -30 "$logfile" >&2; fail "podman build of $ref failed (log: $logfile)"; }
+    local rc=0
+    podman build "${args[@]}" "$context" > "$logfile" 2>&1 || rc=$?
+    [ "$context" = . ] || rm -rf "$context"
+    [ $rc = 0 ] || { tail -30 "$logfile" >&2; fail "podman build of $ref failed (log: $logfile)"; }
     [ "$name" = redis ] || relabel_if_stale "$ref"
     BUILD_SECONDS[$name]=$((SECONDS - started))
 }
@@ -422,4 +457,4 @@ for name in "${SELECTED[@]}"; do
     bytes="$(inspect "$ref" '{{.Size}}')"
     printf '%-44s %7.1f MB %8s s\n' "$ref" "$(awk -v b="$bytes" 'BEGIN {print b / 1000000}')" "${BUILD_SECONDS[$name]}"
 done
-[ -z "${BUILD_SECONDS[cargo]:-}" ] || printf '%-44s %10s %8s s\n' "(cargo build --release)" "" "${BUILD_SECONDS[cargo]}"
+[ -z "${BUILD_SECONDS[cargo]:-}" ] || printf '%-44s %10s %8s s\n' "(cargo)" "" "${BUILD_SECONDS[cargo]}"
