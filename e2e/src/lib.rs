@@ -17,6 +17,7 @@
 //!   traces it received; [`metrics`]: scraping an admin port's `/metrics`; [`logs`]: a
 //!   service's log file as JSON lines.
 //! - [`manifests`]: the Kubernetes manifests of an overlay as `kubectl kustomize` renders them.
+//! - [`bench`]: what the benchmark binaries share.
 //! - [`scenario`]: runs one test body alone (clusters never overlap, so timing-sensitive
 //!   steps are not starved of CPU) and within a time limit, so a hang fails instead of
 //!   blocking CI.
@@ -24,6 +25,7 @@
 //! The tests are in `tests/e2e/`; `cargo test -p tanksim-e2e` builds the service binaries.
 
 pub mod api;
+pub mod bench;
 pub mod cluster;
 pub mod collector;
 pub mod health;

@@ -5,6 +5,10 @@ use std::time::Duration;
 use clap::Parser;
 use tanksim_telemetry::TelemetryArgs;
 
+/// Default of `--queue-backlog`: with chunks of ~40 ms, a job behind others starts within
+/// about a second on two workers.
+pub const DEFAULT_QUEUE_BACKLOG: u32 = 32;
+
 /// `tanksim-dispatcher` options.
 #[derive(Debug, Clone, Parser)]
 #[command(
@@ -25,9 +29,15 @@ pub struct DispatcherArgs {
     /// short enough that a killed worker loses little and progress moves smoothly.
     #[arg(long, env = "TANKSIM_CHUNK_SIZE", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
     pub chunk_size: u64,
-    /// Chunks appended per pipelined round trip.
+    /// Most chunks appended per pipelined round trip.
     #[arg(long, env = "TANKSIM_ENQUEUE_BATCH", default_value_t = 1_000, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub enqueue_batch: u32,
+    /// Chunks kept on the stream waiting for a worker (the consumer group's lag), chosen
+    /// fairly across tenants and jobs as workers take them. A job submitted behind others
+    /// waits for about this many chunks; KEDA scales workers on this lag, so it must be at
+    /// least the worker ScaledObject's `maxReplicaCount x lagCount`.
+    #[arg(long, env = "TANKSIM_QUEUE_BACKLOG", default_value_t = DEFAULT_QUEUE_BACKLOG, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub queue_backlog: u32,
     /// How often the queue gauges (`tanksim_queue_*`) are sampled from Redis, in milliseconds.
     /// Every replica samples the one shared stream, so all replicas export the same numbers.
     #[arg(long = "queue-metrics-interval", env = "TANKSIM_QUEUE_METRICS_INTERVAL_MS", value_name = "MS",
@@ -58,6 +68,8 @@ pub struct DispatcherArgs {
 pub struct DispatcherSettings {
     pub chunk_size: u64,
     pub enqueue_batch: u32,
+    /// Chunks kept on the stream waiting for a worker.
+    pub queue_backlog: u32,
     /// How often the queue gauges are sampled (must not be zero).
     pub queue_metrics_interval: Duration,
     /// How long the drain after SIGTERM may take (see [`tanksim_server::Shell`]).
@@ -73,6 +85,7 @@ impl Default for DispatcherSettings {
         Self {
             chunk_size: 10_000,
             enqueue_batch: 1_000,
+            queue_backlog: DEFAULT_QUEUE_BACKLOG,
             queue_metrics_interval: Duration::from_secs(5),
             shutdown_grace: tanksim_server::DEFAULT_SHUTDOWN_GRACE,
             limits: tanksim_server::LimitsArgs::default(),
@@ -86,6 +99,7 @@ impl From<&DispatcherArgs> for DispatcherSettings {
         Self {
             chunk_size: a.chunk_size,
             enqueue_batch: a.enqueue_batch,
+            queue_backlog: a.queue_backlog,
             queue_metrics_interval: Duration::from_millis(a.queue_metrics_interval_ms),
             shutdown_grace: a.shutdown.grace(),
             limits: a.limits,

@@ -3,9 +3,10 @@
 //! - [`config`]: command-line / environment settings.
 //! - [`service`]: `tanksim.internal.v1.DispatcherService` (DispatchJob, CancelJob): records the
 //!   job, with its trace context, and answers at once.
-//! - [`enqueue`]: appends a job's chunks to the stream in pipelined batches in the background,
-//!   recording progress so a restarted dispatcher resumes where it stopped; each task carries
-//!   the trace context of the `enqueue` span, a child of the job's.
+//! - [`scheduler`]: keeps a bounded backlog of chunks on the stream, chosen fairly across
+//!   tenants and jobs ([`fair`]), recording each job's progress so a restarted dispatcher
+//!   resumes where it stopped; each task carries the trace context of its job's `enqueue`
+//!   span, a child of the job's.
 //! - [`job_metrics`]: jobs ended by a cancel (count and duration).
 //! - [`quota_metrics`]: jobs refused by their tenant's quota.
 //! - [`queue_metrics`]: the queue gauges, sampled from Redis at an interval.
@@ -14,11 +15,12 @@
 //! [`run`] serves it on a bound listener until shutdown.
 
 pub mod config;
-pub mod enqueue;
 pub mod error;
+pub mod fair;
 pub mod job_metrics;
 pub mod queue_metrics;
 pub mod quota_metrics;
+pub mod scheduler;
 pub mod service;
 
 use std::future::Future;
@@ -32,10 +34,10 @@ pub use config::{DispatcherArgs, DispatcherSettings};
 pub use error::Error;
 pub use service::Dispatcher;
 
-/// Serves the dispatcher on `listener` until `shutdown` resolves. First resumes enqueueing
-/// the jobs a previous instance left unfinished; samples the queue gauges meanwhile. Ready
-/// while Redis answers; at shutdown calls in flight finish within the grace period, then
-/// enqueueing stops (a restarted dispatcher resumes it).
+/// Serves the dispatcher on `listener` until `shutdown` resolves. First schedules again the
+/// jobs a previous instance left unfinished; samples the queue gauges meanwhile. Ready while
+/// Redis answers; at shutdown calls in flight finish within the grace period, then the
+/// scheduler stops (a restarted dispatcher resumes its jobs).
 pub async fn run<Q: TaskQueue, S: JobStore>(
     settings: DispatcherSettings,
     queue: Q,
@@ -46,7 +48,7 @@ pub async fn run<Q: TaskQueue, S: JobStore>(
     job_metrics::init();
     quota_metrics::init(&settings.quotas);
     settings.quotas.keep_reloaded();
-    let dispatcher = Dispatcher::new(settings.clone(), queue.clone(), store.clone());
+    let (dispatcher, scheduler) = Dispatcher::start(settings.clone(), queue.clone(), store.clone());
     dispatcher.resume_unfinished();
     let shell = tanksim_server::Shell::new(settings.shutdown_grace)
         // Accepts what the gateway accepts (the same limit, plus the wrapping's few bytes).
@@ -67,6 +69,7 @@ pub async fn run<Q: TaskQueue, S: JobStore>(
     };
     let served = shell.serve(listener, ready, shutdown).await;
     dispatcher.stop();
+    let _ = scheduler.await;
     let _ = sampler.await;
     served.map_err(Error::Serve)
 }

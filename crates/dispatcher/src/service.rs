@@ -1,5 +1,5 @@
 //! `tanksim.internal.v1.DispatcherService`: records a job, within its tenant's quota, and
-//! answers at once; its chunks are enqueued in the background ([`crate::enqueue`]). A job over
+//! answers at once; its chunks are put on the stream by the scheduler ([`crate::scheduler`]). A job over
 //! the quota is refused with RESOURCE_EXHAUSTED and a retry hint, and nothing is recorded.
 //!
 //! Each call runs in its own span inside the gRPC server span: `dispatch_job` (whose context is
@@ -24,8 +24,8 @@ use tracing::field::Empty;
 use tracing::{Instrument, Span};
 
 use crate::config::DispatcherSettings;
-use crate::enqueue::enqueue_job;
 use crate::error::Error;
+use crate::scheduler::{Schedule, Scheduler};
 use crate::{job_metrics, quota_metrics};
 
 /// The `error` of a job cancelled through the API.
@@ -33,27 +33,40 @@ const CANCEL_REASON: &str = "cancelled by request";
 
 /// The dispatcher service. Cheap to clone.
 #[derive(Debug, Clone)]
-pub struct Dispatcher<Q, S> {
-    inner: Arc<Inner<Q, S>>,
+pub struct Dispatcher<S> {
+    inner: Arc<Inner<S>>,
 }
 
 #[derive(Debug)]
-struct Inner<Q, S> {
+struct Inner<S> {
     settings: DispatcherSettings,
-    queue: Q,
     store: S,
-    /// Tells background enqueue tasks to stop (they resume on the next start).
+    scheduler: Scheduler,
+
+    /// Tells the scheduler to stop (unfinished jobs resume on the next start).
     stop: watch::Sender<bool>,
 }
 
-impl<Q: TaskQueue, S: JobStore> Dispatcher<Q, S> {
-    pub fn new(settings: DispatcherSettings, queue: Q, store: S) -> Self {
-        let (stop, _) = watch::channel(false);
-        Self { inner: Arc::new(Inner { settings, queue, store, stop }) }
+impl<S: JobStore> Dispatcher<S> {
+    /// The service, and its scheduler's task (which ends after [`Dispatcher::stop`]). Needs a
+    /// tokio runtime.
+    pub fn start<Q: TaskQueue>(
+        settings: DispatcherSettings,
+        queue: Q,
+        store: S,
+    ) -> (Self, tokio::task::JoinHandle<()>) {
+        let (stop, stopped) = watch::channel(false);
+        let schedule = Schedule {
+            backlog: settings.queue_backlog,
+            batch: settings.enqueue_batch,
+            quotas: settings.quotas.clone(),
+        };
+        let (scheduler, task) = Scheduler::start(queue, store.clone(), schedule, stopped);
+        (Self { inner: Arc::new(Inner { settings, store, scheduler, stop }) }, task)
     }
 
-    /// Restarts enqueueing for every job a previous instance left with chunks not yet on the
-    /// stream (a chunk enqueued twice is harmless: results count each chunk once).
+    /// Schedules again every job a previous instance left with chunks not yet on the stream
+    /// (a chunk enqueued twice is harmless: results count each chunk once).
     pub fn resume_unfinished(&self) {
         let this = self.clone();
         tokio::spawn(async move {
@@ -61,7 +74,7 @@ impl<Q: TaskQueue, S: JobStore> Dispatcher<Q, S> {
                 Ok(jobs) => {
                     for job in jobs {
                         tracing::info!(job_id = %job.id, from_chunk = job.chunks_enqueued, "resuming enqueue");
-                        this.spawn_enqueue(job.id);
+                        this.inner.scheduler.take(job);
                     }
                 }
                 Err(e) => {
@@ -71,17 +84,9 @@ impl<Q: TaskQueue, S: JobStore> Dispatcher<Q, S> {
         });
     }
 
-    /// Stops background enqueueing (shutdown).
+    /// Stops the scheduler (shutdown).
     pub fn stop(&self) {
         let _ = self.inner.stop.send(true);
-    }
-
-    fn spawn_enqueue(&self, id: String) {
-        let inner = Arc::clone(&self.inner);
-        tokio::spawn(async move {
-            let stop = inner.stop.subscribe();
-            enqueue_job(&inner.queue, &inner.store, &id, inner.settings.enqueue_batch, stop).await;
-        });
     }
 
     /// Records the job, its context being `span`'s (the `dispatch_job` span this runs in),
@@ -132,8 +137,9 @@ impl<Q: TaskQueue, S: JobStore> Dispatcher<Q, S> {
             created => created?,
         };
         tracing::info!(job_id = %status.id, kind = job.kind_name(), runs, chunks = chunks_total, "job accepted");
-        self.spawn_enqueue(status.id.clone());
-        Ok(job_to_proto(&status))
+        let job = job_to_proto(&status);
+        self.inner.scheduler.take(status);
+        Ok(job)
     }
 
     async fn cancel(&self, tenant: &str, request: CancelJobRequest) -> Result<tanksim_proto::v1::Job, Error> {
@@ -155,6 +161,7 @@ impl<Q: TaskQueue, S: JobStore> Dispatcher<Q, S> {
             .ok_or_else(|| Error::NotFound(request.id.clone()))?;
         // Only the call that ended the job counts it (a terminal job comes back unchanged).
         if outcome.cancelled {
+            self.inner.scheduler.drop_job(&request.id);
             job_metrics::job_cancelled(&outcome.status);
             tracing::info!(job_id = %request.id, "job cancelled");
         }
@@ -187,7 +194,7 @@ fn kind(job: &JobSpec) -> JobKind {
 }
 
 #[tonic::async_trait]
-impl<Q: TaskQueue, S: JobStore> DispatcherService for Dispatcher<Q, S> {
+impl<S: JobStore> DispatcherService for Dispatcher<S> {
     async fn dispatch_job(
         &self,
         request: Request<DispatchJobRequest>,

@@ -14,6 +14,7 @@ use tanksim_broker::{JobState, JobStore, MemoryQueue, MemoryStore, NewJob, TaskQ
 use tanksim_dispatcher::DispatcherSettings;
 use tanksim_proto::internal::v1::{CancelJobRequest, DispatchJobRequest};
 use tanksim_sim_core::canonical::mc_tau_job;
+use tanksim_test_util::telemetry::sample;
 
 #[tokio::test]
 async fn a_job_is_recorded_at_once_and_its_chunks_cover_every_run() {
@@ -58,11 +59,6 @@ async fn cancel_marks_the_job_and_unknown_ids_are_not_found() {
     d.stop().await;
 }
 
-/// The value of series `series` (name and labels as exposed) in `handle`'s exposition.
-fn series_value(handle: &metrics_exporter_prometheus::PrometheusHandle, series: &str) -> Option<f64> {
-    handle.render().lines().find_map(|line| line.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
-}
-
 // The recorder is thread-local: the test's single-threaded runtime runs the dispatcher on it.
 #[tokio::test]
 async fn a_cancel_that_ends_a_job_is_counted_once_with_its_duration() {
@@ -71,22 +67,38 @@ async fn a_cancel_that_ends_a_job_is_counted_once_with_its_duration() {
     let _local = metrics::set_default_local_recorder(&recorder);
     let d = start(MemoryQueue::new(), MemoryStore::new(), DispatcherSettings::default()).await;
     let mut client = d.client.clone();
-    let cancelled = r#"simulation_jobs_finished_total{kind="monte_carlo",state="cancelled"}"#;
-    let durations = r#"simulation_job_duration_seconds_count{kind="monte_carlo",state="cancelled"}"#;
+    let cancelled = || {
+        sample(
+            &handle.render(),
+            "simulation_jobs_finished_total",
+            &[("kind", "monte_carlo"), ("state", "cancelled")],
+        )
+    };
+    let durations = || {
+        sample(
+            &handle.render(),
+            "simulation_job_duration_seconds_count",
+            &[("kind", "monte_carlo"), ("state", "cancelled")],
+        )
+    };
 
     let job = client.dispatch_job(DispatchJobRequest { spec: Some(mc_tau_spec(100)) }).await.unwrap();
-    assert_eq!(series_value(&handle, cancelled), Some(0.0), "present at zero from the start");
+    assert_eq!(cancelled(), Some(0.0), "present at zero from the start");
     assert_eq!(
-        series_value(&handle, r#"simulation_jobs_finished_total{kind="sweep",state="cancelled"}"#),
+        sample(
+            &handle.render(),
+            "simulation_jobs_finished_total",
+            &[("kind", "sweep"), ("state", "cancelled")]
+        ),
         Some(0.0)
     );
     let id = job.into_inner().job.unwrap().id;
     client.cancel_job(CancelJobRequest { id: id.clone() }).await.unwrap();
-    assert_eq!(series_value(&handle, cancelled), Some(1.0));
-    assert_eq!(series_value(&handle, durations), Some(1.0));
+    assert_eq!(cancelled(), Some(1.0));
+    assert_eq!(durations(), Some(1.0));
     client.cancel_job(CancelJobRequest { id }).await.unwrap();
-    assert_eq!(series_value(&handle, cancelled), Some(1.0), "cancelling a cancelled job ends nothing");
-    assert_eq!(series_value(&handle, durations), Some(1.0));
+    assert_eq!(cancelled(), Some(1.0), "cancelling a cancelled job ends nothing");
+    assert_eq!(durations(), Some(1.0));
     d.stop().await;
 }
 

@@ -8,46 +8,21 @@
 #[path = "support/harness.rs"]
 mod harness;
 
-use std::path::Path;
 use std::time::Duration;
 
-use harness::{mc_tau_spec, start};
+use harness::{as_tenant, dispatch, start};
 use tanksim_broker::quota::JOB_QUOTA_RETRY_AFTER;
 use tanksim_broker::{JobStore, MemoryQueue, MemoryStore, TaskQueue};
 use tanksim_dispatcher::DispatcherSettings;
-use tanksim_proto::internal::v1::{CancelJobRequest, DispatchJobRequest};
-use tanksim_server::quotas::{Quotas, QuotasFile, TenantQuota};
-use tanksim_server::status::RETRY_AFTER_METADATA;
-use tanksim_server::{QuotaBook, tenant};
-use tonic::{Code, Request, Status};
-use tonic_types::StatusExt;
+use tanksim_proto::internal::v1::CancelJobRequest;
+use tanksim_server::QuotaBook;
+use tanksim_server::status::retry_hint;
+use tanksim_test_util::telemetry::sample;
+use tonic::Code;
 
 /// Settings whose quotas are `yaml` (a quotas file) over no limits at all.
 fn with_quotas(yaml: &str) -> DispatcherSettings {
-    let file = QuotasFile::parse(Path::new("quotas.yaml"), yaml, false).unwrap();
-    let quotas = QuotaBook::fixed(Quotas::new(TenantQuota::UNLIMITED, Some(&file)));
-    DispatcherSettings { quotas, ..DispatcherSettings::default() }
-}
-
-fn as_tenant<T>(tenant_name: &str, message: T) -> Request<T> {
-    let mut request = Request::new(message);
-    tenant::insert(request.metadata_mut(), tenant_name).unwrap();
-    request
-}
-
-fn dispatch(tenant_name: &str, runs: u64) -> Request<DispatchJobRequest> {
-    as_tenant(tenant_name, DispatchJobRequest { spec: Some(mc_tau_spec(runs)) })
-}
-
-fn retry_hint(status: &Status) -> (Option<Duration>, Option<String>) {
-    let delay = status.get_details_retry_info().and_then(|r| r.retry_delay);
-    let header = status.metadata().get(RETRY_AFTER_METADATA).map(|v| v.to_str().unwrap().to_owned());
-    (delay, header)
-}
-
-/// The value of series `series` (name and labels as exposed) in `handle`'s exposition.
-fn series_value(handle: &metrics_exporter_prometheus::PrometheusHandle, series: &str) -> Option<f64> {
-    handle.render().lines().find_map(|line| line.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
+    DispatcherSettings { quotas: QuotaBook::from_yaml(yaml).unwrap(), ..DispatcherSettings::default() }
 }
 
 // The recorder is thread-local: the test's single-threaded runtime runs the dispatcher on it.
@@ -60,18 +35,30 @@ async fn a_job_over_the_concurrent_jobs_quota_is_resource_exhausted_and_not_reco
     let settings = with_quotas("default: {concurrent_jobs: 1}\ntenants: {acme: {concurrent_jobs: 2}}");
     let d = start(queue.clone(), store.clone(), settings).await;
     let mut client = d.client.clone();
-    let acme = r#"tanksim_quota_rejections_total{limit="concurrent_jobs",tenant="acme"}"#;
-    let others = r#"tanksim_quota_rejections_total{limit="concurrent_jobs",tenant="_other"}"#;
+    let acme = || {
+        sample(
+            &handle.render(),
+            "tanksim_quota_rejections_total",
+            &[("limit", "concurrent_jobs"), ("tenant", "acme")],
+        )
+    };
+    let others = || {
+        sample(
+            &handle.render(),
+            "tanksim_quota_rejections_total",
+            &[("limit", "concurrent_jobs"), ("tenant", "_other")],
+        )
+    };
 
     // beta has the default quota: one job.
     let first = client.dispatch_job(dispatch("beta", 100)).await.unwrap().into_inner().job.unwrap();
-    assert_eq!(series_value(&handle, acme), Some(0.0), "present at zero from the start");
-    assert_eq!(series_value(&handle, others), Some(0.0));
+    assert_eq!(acme(), Some(0.0), "present at zero from the start");
+    assert_eq!(others(), Some(0.0));
     let refused = client.dispatch_job(dispatch("beta", 100)).await.unwrap_err();
     assert_eq!(refused.code(), Code::ResourceExhausted, "{refused:?}");
     assert_eq!(refused.message(), "tenant beta: 1 concurrent jobs (limit 1); retry when one ends");
     assert_eq!(retry_hint(&refused), (Some(JOB_QUOTA_RETRY_AFTER), Some("10".to_owned())));
-    assert_eq!(series_value(&handle, others), Some(1.0), "beta has no entry: counted as _other");
+    assert_eq!(others(), Some(1.0), "beta has no entry: counted as _other");
 
     // Nothing was recorded or enqueued for the refused job.
     let listed = store.list_jobs("beta", None, 10).await.unwrap();
@@ -91,12 +78,12 @@ async fn a_job_over_the_concurrent_jobs_quota_is_resource_exhausted_and_not_reco
     client.dispatch_job(dispatch("acme", 100)).await.unwrap();
     let refused = client.dispatch_job(dispatch("acme", 100)).await.unwrap_err();
     assert_eq!(refused.message(), "tenant acme: 2 concurrent jobs (limit 2); retry when one ends");
-    assert_eq!(series_value(&handle, acme), Some(1.0));
+    assert_eq!(acme(), Some(1.0));
 
     // A cancel gives beta's share back: the next job is accepted.
     client.cancel_job(as_tenant("beta", CancelJobRequest { id: first.id.clone() })).await.unwrap();
     client.dispatch_job(dispatch("beta", 100)).await.unwrap();
-    assert_eq!(series_value(&handle, others), Some(1.0));
+    assert_eq!(others(), Some(1.0));
     d.stop().await;
 }
 

@@ -2,7 +2,9 @@
 //!
 //! [`Authenticated`] wraps each public service: it authenticates the call's bearer token
 //! ([`tanksim_auth::Authenticator`]), checks the scope its method needs ([`required_scope`]),
-//! and hands the [`Principal`] to the handler in the request's extensions. Handlers then act
+//! then the tenant's request rate ([`crate::rate_limit`]: only a caller that proved its tenant
+//! spends that tenant's tokens), and hands the [`Principal`] to the handler in the request's
+//! extensions. Handlers then act
 //! for the principal's tenant only ([`for_tenant`] sets it on the calls to the dispatcher and
 //! the results service, which scope every job to it). Health and reflection are not wrapped:
 //! probes and `grpcurl list` need no credentials (they reveal nothing about jobs).
@@ -18,6 +20,8 @@ use tanksim_telemetry::metrics::names::{AUTH_FAILURES_TOTAL, LABEL_REASON};
 use tonic::metadata::MetadataMap;
 use tonic::server::NamedService;
 use tonic::{Request, Status};
+
+use crate::rate_limit::TenantRateLimiter;
 
 const REASONS: [&str; 3] = ["unauthenticated", "permission_denied", "unavailable"];
 
@@ -57,16 +61,17 @@ pub async fn authorize(
     Ok(principal)
 }
 
-/// A public service behind authentication.
+/// A public service behind authentication and its callers' request rates.
 #[derive(Debug, Clone)]
 pub struct Authenticated<S> {
     inner: S,
     auth: Authenticator,
+    limiter: TenantRateLimiter,
 }
 
 impl<S> Authenticated<S> {
-    pub fn new(inner: S, auth: Authenticator) -> Self {
-        Authenticated { inner, auth }
+    pub fn new(inner: S, auth: Authenticator, limiter: TenantRateLimiter) -> Self {
+        Authenticated { inner, auth, limiter }
     }
 }
 
@@ -96,10 +101,14 @@ where
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let auth = self.auth.clone();
+        let limiter = self.limiter.clone();
         Box::pin(async move {
             let metadata = MetadataMap::from_headers(request.headers().clone());
             match authorize(&auth, &metadata, request.uri().path()).await {
                 Ok(principal) => {
+                    if let Err(refused) = limiter.admit(&principal.tenant, request.uri().path()) {
+                        return Ok(refused.into_http());
+                    }
                     request.extensions_mut().insert(principal);
                     inner.call(request).await
                 }

@@ -6,9 +6,6 @@
 //! child, so the dispatcher's spans join the same trace. Each request is counted by job kind,
 //! each failure by reason.
 
-use std::pin::Pin;
-
-use futures_util::{Stream, StreamExt};
 use tanksim_proto::internal::v1::{CancelJobRequest as DispatcherCancel, DispatchJobRequest};
 use tanksim_proto::v1::job_service_server::JobService;
 use tanksim_proto::v1::{
@@ -24,7 +21,7 @@ use tanksim_auth::Principal;
 
 use crate::auth::{for_tenant, forwarded, principal};
 use crate::config::GatewaySettings;
-use crate::error::{Error, from_peer};
+use crate::error::Error;
 use crate::metrics;
 use crate::peers::Peers;
 
@@ -60,13 +57,6 @@ impl Jobs {
     }
 }
 
-type PeerStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send>>;
-
-/// Forwards a server stream from a peer, its error as [`from_peer`] says.
-fn forward<T: Send + 'static>(stream: Streaming<T>) -> PeerStream<T> {
-    Box::pin(stream.map(|item| item.map_err(from_peer)))
-}
-
 #[tonic::async_trait]
 impl JobService for Jobs {
     async fn submit_job(
@@ -94,18 +84,18 @@ impl JobService for Jobs {
 
     async fn get_job(&self, request: Request<GetJobRequest>) -> Result<Response<GetJobResponse>, Status> {
         let call = forwarded(request)?;
-        self.peers.results.clone().get_job(call).await.map_err(from_peer)
+        self.peers.results.clone().get_job(call).await
     }
 
-    type WatchJobStream = PeerStream<WatchJobResponse>;
+    type WatchJobStream = Streaming<WatchJobResponse>;
 
     async fn watch_job(
         &self,
         request: Request<WatchJobRequest>,
     ) -> Result<Response<Self::WatchJobStream>, Status> {
         let call = forwarded(request)?;
-        let stream = self.peers.results.clone().watch_job(call).await.map_err(from_peer)?.into_inner();
-        Ok(Response::new(forward(stream)))
+        let stream = self.peers.results.clone().watch_job(call).await?.into_inner();
+        Ok(Response::new(stream))
     }
 
     async fn cancel_job(
@@ -114,7 +104,7 @@ impl JobService for Jobs {
     ) -> Result<Response<CancelJobResponse>, Status> {
         let principal = principal(&request)?;
         let call = for_tenant(&principal, DispatcherCancel { id: request.into_inner().id })?;
-        let job = self.peers.dispatcher.clone().cancel_job(call).await.map_err(from_peer)?.into_inner().job;
+        let job = self.peers.dispatcher.clone().cancel_job(call).await?.into_inner().job;
         Ok(Response::new(CancelJobResponse { job }))
     }
 
@@ -123,7 +113,7 @@ impl JobService for Jobs {
         request: Request<ListJobsRequest>,
     ) -> Result<Response<ListJobsResponse>, Status> {
         let call = forwarded(request)?;
-        self.peers.results.clone().list_jobs(call).await.map_err(from_peer)
+        self.peers.results.clone().list_jobs(call).await
     }
 
     async fn get_job_results(
@@ -131,17 +121,17 @@ impl JobService for Jobs {
         request: Request<GetJobResultsRequest>,
     ) -> Result<Response<GetJobResultsResponse>, Status> {
         let call = forwarded(request)?;
-        self.peers.results.clone().get_job_results(call).await.map_err(from_peer)
+        self.peers.results.clone().get_job_results(call).await
     }
 
-    type ExportRunsStream = PeerStream<ExportRunsResponse>;
+    type ExportRunsStream = Streaming<ExportRunsResponse>;
 
     async fn export_runs(
         &self,
         request: Request<ExportRunsRequest>,
     ) -> Result<Response<Self::ExportRunsStream>, Status> {
         let call = forwarded(request)?;
-        let stream = self.peers.results.clone().export_runs(call).await.map_err(from_peer)?.into_inner();
-        Ok(Response::new(forward(stream)))
+        let stream = self.peers.results.clone().export_runs(call).await?.into_inner();
+        Ok(Response::new(stream))
     }
 }

@@ -70,16 +70,12 @@ pub async fn run(
     shell.serve(listener, ready, shutdown).await.map_err(Error::Serve)
 }
 
-/// A public service behind the edge's checks, outermost first: authentication and scope (who
-/// calls, for which tenant: nothing else runs for an unknown caller), then the tenant's
-/// request rate (only a caller that proved its tenant spends that tenant's tokens).
+/// A public service behind the edge's checks: authentication and scope (who calls, for which
+/// tenant: nothing else runs for an unknown caller), then the tenant's request rate.
 fn public<S>(
     service: S,
     settings: &GatewaySettings,
     limiter: &rate_limit::TenantRateLimiter,
-) -> auth::Authenticated<rate_limit::RateLimitedService<S>> {
-    auth::Authenticated::new(
-        rate_limit::RateLimitedService::new(service, limiter.clone()),
-        settings.auth.clone(),
-    )
+) -> auth::Authenticated<S> {
+    auth::Authenticated::new(service, settings.auth.clone(), limiter.clone())
 }

@@ -4,18 +4,15 @@
 //! RESOURCE_EXHAUSTED, the bucket's wait as the retry hint (RetryInfo and `retry-after`),
 //! counted in `tanksim_quota_rejections_total{limit="requests_per_second"}` and logged.
 //!
-//! [`RateLimited`] sits inside [`crate::auth::Authenticated`]: the bucket is the caller's
-//! tenant's, so only authenticated calls reach it, and a caller without a valid credential
+//! [`crate::auth::Authenticated`] asks [`TenantRateLimiter::admit`] once the caller is
+//! authenticated: the bucket is the caller's tenant's, and a caller without a valid credential
 //! never spends a tenant's tokens. Buckets are per replica (N replicas let a tenant through at
 //! up to N times the rate); tenants with the same rate share one keyed limiter, and a tenant
 //! whose rate changes with the quotas file starts a fresh bucket at the new rate.
 
 use std::collections::HashMap;
-use std::future::Future;
 use std::num::NonZeroU32;
-use std::pin::Pin;
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll};
 use std::time::Duration;
 
 use governor::clock::{Clock, DefaultClock, Reference};
@@ -23,14 +20,12 @@ use governor::middleware::NoOpMiddleware;
 use governor::state::keyed::HashMapStateStore;
 use governor::{Quota, RateLimiter};
 use metrics::counter;
-use tanksim_auth::Principal;
 use tanksim_server::QuotaBook;
 use tanksim_server::quotas::RateQuota;
 use tanksim_telemetry::metrics::names::{
     LABEL_LIMIT, LABEL_TENANT, OTHER_TENANTS, QUOTA_REJECTIONS_TOTAL, limit,
 };
 use tonic::Status;
-use tonic::server::NamedService;
 
 /// How often idle buckets are dropped (a bucket refilled to the full burst is the same as none).
 const PRUNE_EVERY: Duration = Duration::from_secs(60);
@@ -82,6 +77,21 @@ impl<C: Clock + Clone> TenantRateLimiter<C> {
                 retry_after: not_until.wait_time_from(self.clock.now()),
             }),
         }
+    }
+
+    /// [`check`](Self::check) for a call to `path`, a refusal counted, logged and made the
+    /// call's status.
+    pub fn admit(&self, tenant: &str, path: &str) -> Result<(), Status> {
+        self.check(tenant).map_err(|refusal| {
+            rejected(self.quotas.get().metric_tenant(&refusal.tenant)).increment(1);
+            tracing::info!(
+                path,
+                tenant = %refusal.tenant,
+                retry_after_ms = refusal.retry_after.as_millis() as u64,
+                "call refused by the tenant's request rate"
+            );
+            Status::from(refusal)
+        })
     }
 
     /// The keyed limiter of `rate`; drops idle buckets now and then.
@@ -141,66 +151,6 @@ pub fn init_metrics(quotas: &QuotaBook) {
 
 fn rejected(metric_tenant: String) -> metrics::Counter {
     counter!(QUOTA_REJECTIONS_TOTAL, LABEL_LIMIT => limit::REQUESTS_PER_SECOND, LABEL_TENANT => metric_tenant)
-}
-
-/// A public service behind its callers' rate limits (inside [`crate::auth::Authenticated`]).
-#[derive(Debug, Clone)]
-pub struct RateLimitedService<S> {
-    inner: S,
-    limiter: TenantRateLimiter,
-}
-
-impl<S> RateLimitedService<S> {
-    pub fn new(inner: S, limiter: TenantRateLimiter) -> Self {
-        RateLimitedService { inner, limiter }
-    }
-}
-
-impl<S: NamedService> NamedService for RateLimitedService<S> {
-    const NAME: &'static str = S::NAME;
-}
-
-impl<S, B> tower::Service<http::Request<B>> for RateLimitedService<S>
-where
-    S: tower::Service<http::Request<B>, Response = http::Response<tonic::body::Body>>
-        + Clone
-        + Send
-        + 'static,
-    S::Future: Send + 'static,
-    B: Send + 'static,
-{
-    type Response = http::Response<tonic::body::Body>;
-    type Error = S::Error;
-    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Self::Error>> + Send>>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, request: http::Request<B>) -> Self::Future {
-        // The service that was polled ready handles this call; a fresh clone takes its place.
-        let clone = self.inner.clone();
-        let mut inner = std::mem::replace(&mut self.inner, clone);
-        let Some(principal) = request.extensions().get::<Principal>() else {
-            let status = Status::internal("the call was not authenticated (a service is not wrapped)");
-            return Box::pin(async move { Ok(status.into_http()) });
-        };
-        match self.limiter.check(&principal.tenant) {
-            Ok(()) => Box::pin(inner.call(request)),
-            Err(refusal) => {
-                let metric_tenant = self.limiter.quotas.get().metric_tenant(&refusal.tenant);
-                rejected(metric_tenant).increment(1);
-                tracing::info!(
-                    path = request.uri().path(),
-                    tenant = %refusal.tenant,
-                    retry_after_ms = refusal.retry_after.as_millis() as u64,
-                    "call refused by the tenant's request rate"
-                );
-                let status = Status::from(refusal);
-                Box::pin(async move { Ok(status.into_http()) })
-            }
-        }
-    }
 }
 
 #[cfg(test)]

@@ -5,67 +5,30 @@
 
 #![allow(clippy::unwrap_used)] // helpers outside #[test] fns: a failed setup step should just fail the test
 
-use std::path::Path;
+mod support;
+
 use std::time::Duration;
 
+use support::{Stack, quotas};
 use tanksim_auth::api_key::{generate, record};
 use tanksim_auth::{AuthArgs, AuthMode, Authenticator, Scopes, StoredKeys};
-use tanksim_broker::{JobStore, KeyStore, MemoryKeys, MemoryQueue, MemoryStore};
-use tanksim_gateway::{GatewaySettings, Peers};
+use tanksim_broker::{JobStore, KeyStore, MemoryKeys};
+use tanksim_gateway::GatewaySettings;
 use tanksim_proto::v1::job_service_client::JobServiceClient;
 use tanksim_proto::v1::simulation_service_client::SimulationServiceClient;
 use tanksim_proto::v1::{ListJobsRequest, SimulateRequest, SubmitJobRequest};
 use tanksim_server::QuotaBook;
-use tanksim_server::quotas::{Quotas, QuotasFile, TenantQuota};
-use tanksim_server::status::RETRY_AFTER_METADATA;
+use tanksim_server::status::retry_hint;
 use tanksim_sim_core::canonical::mc_tau_job;
+use tanksim_test_util::telemetry::sample;
 use tonic::metadata::MetadataValue;
 use tonic::service::Interceptor;
 use tonic::transport::Channel;
 use tonic::{Code, Request, Status};
-use tonic_types::StatusExt;
 
-/// The gateway, a dispatcher and a results service with `quotas` and `auth`; stops when dropped.
-struct Stack {
-    channel: Channel,
-    store: MemoryStore,
-    _stop: tokio::sync::watch::Sender<bool>,
-}
-
-async fn listen() -> (tokio::net::TcpListener, String) {
-    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", l.local_addr().unwrap());
-    (l, url)
-}
-
+/// The stack with `quotas` at the gateway and the dispatcher, and `auth`.
 async fn stack(quotas: QuotaBook, auth: Authenticator) -> Stack {
-    let (queue, store) = (MemoryQueue::new(), MemoryStore::new());
-    let (stop, rx) = tokio::sync::watch::channel(false);
-    let until = move || {
-        let mut rx = rx.clone();
-        async move {
-            let _ = rx.wait_for(|s| *s).await;
-        }
-    };
-    let (dl, durl) = listen().await;
-    let dispatcher = tanksim_dispatcher::DispatcherSettings { quotas: quotas.clone(), ..Default::default() };
-    tokio::spawn(tanksim_dispatcher::run(dispatcher, queue, store.clone(), dl, until()));
-    let (rl, rurl) = listen().await;
-    let data = tempfile::tempdir().unwrap().keep();
-    let settings = tanksim_results::ResultsSettings::new(data, Duration::from_millis(200)).unwrap();
-    tokio::spawn(tanksim_results::run(settings, store.clone(), rl, until()));
-    let (gl, gurl) = listen().await;
-    let peers = Peers::connect_lazy(&durl, &rurl, 1 << 24, None).unwrap();
-    let settings = GatewaySettings { auth, quotas, ..GatewaySettings::default() };
-    tokio::spawn(tanksim_gateway::run(settings, peers, gl, until()));
-    let channel = tonic::transport::Endpoint::from_shared(gurl).unwrap().connect_lazy();
-    Stack { channel, store, _stop: stop }
-}
-
-/// Quotas as a quotas file `yaml` gives them, over no limits at all.
-fn quotas(yaml: &str) -> QuotaBook {
-    let file = QuotasFile::parse(Path::new("quotas.yaml"), yaml, false).unwrap();
-    QuotaBook::fixed(Quotas::new(TenantQuota::UNLIMITED, Some(&file)))
+    support::stack_with(GatewaySettings { auth, quotas, ..GatewaySettings::default() }).await
 }
 
 /// Auth by API keys, one per tenant with every scope; the keys in the tenants' order.
@@ -103,18 +66,6 @@ fn mc_tau(runs: u64) -> SubmitJobRequest {
     SubmitJobRequest::from(&mc_tau_job(runs, 1))
 }
 
-/// The RetryInfo delay and the `retry-after` value of `status`.
-fn retry_hint(status: &Status) -> (Option<Duration>, Option<String>) {
-    let delay = status.get_details_retry_info().and_then(|r| r.retry_delay);
-    let header = status.metadata().get(RETRY_AFTER_METADATA).map(|v| v.to_str().unwrap().to_owned());
-    (delay, header)
-}
-
-/// The value of series `series` (name and labels as exposed) in `handle`'s exposition.
-fn series_value(handle: &metrics_exporter_prometheus::PrometheusHandle, series: &str) -> Option<f64> {
-    handle.render().lines().find_map(|line| line.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
-}
-
 // The recorder is thread-local: the test's single-threaded runtime runs the services on it.
 #[tokio::test]
 async fn a_tenant_over_its_request_rate_is_refused_with_the_wait_and_creates_nothing() {
@@ -146,9 +97,10 @@ async fn a_tenant_over_its_request_rate_is_refused_with_the_wait_and_creates_not
     let stored = s.store.list_jobs("acme", None, 10).await.unwrap();
     assert_eq!(stored.iter().map(|j| j.id.as_str()).collect::<Vec<_>>(), [job.id.as_str()]);
     assert_eq!(
-        series_value(
-            &handle,
-            r#"tanksim_quota_rejections_total{limit="requests_per_second",tenant="_other"}"#
+        sample(
+            &handle.render(),
+            "tanksim_quota_rejections_total",
+            &[("limit", "requests_per_second"), ("tenant", "_other")]
         ),
         Some(1.0)
     );
@@ -182,6 +134,9 @@ async fn the_dispatchers_quota_refusal_reaches_the_caller_unchanged() {
     let stored = s.store.list_jobs("default", None, 10).await.unwrap();
     assert_eq!(stored.iter().map(|j| j.id.as_str()).collect::<Vec<_>>(), [job.id.as_str()]);
     // Counted as a refusal, not as a server fault.
-    assert_eq!(series_value(&handle, r#"simulation_errors_total{reason="resource_exhausted"}"#), Some(1.0));
-    assert_eq!(series_value(&handle, r#"simulation_errors_total{reason="internal"}"#), Some(0.0));
+    assert_eq!(
+        sample(&handle.render(), "simulation_errors_total", &[("reason", "resource_exhausted")]),
+        Some(1.0)
+    );
+    assert_eq!(sample(&handle.render(), "simulation_errors_total", &[("reason", "internal")]), Some(0.0));
 }

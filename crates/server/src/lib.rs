@@ -11,8 +11,8 @@
 //! - [`signals`]: SIGTERM / SIGINT as a future.
 //! - [`args`]: settings parsing that exits 64 on invalid configuration; the shutdown option.
 //! - [`limits`]: the limits every service enforces ([`LimitsArgs`]), one set of options.
-//! - [`oversized`]: a message over the size limit answers RESOURCE_EXHAUSTED (a layer of
-//!   [`serve`]'s router).
+//! - [`status_rewrite`]: status codes rewritten on the wire; a message over the size limit
+//!   answers RESOURCE_EXHAUSTED (a layer of [`serve`]'s router).
 //! - [`status`]: the one mapping of broker errors to gRPC status codes.
 //! - [`job`]: a stored job's status in API form.
 //! - [`tenant`]: the tenant a call acts for, from the gateway to the internal services.
@@ -27,13 +27,13 @@ pub mod health;
 pub mod job;
 pub mod limits;
 pub mod methods;
-pub mod oversized;
 pub mod quotas;
 pub mod reload;
 pub mod serve;
 pub mod shell;
 pub mod signals;
 pub mod status;
+pub mod status_rewrite;
 pub mod tenant;
 pub mod tls;
 

@@ -59,11 +59,21 @@ impl RateQuota {
     }
 }
 
+/// A tenant's weight when every tenant's weight is the default: tenants with work queued share
+/// the workers equally.
+pub const DEFAULT_WEIGHT: u32 = 1;
+/// The largest weight a quotas file may give (a tenant with weight w gets w turns for every
+/// turn of a tenant with weight 1).
+pub const MAX_WEIGHT: u32 = 1_000;
+
 /// Everything one tenant may use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TenantQuota {
     pub rate: RateQuota,
     pub jobs: JobQuota,
+    /// The tenant's share of the workers against other tenants with work queued (the
+    /// dispatcher's fair scheduling, `tanksim_dispatcher::fair`), 1 to [`MAX_WEIGHT`].
+    pub weight: u32,
 }
 
 impl TenantQuota {
@@ -75,11 +85,15 @@ impl TenantQuota {
             queued_runs: DEFAULT_QUEUED_RUNS,
             runs_per_day: DEFAULT_RUNS_PER_DAY,
         },
+        weight: DEFAULT_WEIGHT,
     };
 
     /// No limit at all.
-    pub const UNLIMITED: TenantQuota =
-        TenantQuota { rate: RateQuota { requests_per_second: 0, burst: 0 }, jobs: JobQuota::UNLIMITED };
+    pub const UNLIMITED: TenantQuota = TenantQuota {
+        rate: RateQuota { requests_per_second: 0, burst: 0 },
+        jobs: JobQuota::UNLIMITED,
+        weight: DEFAULT_WEIGHT,
+    };
 }
 
 /// The quota options (`TANKSIM_QUOTA_*`, `TANKSIM_QUOTAS_FILE`); `docs/security.md`, "Quotas",
@@ -143,6 +157,7 @@ impl QuotasArgs {
                 queued_runs: self.queued_runs,
                 runs_per_day: self.runs_per_day,
             },
+            weight: DEFAULT_WEIGHT,
         }
     }
 
@@ -223,6 +238,13 @@ impl QuotaBook {
     /// Fixed quotas (tests, the embedded mode).
     pub fn fixed(quotas: Quotas) -> QuotaBook {
         QuotaBook { current: Reloading::new(quotas), source: None }
+    }
+
+    /// Fixed quotas as the text of a quotas file in YAML gives them, over no limits at all
+    /// (tests, tools); the error says what is wrong in `yaml`.
+    pub fn from_yaml(yaml: &str) -> Result<QuotaBook, String> {
+        let file = QuotasFile::parse(Path::new("quotas.yaml"), yaml, false)?;
+        Ok(QuotaBook::fixed(Quotas::new(TenantQuota::UNLIMITED, Some(&file))))
     }
 
     /// The quotas now.

@@ -16,12 +16,12 @@ use tower::layer::util::{Identity, Stack};
 
 use crate::drain::{DrainLayer, Stopping};
 use crate::methods::grpc_methods;
-use crate::oversized::OversizedLayer;
+use crate::status_rewrite::StatusRewriteLayer;
 use crate::tls::{PeerLayer, PeerPolicy};
 
 /// The middleware every tanksim server runs its services in, outermost last.
 pub type GrpcLayers =
-    Stack<PeerLayer, Stack<OversizedLayer, Stack<DrainLayer, Stack<GrpcServerLayer, Identity>>>>;
+    Stack<PeerLayer, Stack<StatusRewriteLayer, Stack<DrainLayer, Stack<GrpcServerLayer, Identity>>>>;
 
 /// A tonic router with [`GrpcLayers`].
 pub type GrpcRouter = Router<GrpcLayers>;
@@ -98,7 +98,7 @@ pub(crate) fn router(routes: Routes, stopping: Stopping, peers: PeerPolicy) -> G
         .layer(DrainLayer::new(stopping, grpc_methods()))
         // Inside the telemetry layer, so metrics and spans record the code the client gets:
         // RESOURCE_EXHAUSTED, not the codec's OUT_OF_RANGE, for an oversized message.
-        .layer(OversizedLayer)
+        .layer(StatusRewriteLayer::oversized())
         // Innermost, so a refused peer is metered and traced like any other call.
         .layer(PeerLayer::new(peers))
         .add_routes(routes)

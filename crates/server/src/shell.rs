@@ -282,14 +282,22 @@ mod tests {
         (listener, tonic::transport::Endpoint::from_shared(url).expect("url").connect_lazy())
     }
 
-    #[tokio::test]
-    async fn a_health_watch_ends_with_unavailable_and_serve_returns_at_once() {
-        let (listener, channel) = bound().await;
+    type Served = tokio::task::JoinHandle<Result<(), tonic::transport::Error>>;
+
+    /// `shell` serving on `listener`, always ready, until the sender is used.
+    fn spawn(shell: Shell, listener: TcpListener) -> (oneshot::Sender<()>, Served) {
         let (stop, stopped) = oneshot::channel::<()>();
-        let shell = Shell::new(Duration::from_secs(60));
         let server = tokio::spawn(shell.serve(listener, || async { true }, async {
             let _ = stopped.await;
         }));
+        (stop, server)
+    }
+
+    #[tokio::test]
+    async fn a_health_watch_ends_with_unavailable_and_serve_returns_at_once() {
+        let (listener, channel) = bound().await;
+        let shell = Shell::new(Duration::from_secs(60));
+        let (stop, server) = spawn(shell, listener);
         let mut client = HealthClient::new(channel);
         let mut watch =
             client.watch(HealthCheckRequest { service: String::new() }).await.expect("watch").into_inner();
@@ -317,11 +325,8 @@ mod tests {
     #[tokio::test]
     async fn readiness_reports_on_every_added_service() {
         let (listener, channel) = bound().await;
-        let (stop, stopped) = oneshot::channel::<()>();
         let shell = Shell::new(Duration::from_secs(1)).add_service(SimulationServiceServer::new(Stuck));
-        let server = tokio::spawn(shell.serve(listener, || async { true }, async {
-            let _ = stopped.await;
-        }));
+        let (stop, server) = spawn(shell, listener);
         let mut client = HealthClient::new(channel.clone());
         let name = <SimulationServiceServer<Stuck> as NamedService>::NAME;
         let mut status = None;
@@ -354,11 +359,8 @@ mod tests {
         use tonic_reflection::pb::v1::server_reflection_response::MessageResponse;
 
         let (listener, channel) = bound().await;
-        let (stop, stopped) = oneshot::channel::<()>();
         let shell = Shell::new(Duration::from_secs(1)).add_service(SimulationServiceServer::new(Stuck));
-        let server = tokio::spawn(shell.serve(listener, || async { true }, async {
-            let _ = stopped.await;
-        }));
+        let (stop, server) = spawn(shell, listener);
         let mut client = ServerReflectionClient::new(channel);
         let mut ask = async |request: MessageRequest| {
             let question = ServerReflectionRequest { host: String::new(), message_request: Some(request) };
@@ -431,12 +433,9 @@ mod tests {
     #[tokio::test]
     async fn the_grace_period_bounds_the_wait_for_calls_in_flight() {
         let (listener, channel) = bound().await;
-        let (stop, stopped) = oneshot::channel::<()>();
         let grace = Duration::from_millis(300);
         let shell = Shell::new(grace).add_service(SimulationServiceServer::new(Stuck));
-        let server = tokio::spawn(shell.serve(listener, || async { true }, async {
-            let _ = stopped.await;
-        }));
+        let (stop, server) = spawn(shell, listener);
         let call = tokio::spawn(async move {
             SimulationServiceClient::new(channel).simulate(SimulateRequest::default()).await
         });

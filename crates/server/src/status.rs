@@ -42,6 +42,14 @@ pub fn resource_exhausted(message: String, retry_after: Option<Duration>) -> Sta
     status
 }
 
+/// The retry hint of a refusal as a client reads it: the `google.rpc.RetryInfo` delay and the
+/// [`RETRY_AFTER_METADATA`] value, each if present.
+pub fn retry_hint(status: &Status) -> (Option<Duration>, Option<String>) {
+    let delay = status.get_details_retry_info().and_then(|r| r.retry_delay);
+    let header = status.metadata().get(RETRY_AFTER_METADATA).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    (delay, header)
+}
+
 #[cfg(test)]
 mod tests {
     use tonic::Code;
@@ -78,25 +86,24 @@ mod tests {
         let status = broker_status(&BrokerError::QuotaExceeded(refusal));
         assert_eq!(status.code(), Code::ResourceExhausted);
         assert_eq!(status.message(), "tenant acme: 5 concurrent jobs (limit 5); retry when one ends");
-        let retry = status.get_details_retry_info().expect("a RetryInfo detail");
-        assert_eq!(retry.retry_delay, Some(tanksim_broker::quota::JOB_QUOTA_RETRY_AFTER));
-        assert_eq!(status.metadata().get(RETRY_AFTER_METADATA).unwrap(), "10");
+        assert_eq!(
+            retry_hint(&status),
+            (Some(tanksim_broker::quota::JOB_QUOTA_RETRY_AFTER), Some("10".into()))
+        );
 
         // Waiting cannot help a job larger than the limit: no hint at all.
         let alone = QuotaExceeded::new("acme", QuotaLimit::QueuedRuns, 0, &quota, 101, 0);
         let status = broker_status(&BrokerError::QuotaExceeded(alone));
         assert_eq!(status.code(), Code::ResourceExhausted);
-        assert!(status.get_details_retry_info().is_none());
-        assert!(status.metadata().get(RETRY_AFTER_METADATA).is_none());
+        assert_eq!(retry_hint(&status), (None, None));
     }
 
     #[test]
     fn retry_hints_round_up_to_whole_seconds() {
         let status = resource_exhausted("slow down".into(), Some(Duration::from_millis(1)));
-        assert_eq!(status.metadata().get(RETRY_AFTER_METADATA).unwrap(), "1");
-        assert_eq!(status.get_details_retry_info().unwrap().retry_delay, Some(Duration::from_millis(1)));
+        assert_eq!(retry_hint(&status), (Some(Duration::from_millis(1)), Some("1".into())));
         let status = resource_exhausted("slow down".into(), Some(Duration::from_millis(2_001)));
-        assert_eq!(status.metadata().get(RETRY_AFTER_METADATA).unwrap(), "3");
+        assert_eq!(retry_hint(&status).1.as_deref(), Some("3"));
     }
 
     #[test]

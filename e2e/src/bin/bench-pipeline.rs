@@ -17,9 +17,12 @@
 use std::time::{Duration, Instant};
 
 use tanksim_e2e::api;
+use tanksim_e2e::bench::{
+    binaries_beside_exe as binaries, mc_tau_spec as spec, median, numeric_flags, percentile,
+};
 use tanksim_e2e::collector::Collector;
-use tanksim_e2e::{Binaries, Cluster, Options};
-use tanksim_proto::v1::{CancelJobRequest, JobState, SubmitJobRequest};
+use tanksim_e2e::{Cluster, Options};
+use tanksim_proto::v1::{CancelJobRequest, JobState};
 use tanksim_sim_core::batch::simulate_batch;
 use tanksim_sim_core::canonical::mc_tau_job;
 
@@ -33,10 +36,7 @@ struct Args {
 
 fn parse() -> Result<Args, String> {
     let mut a = Args { runs: 1_000_000, rounds: 3, submits: 200, memory_runs: 10_000_000, otlp: false };
-    let mut it = std::env::args().skip(1);
-    while let Some(flag) = it.next() {
-        let value = it.next().ok_or_else(|| format!("{flag} needs a value"))?;
-        let n: u64 = value.parse().map_err(|e| format!("{flag}: {e}"))?;
+    for (flag, n) in numeric_flags()? {
         match flag.as_str() {
             "--runs" => a.runs = n,
             "--rounds" => a.rounds = n as usize,
@@ -47,23 +47,6 @@ fn parse() -> Result<Args, String> {
         }
     }
     Ok(a)
-}
-
-fn binaries() -> Binaries {
-    let dir = std::env::current_exe().ok().and_then(|p| p.parent().map(|d| d.to_owned())).unwrap_or_default();
-    Binaries {
-        gateway: dir.join("e2e-gateway"),
-        dispatcher: dir.join("e2e-dispatcher"),
-        results: dir.join("e2e-results"),
-        worker: dir.join("e2e-worker"),
-    }
-}
-
-/// The MC-tau job with `runs` runs, as the example spec (seed 42).
-fn spec(runs: u64) -> SubmitJobRequest {
-    let mut spec = SubmitJobRequest::from(&mc_tau_job(runs, 42));
-    spec.name = format!("bench-mc-tau-{runs}");
-    spec
 }
 
 /// Runs/s of the batch kernel on `threads` threads over MC-tau (sampling included, as a
@@ -101,18 +84,6 @@ async fn pipeline_throughput(cluster: &Cluster, runs: u64) -> f64 {
     let done = api::wait_ended(&mut client, &job.id, Duration::from_secs(600)).await;
     assert_eq!(done.state(), JobState::Succeeded, "benchmark job ended {:?}: {}", done.state(), done.error);
     runs as f64 / start.elapsed().as_secs_f64()
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    let n = v.len();
-    if n % 2 == 1 { v[n / 2] } else { (v[n / 2 - 1] + v[n / 2]) / 2.0 }
-}
-
-fn percentile(mut v: Vec<f64>, p: f64) -> f64 {
-    v.sort_by(f64::total_cmp);
-    let i = ((p / 100.0) * (v.len() - 1) as f64).ceil() as usize;
-    v[i.min(v.len() - 1)]
 }
 
 /// Resident memory of a process in MiB (`VmRSS`), if it still runs.

@@ -94,6 +94,16 @@ fn every_overlay_scales_the_worker_on_the_task_stream() {
             "{overlay}: no lag trigger activating on the first queued chunk: {:?}",
             spec.triggers
         );
+        // The dispatcher keeps the lag at its backlog: KEDA reaches the maximum only if the
+        // backlog asks for more.
+        let dispatcher = manifest::container_env(&rendered, "dispatcher");
+        let backlog = manifest::number(&dispatcher, "dispatcher", "TANKSIM_QUEUE_BACKLOG");
+        let lag_count = lag.map_or(0, |t| t.target);
+        assert!(
+            i64::try_from(backlog).unwrap_or(i64::MAX) > i64::from(spec.max) * lag_count,
+            "{overlay}: TANKSIM_QUEUE_BACKLOG={backlog} does not exceed maxReplicaCount {} x lagCount {lag_count}",
+            spec.max
+        );
         assert!(
             spec.triggers.iter().any(|t| t.measure == Measure::Pending),
             "{overlay}: no pending-entries trigger to keep a worker for stranded chunks: {:?}",
@@ -142,6 +152,10 @@ fn setup(rendered: &Rendered) -> Setup {
         claim_interval: millis("TANKSIM_CLAIM_INTERVAL_MS"),
         shutdown_grace: millis("TANKSIM_SHUTDOWN_GRACE_MS"),
         max_deliveries: manifest::number(&worker, &target, "TANKSIM_MAX_DELIVERIES"),
+        service_env: vec![(
+            "TANKSIM_QUEUE_BACKLOG".to_owned(),
+            manifest::number(&dispatcher, "dispatcher", "TANKSIM_QUEUE_BACKLOG").to_string(),
+        )],
         ..Options::default()
     };
     let stop_limit = options.shutdown_grace + Duration::from_secs(5);

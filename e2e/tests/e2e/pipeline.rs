@@ -78,3 +78,30 @@ async fn dataset_rows_and_sweep_results_equal_the_embedded_run() {
     })
     .await;
 }
+
+/// Fair scheduling: a small job submitted behind a giant one (the largest a job may be, hours
+/// of the two workers' time in chunks of `CHUNK`) is done while the giant one still runs. Were
+/// the giant's chunks all on the stream ahead of it, the small job would wait for every one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_small_job_is_not_starved_by_a_giant_one() {
+    scenario("a_small_job_is_not_starved_by_a_giant_one", LIMIT, async {
+        let cluster = Cluster::start(binaries!(), Options { chunk_size: CHUNK, ..Options::default() }).await;
+        let mut client = cluster.gateway_client();
+        let giant = api::submit(&mut client, mc_tau(100_000_000)).await;
+        api::wait_job(&mut client, &giant.id, JOB_LIMIT, "the giant job's first chunk", |j| {
+            j.progress.as_ref().is_some_and(|p| p.chunks_done >= 1)
+        })
+        .await;
+        let small = api::submit(&mut client, mc_tau(100)).await;
+        let small = api::wait_ended(&mut client, &small.id, JOB_LIMIT).await;
+        assert_eq!(small.state(), JobState::Succeeded, "{small:?}");
+        let giant_now = api::get_job(&mut client, &giant.id).await.unwrap();
+        assert_eq!(giant_now.state(), JobState::Running, "the giant job still runs: {giant_now:?}");
+        let cancel = tanksim_proto::v1::CancelJobRequest { id: giant.id.clone() };
+        client.cancel_job(cancel).await.unwrap();
+        let giant = api::wait_ended(&mut client, &giant.id, JOB_LIMIT).await;
+        assert_eq!(giant.state(), JobState::Cancelled, "{giant:?}");
+        cluster.assert_no_worker_crashes();
+    })
+    .await;
+}

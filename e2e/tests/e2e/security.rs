@@ -15,6 +15,7 @@ use tanksim_proto::v1::{
     CancelJobRequest, ExportRunsRequest, GetJobRequest, GetJobResultsRequest, JobState, ListJobsRequest,
     SimulateRequest, WatchJobRequest,
 };
+use tanksim_server::status::retry_hint;
 use tanksim_test_util::oidc::{self, AUDIENCE, ISSUER, Signer};
 use tonic::Code;
 
@@ -223,14 +224,6 @@ async fn tenants_never_see_or_touch_each_others_jobs() {
     assert_eq!(done.state(), JobState::Succeeded, "{done:?}");
     let results = api::results(&mut acme, &job.id).await;
     assert!(results.metrics.iter().all(|m| m.count + m.absent + m.non_finite == 200_000));
-}
-
-/// The RetryInfo delay and the `retry-after` value of a refusal.
-fn retry_hint(status: &tonic::Status) -> (Option<Duration>, Option<String>) {
-    use tonic_types::StatusExt;
-    let delay = status.get_details_retry_info().and_then(|r| r.retry_delay);
-    let header = status.metadata().get("retry-after").map(|v| v.to_str().unwrap().to_owned());
-    (delay, header)
 }
 
 /// `tanksim_quota_rejections_total` of `limit` and `tenant` on process `name`.

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use tanksim_broker::{MemoryQueue, MemoryStore};
 use tanksim_dispatcher::DispatcherSettings;
+use tanksim_proto::internal::v1::DispatchJobRequest;
 use tanksim_proto::internal::v1::dispatcher_service_client::DispatcherServiceClient;
 use tanksim_proto::v1::SubmitJobRequest;
 use tanksim_sim_core::canonical::mc_tau_job;
@@ -43,6 +44,18 @@ pub(crate) fn mc_tau_spec(runs: u64) -> SubmitJobRequest {
     let mut spec = SubmitJobRequest::from(&mc_tau_job(runs, 42));
     spec.name = "mc-tau".into();
     spec
+}
+
+/// A call acting for `tenant_name` (as the gateway makes them).
+pub(crate) fn as_tenant<T>(tenant_name: &str, message: T) -> tonic::Request<T> {
+    let mut request = tonic::Request::new(message);
+    tanksim_server::tenant::insert(request.metadata_mut(), tenant_name).unwrap();
+    request
+}
+
+/// A DispatchJob call of `tenant_name` for an MC-tau job of `runs` runs.
+pub(crate) fn dispatch(tenant_name: &str, runs: u64) -> tonic::Request<DispatchJobRequest> {
+    as_tenant(tenant_name, DispatchJobRequest { spec: Some(mc_tau_spec(runs)) })
 }
 
 pub(crate) async fn wait_for<F: std::future::Future<Output = bool>>(mut check: impl FnMut() -> F) {

@@ -5,8 +5,11 @@
 //! ```yaml
 //! default: {requests_per_second: 50, burst: 100, concurrent_jobs: 20}
 //! tenants:
-//!   acme: {concurrent_jobs: 100, runs_per_day: 0}   # 0: unlimited
+//!   acme: {concurrent_jobs: 100, runs_per_day: 0, weight: 2}   # 0: unlimited
 //! ```
+//!
+//! `weight` is not a limit: it is the tenant's share of the workers against other tenants
+//! with work queued (1 to [`MAX_WEIGHT`], default 1).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -14,7 +17,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use tanksim_broker::JobQuota;
 
-use super::{RateQuota, TenantQuota};
+use super::{MAX_WEIGHT, RateQuota, TenantQuota};
 
 /// Largest quotas file read (a few hundred tenants fit in a few KB).
 const MAX_FILE_BYTES: u64 = 4 << 20;
@@ -28,6 +31,7 @@ pub struct QuotaOverride {
     pub concurrent_jobs: Option<u64>,
     pub queued_runs: Option<u64>,
     pub runs_per_day: Option<u64>,
+    pub weight: Option<u32>,
 }
 
 impl QuotaOverride {
@@ -43,6 +47,7 @@ impl QuotaOverride {
                 queued_runs: self.queued_runs.unwrap_or(base.jobs.queued_runs),
                 runs_per_day: self.runs_per_day.unwrap_or(base.jobs.runs_per_day),
             },
+            weight: self.weight.unwrap_or(base.weight),
         }
     }
 }
@@ -95,6 +100,13 @@ impl QuotasFile {
         for tenant in doc.tenants.keys() {
             crate::tenant::check(tenant).map_err(|e| format!("tenants: {e}"))?;
         }
+        let overrides = std::iter::once(("default".to_owned(), &doc.default))
+            .chain(doc.tenants.iter().map(|(name, o)| (format!("tenants.{name}"), o)));
+        for (at, o) in overrides {
+            if let Some(weight) = o.weight.filter(|w| !(1..=MAX_WEIGHT).contains(w)) {
+                return Err(format!("{at}.weight: {weight} is not between 1 and {MAX_WEIGHT}"));
+            }
+        }
         Ok(QuotasFile { path: path.to_owned(), default: doc.default, tenants: doc.tenants })
     }
 
@@ -127,6 +139,22 @@ mod tests {
         assert_eq!(from_json.tenants["beta"], QuotaOverride::default());
         assert_eq!(parse("{}", true).unwrap().tenants.len(), 0);
         assert_eq!(parse("tenants: {acme: {burst: 7}}", false).unwrap().default, QuotaOverride::default());
+    }
+
+    #[test]
+    fn weights_are_between_one_and_the_maximum() {
+        let file = parse("default: {weight: 3}\ntenants: {acme: {weight: 1000}}", false).unwrap();
+        assert_eq!((file.default.weight, file.tenants["acme"].weight), (Some(3), Some(1000)));
+        assert_eq!(file.tenants["acme"].apply(TenantQuota::DEFAULT).weight, 1000);
+        assert_eq!(QuotaOverride::default().apply(TenantQuota::DEFAULT).weight, 1);
+        assert_eq!(
+            parse("tenants: {acme: {weight: 0}}", false).unwrap_err(),
+            "tenants.acme.weight: 0 is not between 1 and 1000"
+        );
+        assert_eq!(
+            parse(r#"{"default": {"weight": 1001}}"#, true).unwrap_err(),
+            "default.weight: 1001 is not between 1 and 1000"
+        );
     }
 
     #[test]

@@ -7,11 +7,11 @@
 //! peer that completed the handshake.
 
 use std::collections::HashMap;
-use std::future::Future;
-use std::pin::Pin;
+use std::future::{Ready, ready};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
+use futures_util::future::Either;
 use rustls::pki_types::{CertificateDer, ServerName};
 use tonic::Status;
 
@@ -125,17 +125,16 @@ pub struct Peer<S> {
     policy: Arc<PeerPolicy>,
 }
 
-type Answer<E> = Pin<Box<dyn Future<Output = Result<http::Response<tonic::body::Body>, E>> + Send>>;
+/// A refusal answered at once, or the inner service's answer.
+type Answer<F, E> = Either<Ready<Result<http::Response<tonic::body::Body>, E>>, F>;
 
 impl<S, B> tower::Service<http::Request<B>> for Peer<S>
 where
     S: tower::Service<http::Request<B>, Response = http::Response<tonic::body::Body>>,
-    S::Future: Send + 'static,
-    S::Error: Send + 'static,
 {
     type Response = S::Response;
     type Error = S::Error;
-    type Future = Answer<S::Error>;
+    type Future = Answer<S::Future, S::Error>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
@@ -152,8 +151,8 @@ where
                 reason = status.message(),
                 "peer refused"
             );
-            return Box::pin(std::future::ready(Ok(status.into_http())));
+            return Either::Left(ready(Ok(status.into_http())));
         }
-        Box::pin(self.inner.call(req))
+        Either::Right(self.inner.call(req))
     }
 }

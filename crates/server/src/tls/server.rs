@@ -34,8 +34,6 @@ const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 #[derive(Debug, Clone)]
 pub struct ServerTls {
     config: Arc<Reloading<ServerConfig>>,
-    /// Whether clients must present a certificate (the mesh).
-    mutual: bool,
 }
 
 impl ServerTls {
@@ -51,18 +49,13 @@ impl ServerTls {
         client_ca: Option<PathBuf>,
         every: Duration,
     ) -> Result<ServerTls, String> {
-        let mutual = client_ca.is_some();
+        let what = if client_ca.is_some() { "mTLS certificate" } else { "TLS certificate" };
         let mut files = vec![cert.clone(), key.clone()];
         files.extend(client_ca.clone());
         let read = move || config::server(&cert, &key, client_ca.as_deref());
         let tls = Reloading::new(read()?);
-        tls.poll_files(if mutual { "mTLS certificate" } else { "TLS certificate" }, every, files, read);
-        Ok(ServerTls { config: tls, mutual })
-    }
-
-    /// Whether clients must present a certificate.
-    pub fn is_mutual(&self) -> bool {
-        self.mutual
+        tls.poll_files(what, every, files, read);
+        Ok(ServerTls { config: tls })
     }
 
     /// `listener`'s connections, handshaken with the configuration current when each arrived.

@@ -95,6 +95,13 @@ pub mod limit {
     pub const ALL: [&str; 4] = [REQUESTS_PER_SECOND, CONCURRENT_JOBS, QUEUED_RUNS, RUNS_PER_DAY];
 }
 
+// Scheduling (dispatcher).
+/// Chunks the scheduler put on the task stream, by `tenant` ([`LABEL_TENANT`]): each tenant's
+/// share of the workers.
+pub const CHUNKS_SCHEDULED_TOTAL: &str = "tanksim_chunks_scheduled_total";
+/// Jobs with chunks not yet on the stream (the scheduler's rotation).
+pub const SCHEDULER_JOBS: &str = "tanksim_scheduler_jobs";
+
 // Queue (exported by the dispatcher, sampled from Redis; what KEDA scales on).
 pub const QUEUE_STREAM_LENGTH: &str = "tanksim_queue_stream_length";
 pub const QUEUE_LAG: &str = "tanksim_queue_consumer_group_lag";
@@ -199,6 +206,12 @@ pub const CATALOG: &[Metric] = &[
         "Time from a job's submission to its final state.",
         JOB_BUCKETS,
     ),
+    counter(
+        CHUNKS_SCHEDULED_TOTAL,
+        &[LABEL_TENANT],
+        "Chunks the dispatcher's scheduler put on the task stream, by tenant (those the quotas file names, else _other): each tenant's share of the workers.",
+    ),
+    gauge(SCHEDULER_JOBS, &[], "Jobs with chunks not yet on the task stream, in the scheduler's rotation."),
     gauge(QUEUE_STREAM_LENGTH, &[], "Entries in the task stream (XLEN)."),
     gauge(
         QUEUE_LAG,

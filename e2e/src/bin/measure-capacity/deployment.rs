@@ -17,7 +17,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use tanksim_broker::names;
-use tanksim_e2e::{Binaries, Cluster, Options, api};
+use tanksim_e2e::{Cluster, Options, api};
 use tanksim_proto::v1::SubmitJobRequest;
 
 use crate::probe::{self, Calls, Snapshot};
@@ -96,18 +96,6 @@ impl std::fmt::Debug for Deployment {
     }
 }
 
-/// The service binaries next to this executable (`cargo build --release -p tanksim-e2e --bins`
-/// builds them as `e2e-*` from the services' own `main.rs`).
-fn binaries() -> Binaries {
-    let dir = std::env::current_exe().ok().and_then(|p| p.parent().map(|d| d.to_owned())).unwrap_or_default();
-    Binaries {
-        gateway: dir.join("e2e-gateway"),
-        dispatcher: dir.join("e2e-dispatcher"),
-        results: dir.join("e2e-results"),
-        worker: dir.join("e2e-worker"),
-    }
-}
-
 impl Deployment {
     /// Starts the deployment with `workers` workers (0: none, for queue measurements) and
     /// chunks of `chunk_size` runs, placed as `placement` says.
@@ -128,7 +116,7 @@ impl Deployment {
             shutdown_grace: Duration::from_secs(45),
             ..Options::default()
         };
-        let cluster = Cluster::start(binaries(), options).await;
+        let cluster = Cluster::start(tanksim_e2e::bench::binaries_beside_exe(), options).await;
         let redis =
             probe::Redis::connect(&cluster.redis_url()).await.expect("connecting to the cluster's Redis");
         redis.persist_like_deployed().await.expect("turning on the AOF");

@@ -35,6 +35,7 @@ mod stream;
 use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
+use tanksim_e2e::bench::median;
 
 use crate::deployment::{Deployment, JobRun, Placement, WorkerMode};
 use crate::kernel::{KernelRun, Kind};
@@ -122,16 +123,6 @@ fn parse(mut it: impl Iterator<Item = String>) -> Result<Args, String> {
         return Err(format!("--parts: unknown part {p:?} (pod, chunks, stream)"));
     }
     Ok(a)
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.retain(|x| x.is_finite());
-    if v.is_empty() {
-        return f64::NAN;
-    }
-    v.sort_by(f64::total_cmp);
-    let n = v.len();
-    if n % 2 == 1 { v[n / 2] } else { (v[n / 2 - 1] + v[n / 2]) / 2.0 }
 }
 
 /// Rounds a figure for the JSON (enough digits to read, not noise).
