@@ -19,7 +19,7 @@ Application (argocd/root-<env>.yaml) it renders the directory the root syncs wit
   every project is actually restricted (no `*` repositories, namespaces or kinds); the root
   project permits what the root deploys.
 * Sync waves: projects first, then the operators whose CRDs tanksim uses (KEDA, Argo Rollouts,
-  prometheus-operator, Sealed Secrets), tanksim last. When tanksim's overlay renders, every
+  prometheus-operator, Sealed Secrets, cert-manager), tanksim last. When tanksim's overlay renders, every
   custom-resource group it uses must come from such an operator, and every kind and namespace
   in it must be permitted by the tanksim project.
 * tanksim must not fight KEDA or Argo Rollouts over replicas: the worker and gateway
@@ -63,6 +63,7 @@ OPERATOR_CHART_FOR_GROUP = {
     "argoproj.io": "argo-rollouts",
     "monitoring.coreos.com": "kube-prometheus-stack",
     "bitnami.com": "sealed-secrets",
+    "cert-manager.io": "cert-manager",
 }
 # Custom-resource groups the cluster provides without an Application: K3s ships Traefik and its
 # Helm controller.

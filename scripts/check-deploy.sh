@@ -2,8 +2,10 @@
 # Static checks of the Kubernetes manifests under deploy/ (no cluster to dry-run against): each
 # kustomization renders; its core objects pass kubernetes-validate --strict (unknown fields
 # rejected); its custom resources pass their CRDs' strict JSON schemas (scripts/validate-crs.py:
-# ScaledObject, Rollout, SealedSecret, IngressRoute, PodMonitor, ...) and, for the Prometheus
-# objects, the rule conventions of scripts/validate-crds.mjs; every YAML file passes yamllint.
+# ScaledObject, Rollout, SealedSecret, IngressRoute, PodMonitor, ...) and scripts/validate-crds.mjs:
+# the Prometheus objects' rule conventions, and cert-manager's Certificates and Issuers against
+# cert-manager's API models with unknown fields rejected (no schema catalog has them here);
+# every YAML file passes yamllint.
 # What the manifests say is checked against the code by `cargo test -p tanksim-e2e --test
 # platform`; reachability by scripts/check-network-policies.sh; the PromQL by
 # `cargo test -p tanksim-telemetry --test promql`.
@@ -39,7 +41,7 @@ for dir in "${dirs[@]}"; do
     "$TANKSIM_TOOLS/venv/bin/kubernetes-validate" --strict --quiet --no-warn - <"$rendered"
     echo "== $dir: custom resources against the strict CRD schemas"
     "$TANKSIM_PYTHON" scripts/validate-crs.py <"$rendered"
-    echo "== $dir: Prometheus rule conventions (validate-crds.mjs)"
+    echo "== $dir: Prometheus rule conventions, cert-manager objects (validate-crds.mjs)"
     node scripts/validate-crds.mjs <"$rendered" >/dev/null
 done
 echo "== sealed secrets (scripts/check-sealed.py)"

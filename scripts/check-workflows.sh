@@ -181,6 +181,7 @@ charts = {
     "argo-rollouts": "ARGO_ROLLOUTS_CHART_VERSION",
     "sealed-secrets": "SEALED_SECRETS_CHART_VERSION",
     "prometheus-operator-crds": "PROMETHEUS_OPERATOR_CRDS_CHART_VERSION",
+    "cert-manager": "CERT_MANAGER_CHART_VERSION",
 }
 pinned = {}
 for path in sorted(glob.glob("argocd/**/*.y*ml", recursive=True)):

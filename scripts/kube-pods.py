@@ -14,13 +14,21 @@ variables defined before it.
 Env values read from Secrets become literal values given with `--secret NAME/KEY=VALUE`:
 podman 4.3 cannot read a kube Secret into a variable (its lookup fails on the Secret's own
 format), and the smoke run makes its secrets up at run time anyway. A secretKeyRef without a
-value given is an error, as a missing Secret is in a cluster. Everything else in the pod spec is
-passed on unchanged.
+value given is an error, as a missing Secret is in a cluster.
 
-Usage: kubectl kustomize deploy/overlays/smoke | scripts/kube-pods.py --secret redis-user-worker/password=X ...
+Secret volumes (the mesh certificates, `mesh-<role>`) become hostPath volumes of a directory
+given with `--secret-dir NAME=DIR` that holds one file per key of the Secret (tls.crt, tls.key,
+ca.crt), the layout the kubelet gives a Secret volume. Like the env values, this keeps podman's
+own kube Secret handling out of the run; the container's volumeMount (read-only) is unchanged.
+A secret volume without a directory given is an error, as a missing Secret is in a cluster.
+Everything else in the pod spec is passed on unchanged.
+
+Usage: kubectl kustomize deploy/overlays/smoke |
+    scripts/kube-pods.py --secret redis-user-worker/password=X ... --secret-dir mesh-worker=DIR ...
 """
 
 import argparse
+import os
 import re
 import sys
 
@@ -39,11 +47,18 @@ def expand(value: str, defined: dict) -> str:
 def main() -> int:
     p = argparse.ArgumentParser()
     p.add_argument("--secret", action="append", default=[], help="NAME/KEY=VALUE")
+    p.add_argument("--secret-dir", action="append", default=[], help="NAME=DIR (a Secret's files)")
     a = p.parse_args()
     secrets = {}
     for s in a.secret:
         ref, _, value = s.partition("=")
         secrets[ref] = value
+    secret_dirs = {}
+    for s in a.secret_dir:
+        name, _, path = s.partition("=")
+        if not os.path.isabs(path) or not os.path.isdir(path):
+            sys.exit(f"kube-pods: --secret-dir {s}: not an absolute path to a directory")
+        secret_dirs[name] = path
     out = []
     docs = [d for d in yaml.safe_load_all(sys.stdin) if d]
     config_maps = {d["metadata"]["name"]: d.get("data", {}) for d in docs if d.get("kind") == "ConfigMap"}
@@ -54,6 +69,18 @@ def main() -> int:
         elif kind in ("Deployment", "StatefulSet"):
             template = doc["spec"]["template"]
             spec = template["spec"]
+            for volume in spec.get("volumes", []):
+                secret = volume.pop("secret", None)
+                if secret is None:
+                    continue
+                if secret.get("items"):
+                    sys.exit(f"kube-pods: {kind} {doc['metadata']['name']}: volume {volume['name']} picks "
+                             "items of its Secret; only whole Secrets are supported")
+                name = secret["secretName"]
+                if name not in secret_dirs:
+                    sys.exit(f"kube-pods: {kind} {doc['metadata']['name']}: volume {volume['name']} is "
+                             f"Secret {name}; pass --secret-dir {name}=DIR")
+                volume["hostPath"] = {"path": secret_dirs[name], "type": "Directory"}
             for container in spec.get("containers", []) + spec.get("initContainers", []):
                 defined = {}
                 for source in container.get("envFrom", []):
@@ -86,6 +113,13 @@ def main() -> int:
                         if isinstance(handler, dict) and isinstance(handler.get("port"), str):
                             handler["port"] = named[handler["port"]]
                 container.pop("ports", None)
+            # podman 4.3 gives init containers the pod's restart policy: under `Always` an init
+            # container that finished is started again while `kube play` removes it ("cannot
+            # remove container ... as it is running") and the app containers never start. A
+            # kubelet runs init containers once whatever the policy; `OnFailure` does the same
+            # here and still restarts an app container that exits with an error.
+            if spec.get("initContainers"):
+                spec["restartPolicy"] = "OnFailure"
             metadata = {"name": doc["metadata"]["name"], "labels": template["metadata"].get("labels", {})}
             if doc["metadata"].get("namespace"):
                 metadata["namespace"] = doc["metadata"]["namespace"]

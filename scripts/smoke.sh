@@ -4,17 +4,22 @@
 # made with `tanksim keys create` in the smoke Redis (the gateway requires auth, as in every
 # overlay), a call without it refused (UNAUTHENTICATED), the MC-tau example submitted through
 # the gateway with the CLI image and that key, and its results compared with the embedded
-# mode's (same spec, same chunking: they must be equal bit for bit). Proves the images,
-# commands, flags, variables and ports in deploy/ are real. Then `podman kube down`.
+# mode's (same spec, same chunking: they must be equal bit for bit). The services talk mTLS as
+# in a cluster, with certificates this script makes (no cert-manager under podman). Proves the
+# images, commands, flags, variables, ports and the mesh wiring in deploy/ are real. Then
+# `podman kube down`.
 #
 #   bash scripts/smoke.sh [--no-build]     (--no-build: use the images already built)
+#
+# The images hold the binaries `cargo test --workspace` builds (scripts/images.sh
+# --test-binaries), which the test command has built just before: no second build.
 #
 # podman runs what a kubelet would, with the differences the conversion makes
 # (scripts/kube-pods.py): each Deployment/StatefulSet becomes one Pod (podman has no
 # controllers), Secrets referenced by env become literal values (podman 4.3 cannot read a
-# kube Secret into a variable), container ports are dropped (host networking has no port
-# mappings), and only Pods and ConfigMaps are played. Never podman's bridge
-# network: everything is on loopback.
+# kube Secret into a variable), Secret volumes become host directories made here, container
+# ports are dropped (host networking has no port mappings), and only Pods and ConfigMaps are
+# played. Never podman's bridge network: everything is on loopback.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,7 +29,7 @@ ensure_python_tools
 build=1
 [ "${1:-}" = "--no-build" ] && build=0
 if [ "$build" = 1 ]; then
-    bash scripts/images.sh --tag local --no-checks
+    bash scripts/images.sh --tag local --test-binaries --no-checks
 fi
 export CONTAINERS_CONF="${CONTAINERS_CONF:-$TANKSIM_TOOLS/containers/containers.conf}"
 
@@ -68,6 +73,34 @@ for role in dispatcher results worker gateway keda keys-admin probe; do
     password="$(openssl rand -hex 24)"
     secrets+=(--secret "redis-user-$role/username=$role" --secret "redis-user-$role/password=$password")
     if [ "$role" = keys-admin ]; then keys_admin_password="$password"; fi
+done
+# The mesh: a CA and one certificate per role, as cert-manager makes them in a cluster
+# (deploy/base/mesh-certificates.yaml: the identity name `<role>.identity.tanksim`, `server auth`
+# for the dispatcher and results, `client auth` for the gateway and the workers), the serving
+# ones also for 127.0.0.1, the host of the peer URLs here. Each role's directory has the
+# Secret's layout (tls.crt, tls.key, ca.crt) and is mounted where the Secret `mesh-<role>` would
+# be. Readable by the pods' user 65532 (these keys live only as long as this run).
+mesh="$work/mesh"
+mkdir -p "$mesh"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+    -subj /CN=tanksim-smoke-mesh-ca -keyout "$mesh/ca.key" -out "$mesh/ca.crt" \
+    -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign 2>/dev/null
+for role in gateway dispatcher results worker; do
+    dir="$mesh/mesh-$role"
+    mkdir -p "$dir"
+    case "$role" in
+        dispatcher | results) usage=serverAuth names="DNS:$role.identity.tanksim,DNS:$role,DNS:localhost,IP:127.0.0.1" ;;
+        *) usage=clientAuth names="DNS:$role.identity.tanksim" ;;
+    esac
+    { openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=$role" \
+        -keyout "$dir/tls.key" -out "$mesh/$role.csr" &&
+        openssl x509 -req -in "$mesh/$role.csr" -CA "$mesh/ca.crt" -CAkey "$mesh/ca.key" -days 2 \
+            -out "$dir/tls.crt" \
+            -extfile <(printf 'subjectAltName=%s\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=%s\n' "$names" "$usage")
+    } 2>"$mesh/openssl.log" || { cat "$mesh/openssl.log" >&2; echo "smoke: cannot make the $role certificate" >&2; exit 1; }
+    cp "$mesh/ca.crt" "$dir/ca.crt"
+    chmod 0755 "$dir" && chmod 0644 "$dir"/*
+    secrets+=(--secret-dir "mesh-$role=$dir")
 done
 "$TANKSIM_PYTHON" scripts/kube-pods.py "${secrets[@]}" <"$work/rendered.yaml" >"$pods"
 

@@ -49,17 +49,21 @@ ensure_buf() {
     export TANKSIM_BUF="$dir/node_modules/.bin/buf"
 }
 
-# The Kubernetes object models that validate custom resources (PrometheusRule, PodMonitor, ...)
-# against their CRD schemas, from the npm registry, beside buf (scripts/validate-crds.mjs).
+# The Kubernetes object models that validate custom resources (PrometheusRule, PodMonitor, the
+# cert-manager Certificates and Issuers, ...) against their API's schemas, from the npm registry,
+# beside buf (scripts/validate-crds.mjs). @kubernetes-models/cert-manager is generated from
+# cert-manager's own Go API types (cert-manager.io/v1, the types its CRDs are generated from):
+# no package on a registry reachable here ships the CRDs' OpenAPI schemas themselves.
 ensure_manifest_validators() {
     local dir="$TANKSIM_TOOLS/node"
-    local stamp="$dir/.installed-manifest-validators-v1"
+    local stamp="$dir/.installed-manifest-validators-v2"
     if [ ! -f "$stamp" ]; then
         echo "== installing Kubernetes object models into $dir"
         mkdir -p "$dir"
         (cd "$dir" && { [ -f package.json ] || npm init -y >/dev/null; } &&
             npm install --silent --no-audit --no-fund --save-exact \
-                kubernetes-models@5.1.0 @kubernetes-models/prometheus-operator@6.0.0 yaml@2.9.1)
+                kubernetes-models@5.1.0 @kubernetes-models/prometheus-operator@6.0.0 \
+                @kubernetes-models/cert-manager@6.0.0 yaml@2.9.1)
         touch "$stamp"
     fi
     export TANKSIM_NODE_MODULES="$dir/node_modules"

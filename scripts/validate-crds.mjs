@@ -1,12 +1,18 @@
 #!/usr/bin/env node
 // Validates the custom resources in a rendered kustomization (YAML stream on stdin) that
 // kubernetes-validate cannot: PrometheusRule and PodMonitor against the prometheus-operator
-// models (types, required fields, patterns), plus what those models let through:
+// models, and cert-manager's Certificate, Issuer and ClusterIssuer against the cert-manager
+// models (types, required fields, enums such as a key usage or a key algorithm, patterns), plus
+// what those models let through:
 //
 // - unknown or misspelled fields anywhere in the object. A CRD's schema keeps unknown fields
-//   out of the stored object silently (pruning), so `keep_firng_for: 5m` or `podMetricEndpoints`
-//   would apply fine and do nothing. The known fields are read from the models' type
-//   declarations (their `.d.ts` classes), so every field the CRD knows is accepted.
+//   out of the stored object silently (pruning), so `keep_firng_for: 5m`, `podMetricEndpoints`,
+//   or `dnsName:` / `isCa:` in a Certificate would apply fine and do nothing (a CA that is not
+//   one, a certificate without the names the mesh checks). The known fields are read from the
+//   models' type declarations (their `.d.ts` classes), so every field the CRD knows is accepted.
+//   The cert-manager models are generated from cert-manager's Go API types, the same types its
+//   CRDs are generated from; scripts/validate-crs.py leaves cert-manager.io to this script
+//   (the schema catalog has no cert-manager.io).
 // - Prometheus' own rule rules: each rule is `expr` plus exactly one of `alert` / `record`;
 //   recording rules take no `for`, `keep_firing_for` or `annotations`; group names are unique.
 // - tanksim's conventions: every alert has a severity and summary, description and
@@ -27,7 +33,17 @@ const load = (path) => import(pathToFileURL(join(modules, path)).href);
 
 const YAML = await load("yaml/dist/index.js");
 const v1 = join("@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1");
+const certManager = join("@kubernetes-models/cert-manager/cert-manager.io/v1");
+/** A cert-manager.io/v1 kind: its model, its declarations, no checks beyond them. */
+const certManagerModel = async (kind) => ({
+  Model: (await load(`${certManager}/${kind}.js`))[kind],
+  types: join(modules, certManager, `${kind}.d.ts`),
+  extra: () => {},
+});
 const models = {
+  "cert-manager.io/v1/Certificate": await certManagerModel("Certificate"),
+  "cert-manager.io/v1/Issuer": await certManagerModel("Issuer"),
+  "cert-manager.io/v1/ClusterIssuer": await certManagerModel("ClusterIssuer"),
   "monitoring.coreos.com/v1/PrometheusRule": {
     Model: (await load(`${v1}/PrometheusRule.js`)).PrometheusRule,
     types: join(modules, v1, "PrometheusRule.d.ts"),
@@ -256,7 +272,10 @@ for (const doc of docs) {
     model.extra(obj, errors);
   } else if (obj.apiVersion === "v1" && obj.kind === "ConfigMap") {
     checkConfigMap(obj, errors);
-  } else if (obj.apiVersion.includes(".") && obj.apiVersion.endsWith(".coreos.com/v1")) {
+  } else if (
+    obj.apiVersion.includes(".") &&
+    (obj.apiVersion.endsWith(".coreos.com/v1") || obj.apiVersion.startsWith("cert-manager.io/"))
+  ) {
     errors.push(`no model for ${obj.apiVersion} ${obj.kind} in this validator: add it`);
   } else {
     continue; // core kinds: kubernetes-validate --strict covers them

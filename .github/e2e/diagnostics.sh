@@ -10,7 +10,7 @@ set -uo pipefail
 
 out="${1:?usage: diagnostics.sh DIR}"
 mkdir -p "$out/logs" "$out/describe"
-namespaces=(tanksim keda argo-rollouts kube-system monitoring)
+namespaces=(tanksim keda argo-rollouts cert-manager kube-system monitoring)
 
 # run FILE CMD...: CMD's stdout and stderr into DIR/FILE, its exit status noted at the end.
 run() {
@@ -24,12 +24,14 @@ run nodes.txt kubectl describe nodes
 run all.txt kubectl get all -A -o wide
 run events.txt kubectl get events -A --sort-by=.lastTimestamp
 run secrets.txt kubectl get secrets -A
-run custom-resources.txt kubectl get scaledobjects,triggerauthentications,hpa,rollouts,analysisruns,sealedsecrets,ingressroutes,pvc,networkpolicies -A -o wide
+run custom-resources.txt kubectl get scaledobjects,triggerauthentications,hpa,rollouts,analysisruns,sealedsecrets,ingressroutes,pvc,networkpolicies,certificates,certificaterequests,issuers -A -o wide
 run scaledobject-worker.yaml kubectl -n tanksim get scaledobject worker -o yaml
 run describe/scaledobject-worker.txt kubectl -n tanksim describe scaledobject worker
 run describe/hpa.txt kubectl -n tanksim describe hpa
 run describe/rollout-gateway.txt kubectl -n tanksim describe rollout gateway
 run describe/sealedsecrets.txt kubectl -n tanksim describe sealedsecrets
+# Why a mesh certificate is not Ready (its Secret mesh-ROLE missing keeps the pods from starting).
+run describe/certificates.txt kubectl -n tanksim describe certificates,certificaterequests,issuers
 run external-metrics.json kubectl get --raw /apis/external.metrics.k8s.io/v1beta1
 
 for ns in "${namespaces[@]}"; do

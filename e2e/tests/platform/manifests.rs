@@ -1,8 +1,10 @@
 //! Every rendered overlay against the code: the workloads are exactly the five the services
 //! are; each container's variables are options its binary has (parsed by the binary's own
 //! command line, so a misspelled name or a bad value fails here, not in the cluster); ports,
-//! probes, Services and the URLs between services agree; KEDA reads the stream and group of
-//! `names.rs`; images are this project's, tagged by the release workflow; every pod is hardened.
+//! probes, Services and the URLs between services agree; the services talk mTLS, each with its
+//! own role's certificate naming the identity `tanksim_server::tls::Role` checks; KEDA reads the
+//! stream and group of `names.rs`; images are this project's, tagged by the release workflow;
+//! every pod is hardened.
 
 use std::collections::BTreeSet;
 
@@ -10,6 +12,7 @@ use clap::{CommandFactory, Parser};
 use serde_json::Value;
 use tanksim_broker::names::{TASKS_STREAM, WORKERS_GROUP};
 use tanksim_e2e::manifests::{self, Rendered};
+use tanksim_server::tls::Role;
 
 use crate::env::{self, Var};
 
@@ -63,6 +66,14 @@ const PEERS: &[(&str, &str)] = &[
     ("REDIS_ADDRESS", "redis"),
 ];
 
+/// The peer URLs between tanksim's services (the mesh), and the service each one reaches.
+const MESH_URLS: &[(&str, &str)] =
+    &[("TANKSIM_DISPATCHER_URL", "dispatcher"), ("TANKSIM_RESULTS_URL", "results")];
+
+/// The mesh's certificate, key and CA files, as the services read them.
+const MESH_FILES: &[(&str, &str)] =
+    &[("TANKSIM_MTLS_CERT", "tls.crt"), ("TANKSIM_MTLS_KEY", "tls.key"), ("TANKSIM_MTLS_CA", "ca.crt")];
+
 fn overlays() -> Vec<Rendered> {
     CLUSTER_OVERLAYS.iter().chain(["smoke"].iter()).map(|o| manifests::render(o)).collect()
 }
@@ -76,6 +87,17 @@ fn container<'a>(rendered: &'a Rendered, name: &str) -> &'a Value {
 
 fn var<'a>(vars: &'a [Var], name: &str) -> Option<&'a str> {
     vars.iter().find(|v| v.name == name).map(|v| v.value.as_str())
+}
+
+/// The host of a URL such as `https://dispatcher:50052`.
+fn host_of(url: &str) -> &str {
+    url.split("://").last().unwrap().split([':', '/']).next().unwrap()
+}
+
+/// Whether `service` serves the mesh: a peer URL reaches it (MESH_URLS), so with mTLS its gRPC
+/// port speaks TLS only.
+fn serves_the_mesh(service: &str) -> bool {
+    MESH_URLS.iter().any(|(_, peer)| *peer == service)
 }
 
 fn port_of(address: &str) -> u16 {
@@ -188,6 +210,7 @@ fn every_variable_is_an_option_of_the_binary_and_parses() {
 fn ports_probes_services_and_urls_agree() {
     for rendered in overlays() {
         let cluster = rendered.overlay != "smoke";
+        let mut bound = BTreeSet::new();
         let listen = |name: &str| -> u16 {
             if name == "redis" {
                 return redis_port(&rendered);
@@ -204,15 +227,41 @@ fn ports_probes_services_and_urls_agree() {
             assert_eq!(container_port(c, "grpc"), Some(grpc), "{what}: port `grpc` is the listen port");
             let admin = port_of(var(&vars, "TANKSIM_ADMIN_LISTEN").unwrap());
             assert_eq!(container_port(c, "admin"), Some(admin), "{what}: port `admin` (the PodMonitor's)");
+            // A service the mesh calls serves TLS only once mTLS is configured, and the kubelet
+            // cannot speak it: its probes go to the plaintext probe port (TANKSIM_PROBE_LISTEN),
+            // which answers the same health service. Everyone else is probed on its gRPC port.
+            let probed = if serves_the_mesh(service.name) && var(&vars, "TANKSIM_MTLS_CERT").is_some() {
+                let probe_listen = var(&vars, "TANKSIM_PROBE_LISTEN");
+                let probe = port_of(
+                    probe_listen.unwrap_or_else(|| panic!("{what}: mTLS, but no TANKSIM_PROBE_LISTEN")),
+                );
+                assert!(probe != grpc && probe != admin, "{what}: the probe port is a port of its own");
+                assert_eq!(
+                    container_port(c, "probe"),
+                    Some(probe),
+                    "{what}: port `probe` is TANKSIM_PROBE_LISTEN's"
+                );
+                probe
+            } else {
+                assert!(container_port(c, "probe").is_none(), "{what}: a probe port only beside a TLS port");
+                grpc
+            };
+            if !cluster {
+                // One network for every pod of the smoke run (the host's): each port bound once.
+                let own: BTreeSet<u16> = [grpc, admin, probed].into_iter().collect();
+                for port in own {
+                    assert!(bound.insert(port), "{what}: port {port} is bound by another service too");
+                }
+            }
             let ready = &c["readinessProbe"]["grpc"];
             let live = &c["livenessProbe"]["grpc"];
-            assert_eq!(ready["port"].as_u64(), Some(u64::from(grpc)), "{what}: readiness probe port");
+            assert_eq!(ready["port"].as_u64(), Some(u64::from(probed)), "{what}: readiness probe port");
             assert!(ready.get("service").is_none(), "{what}: readiness is the whole server's health");
-            assert_eq!(live["port"].as_u64(), Some(u64::from(grpc)), "{what}: liveness probe port");
+            assert_eq!(live["port"].as_u64(), Some(u64::from(probed)), "{what}: liveness probe port");
             assert_eq!(live["service"], tanksim_server::health::LIVENESS, "{what}: liveness service");
             for (env_name, peer) in PEERS {
                 let Some(url) = var(&vars, env_name) else { continue };
-                let host = url.split("://").last().unwrap().split([':', '/']).next().unwrap();
+                let host = host_of(url);
                 let port = port_of(url.trim_end_matches('/'));
                 if cluster {
                     let svc = rendered.get("Service", host);
@@ -237,6 +286,97 @@ fn ports_probes_services_and_urls_agree() {
             }
         }
     }
+}
+
+#[test]
+fn the_services_talk_mtls_each_with_its_roles_certificate() {
+    for rendered in overlays() {
+        let cluster = rendered.overlay != "smoke";
+        if !cluster {
+            // podman runs no cert-manager: scripts/smoke.sh makes the certificates instead.
+            let issued = rendered
+                .objects
+                .iter()
+                .any(|o| o["apiVersion"].as_str().is_some_and(|api| api.starts_with("cert-manager.io/")));
+            assert!(!issued, "{}: no cert-manager objects under podman", rendered.overlay);
+        }
+        for role in Role::ALL {
+            let name = role.name();
+            let what = format!("{}: {name}", rendered.overlay);
+            let secret = format!("mesh-{name}");
+            let c = container(&rendered, name);
+            let vars = env::container_env(&rendered, c);
+            // The three files, side by side in the directory where the role's Secret is mounted
+            // (a whole directory: the kubelet updates a renewed Secret there, never in a subPath).
+            let mut dirs = BTreeSet::new();
+            for (env_name, file) in MESH_FILES {
+                let path = var(&vars, env_name).unwrap_or_else(|| panic!("{what}: {env_name} unset"));
+                let (dir, found) = path.rsplit_once('/').unwrap();
+                assert_eq!(found, *file, "{what}: {env_name} is the Secret's key {file}");
+                dirs.insert(dir.to_owned());
+            }
+            assert_eq!(dirs.len(), 1, "{what}: certificate, key and CA in one directory: {dirs:?}");
+            let dir = dirs.into_iter().next().unwrap();
+            let mounts = c["volumeMounts"].as_array().unwrap();
+            let mount = mounts.iter().find(|m| m["mountPath"] == dir.as_str());
+            let mount = mount.unwrap_or_else(|| panic!("{what}: nothing mounted at {dir}"));
+            assert_eq!(mount["readOnly"], true, "{what}: {dir} read-only");
+            assert!(mount.get("subPath").is_none(), "{what}: {dir} mounted whole, so renewals reach it");
+            let pod = rendered.workloads().into_iter().find(|(_, n, _)| *n == name).unwrap().2;
+            let volumes = pod["volumes"].as_array().unwrap();
+            let volume = volumes.iter().find(|v| v["name"] == mount["name"]).unwrap();
+            assert_eq!(volume["secret"]["secretName"], secret.as_str(), "{what}: its own role's Secret");
+            assert!(volume["secret"].get("items").is_none(), "{what}: each key of the Secret is a file");
+
+            // Its calls to peers: https (with mTLS configured an http:// URL exits 64), to a host
+            // the peer's certificate names.
+            let mut calls = false;
+            for (env_name, peer) in MESH_URLS {
+                let Some(url) = var(&vars, env_name) else { continue };
+                calls = true;
+                assert!(url.starts_with("https://"), "{what}: {env_name} {url} is https://");
+                if cluster {
+                    let names = dns_names(rendered.get("Certificate", &format!("mesh-{peer}")));
+                    let host = host_of(url);
+                    assert!(names.contains(&host), "{what}: {env_name} {url}: mesh-{peer} names no {host}");
+                }
+            }
+            if !cluster {
+                continue;
+            }
+            // Its certificate: the role's identity name, and no more power than it uses: `server
+            // auth` only where peers call it, `client auth` only where it calls them.
+            let certificate = rendered.get("Certificate", &secret);
+            let spec = &certificate["spec"];
+            assert_eq!(spec["secretName"], secret.as_str(), "{what}: Certificate {secret} writes its Secret");
+            let identity = role.identity();
+            assert!(
+                dns_names(certificate).contains(&identity.as_str()),
+                "{what}: Certificate {secret} names the identity {identity}"
+            );
+            let usages: Vec<&str> =
+                spec["usages"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
+            assert_eq!(
+                usages.contains(&"server auth"),
+                serves_the_mesh(name),
+                "{what}: server auth: {usages:?}"
+            );
+            assert_eq!(usages.contains(&"client auth"), calls, "{what}: client auth: {usages:?}");
+            // Signed by the mesh's CA: an Issuer of kind `ca` whose Secret a CA Certificate writes.
+            assert_eq!(spec["issuerRef"]["kind"], "Issuer", "{what}: a namespaced Issuer");
+            let issuer = rendered.get("Issuer", spec["issuerRef"]["name"].as_str().unwrap());
+            let ca_secret = issuer["spec"]["ca"]["secretName"].as_str();
+            let ca_secret = ca_secret.unwrap_or_else(|| panic!("{what}: its Issuer is no CA Issuer"));
+            let ca = rendered.of_kind("Certificate").find(|cert| cert["spec"]["secretName"] == ca_secret);
+            let ca = ca.unwrap_or_else(|| panic!("{what}: no Certificate makes the CA Secret {ca_secret}"));
+            assert_eq!(ca["spec"]["isCA"], true, "{what}: {ca_secret} is a CA");
+        }
+    }
+}
+
+/// A cert-manager Certificate's `dnsNames`.
+fn dns_names(certificate: &Value) -> Vec<&str> {
+    certificate["spec"]["dnsNames"].as_array().into_iter().flatten().filter_map(Value::as_str).collect()
 }
 
 #[test]
