@@ -22,8 +22,16 @@ pub enum BrokerError {
 }
 
 impl BrokerError {
-    /// Whether retrying later may succeed (Redis down, restarting, or a dropped connection).
+    /// Whether retrying later may succeed (Redis down, restarting, a dropped connection, or
+    /// out of memory).
     pub fn is_unavailable(&self) -> bool {
         matches!(self, BrokerError::Redis(_))
+    }
+
+    /// Whether Redis refused a write because it reached `maxmemory` (its `OOM` error; the
+    /// manifests' policy is `noeviction`, so nothing stored is ever evicted instead). The
+    /// refused operation wrote nothing: Redis refuses a script that may write before it runs.
+    pub fn is_out_of_memory(&self) -> bool {
+        matches!(self, BrokerError::Redis(e) if e.code() == Some("OOM"))
     }
 }

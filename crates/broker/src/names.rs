@@ -16,6 +16,9 @@ pub const TENANT_KEY_PREFIX: &str = "tanksim:tenant:";
 /// Set of ids of jobs whose chunks are not all on the stream yet (a restarted dispatcher
 /// resumes them).
 pub const DISPATCHING_SET: &str = "tanksim:jobs:dispatching";
+/// Sorted set of the ids of ended jobs (succeeded, failed, cancelled) scored by when they
+/// ended (milliseconds): retention deletes the oldest ([`crate::JobStore::expire_ended`]).
+pub const ENDED_INDEX: &str = "tanksim:jobs:ended";
 /// Prefix of a job's keys: `tanksim:job:{id}` (hash: status), `...:spec` (the submitted
 /// spec), `...:chunks` (hash: chunk -> summary), `...:done` (bitmap of recorded chunks),
 /// `...:merged` (the merged prefix of chunk summaries).

@@ -6,7 +6,8 @@
 //! non-terminal state. Terminal states never change. Transitions are atomic in the backend
 //! (Lua scripts in Redis), so several results replicas may record chunks concurrently. A job
 //! holds its share of its tenant's quota ([`crate::quota`]) from its creation to the
-//! transition that ends it.
+//! transition that ends it; an ended job is kept until retention deletes it
+//! ([`JobStore::expire_ended`]).
 
 mod memory;
 mod redis;
@@ -143,6 +144,20 @@ pub trait JobStore: Clone + Send + Sync + 'static {
     /// A job's status, `None` if unknown.
     fn job(&self, id: &str) -> impl Future<Output = Result<Option<JobStatus>, BrokerError>> + Send;
 
+    /// The statuses of `ids`, in order, `None` for an unknown id; one round trip to Redis.
+    fn jobs(
+        &self,
+        ids: &[String],
+    ) -> impl Future<Output = Result<Vec<Option<JobStatus>>, BrokerError>> + Send {
+        async move {
+            let mut statuses = Vec::with_capacity(ids.len());
+            for id in ids {
+                statuses.push(self.job(id).await?);
+            }
+            Ok(statuses)
+        }
+    }
+
     /// A job's submitted spec, `None` if unknown.
     fn spec(&self, id: &str) -> impl Future<Output = Result<Option<Vec<u8>>, BrokerError>> + Send;
 
@@ -207,6 +222,17 @@ pub trait JobStore: Clone + Send + Sync + 'static {
 
     /// The merged prefix: `(upto, merge of chunks 0..upto)`, `None` before the first save.
     fn merged(&self, id: &str) -> impl Future<Output = Result<Option<(u32, Vec<u8>)>, BrokerError>> + Send;
+
+    /// Retention: deletes up to `limit` jobs that ended (succeeded, failed or were cancelled)
+    /// at or before `ended_at_or_before_ms`, the oldest end first — status, spec, chunk
+    /// summaries and their places in the listings — and returns their ids (what the caller
+    /// keeps elsewhere, such as rows, is its own to delete). A job that has not ended is never
+    /// deleted; a deleted job is unknown afterwards (`None`, `NoSuchJob`).
+    fn expire_ended(
+        &self,
+        ended_at_or_before_ms: u64,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<String>, BrokerError>> + Send;
 
     /// `Running` with every chunk recorded -> `Succeeded` (`finished_at_ms = now_ms`), giving
     /// back the job's quota reservation. Otherwise unchanged. Returns the status after the call.

@@ -653,8 +653,56 @@ async fn concurrent_creates_never_exceed_the_limits<S: JobStore>(store: S) {
     assert_eq!(store.quota_usage(TENANT, DAY0).await.unwrap(), usage(24, 198, 203));
 }
 
+/// Ends `id` (a one-chunk job) at `at_ms` by `how`.
+async fn end<S: JobStore>(store: &S, id: &str, how: JobState, at_ms: u64) {
+    match how {
+        JobState::Succeeded => {
+            store.record_chunk(id, 0, 10, b"s", at_ms).await.unwrap();
+            assert_eq!(store.finish(id, at_ms).await.unwrap().state, JobState::Succeeded);
+        }
+        JobState::Failed => {
+            assert_eq!(store.fail(id, 0, "poison", at_ms).await.unwrap().state, JobState::Failed)
+        }
+        _ => assert!(store.cancel(id, "by the test", at_ms).await.unwrap().unwrap().cancelled),
+    }
+}
+
+async fn ended_jobs_expire_oldest_end_first_and_running_ones_never<S: JobStore>(store: S) {
+    for (id, at) in [("done", 1), ("failed", 2), ("cancelled", 3), ("late", 4), ("queued", 5), ("running", 6)]
+    {
+        create(&store, id, at, 1).await;
+    }
+    end(&store, "done", JobState::Succeeded, 300).await;
+    end(&store, "failed", JobState::Failed, 100).await;
+    end(&store, "cancelled", JobState::Cancelled, 200).await;
+    end(&store, "late", JobState::Succeeded, 900).await;
+    store.record_chunk("running", 0, 10, b"s", 50).await.unwrap();
+
+    assert_eq!(store.expire_ended(300, 0).await.unwrap(), Vec::<String>::new());
+    assert_eq!(store.expire_ended(300, 2).await.unwrap(), ["failed", "cancelled"], "the oldest end first");
+    assert_eq!(store.expire_ended(300, 10).await.unwrap(), ["done"]);
+    assert_eq!(store.expire_ended(300, 10).await.unwrap(), Vec::<String>::new(), "nothing left to 300");
+    for gone in ["done", "failed", "cancelled"] {
+        assert_eq!(store.job(gone).await.unwrap(), None, "{gone}");
+        assert_eq!(store.spec(gone).await.unwrap(), None, "{gone}");
+        assert!(matches!(store.merged(gone).await, Err(BrokerError::NoSuchJob(_))), "{gone}");
+        // A late report for an expired job is refused, and brings nothing back.
+        assert!(matches!(store.record_chunk(gone, 0, 10, b"s", 1000).await, Err(BrokerError::NoSuchJob(_))));
+    }
+    let listed: Vec<String> =
+        store.list_jobs(TENANT, None, 10).await.unwrap().into_iter().map(|j| j.id).collect();
+    assert_eq!(listed, ["running", "queued", "late"]);
+    // Whatever the cut, a job that has not ended stays.
+    assert_eq!(store.expire_ended(u64::MAX, 10).await.unwrap(), ["late"]);
+    assert_eq!(status(&store, "queued").await.state, JobState::Queued);
+    assert_eq!(status(&store, "running").await.state, JobState::Running);
+    // An id used again after its expiry is a new job.
+    assert_eq!(create(&store, "done", 10, 1).await.state, JobState::Queued);
+}
+
 conformance!(
     a_job_over_a_quota_is_refused_and_nothing_changes,
+    ended_jobs_expire_oldest_end_first_and_running_ones_never,
     a_job_gives_its_reservation_back_once_when_it_ends,
     concurrent_creates_never_exceed_the_limits,
     create_get_and_spec_round_trip,
@@ -838,4 +886,60 @@ async fn redis_a_job_without_a_reservation_gives_nothing_back() {
     store.cancel("new", "user", 300).await.unwrap();
     let held = store.quota_usage(TENANT, 300).await.unwrap();
     assert_eq!((held.concurrent_jobs, held.queued_runs), (0, 0));
+}
+
+/// Expiry leaves no key of the job behind, and nothing of the others changes.
+#[tokio::test]
+async fn redis_an_expired_job_leaves_no_key() {
+    let server = RedisServer::start();
+    let store = RedisStore::connect(&server.url()).await.unwrap();
+    create(&store, "kept", 1, 2).await;
+    let before = redis_snapshot(&server.url()).await;
+    create(&store, "gone", 2, 2).await;
+    for chunk in 0..2 {
+        store.record_chunk("gone", chunk, 10, b"s", 10).await.unwrap();
+    }
+    store.save_merged("gone", 1, b"m").await.unwrap();
+    store.finish("gone", 20).await.unwrap();
+    assert_eq!(store.expire_ended(20, 10).await.unwrap(), ["gone"]);
+    let mut after = redis_snapshot(&server.url()).await;
+    // Only the tenant's counters differ: the usage hash (given back) and the day's runs.
+    let counters =
+        |k: &str| k.starts_with("tanksim:tenant:acme:usage") || k.starts_with("tanksim:tenant:acme:runs:");
+    after.retain(|(k, _)| !counters(k));
+    let before: Vec<_> = before.into_iter().filter(|(k, _)| !counters(k)).collect();
+    assert_eq!(after, before);
+}
+
+/// Redis at `maxmemory` (policy noeviction) refuses a create as out of memory, and the refused
+/// create wrote nothing; jobs stored before stay whole, and once room is back creates succeed.
+#[tokio::test]
+async fn redis_a_full_store_refuses_creates_and_writes_nothing() {
+    let server = RedisServer::start();
+    let store = RedisStore::connect(&server.url()).await.unwrap();
+    create(&store, "before", 1, 4).await;
+    let mut conn =
+        ::redis::Client::open(server.url()).unwrap().get_multiplexed_async_connection().await.unwrap();
+    let _: () = ::redis::cmd("CONFIG")
+        .arg("SET")
+        .arg("maxmemory-policy")
+        .arg("noeviction")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    let _: () =
+        ::redis::cmd("CONFIG").arg("SET").arg("maxmemory").arg("1").query_async(&mut conn).await.unwrap();
+    let snapshot = redis_snapshot(&server.url()).await;
+
+    let refused = store.create_job(&new_job("after", 2, 4)).await.unwrap_err();
+    assert!(refused.is_out_of_memory() && refused.is_unavailable(), "{refused}");
+    let refused = store.record_chunk("before", 0, 10, b"s", 10).await.unwrap_err();
+    assert!(refused.is_out_of_memory(), "{refused}");
+    assert_eq!(redis_snapshot(&server.url()).await, snapshot, "nothing was written");
+    assert_eq!(status(&store, "before").await.state, JobState::Queued, "reads still work");
+
+    let _: () =
+        ::redis::cmd("CONFIG").arg("SET").arg("maxmemory").arg("0").query_async(&mut conn).await.unwrap();
+    create(&store, "after", 2, 4).await;
+    assert!(store.record_chunk("before", 0, 10, b"s", 10).await.unwrap().recorded);
 }

@@ -107,7 +107,8 @@ impl FairQueue {
     }
 
     /// The jobs here.
-    pub fn jobs(&self) -> impl Iterator<Item = &str> {
+    #[cfg(test)]
+    fn jobs(&self) -> impl Iterator<Item = &str> {
         self.tenants.iter().flat_map(|t| t.jobs.iter().map(|c| &*c.id))
     }
 

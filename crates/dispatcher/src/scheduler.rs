@@ -259,11 +259,12 @@ impl<Q: TaskQueue, S: JobStore> State<Q, S> {
     }
 
     /// Drops the jobs that ended meanwhile (failed, cancelled elsewhere, gone) and applies the
-    /// tenants' current weights.
+    /// tenants' current weights: one read of every job's status.
     async fn recheck(&mut self) -> Result<(), BrokerError> {
         let ids: Vec<String> = self.jobs.keys().cloned().collect();
-        for id in ids {
-            match self.store.job(&id).await? {
+        let statuses = self.store.jobs(&ids).await?;
+        for (id, status) in ids.into_iter().zip(statuses) {
+            match status {
                 Some(job) if !job.state.is_terminal() => {
                     let weight = self.schedule.quotas.for_tenant(&job.tenant).weight;
                     self.fair.set_weight(&job.tenant, weight);
@@ -330,7 +331,7 @@ impl Traced {
 }
 
 /// The task of chunk `chunk` of `job`, carrying `trace_context`.
-pub fn task(job: &JobStatus, chunk: u32, trace_context: &[(String, String)]) -> Task {
+fn task(job: &JobStatus, chunk: u32, trace_context: &[(String, String)]) -> Task {
     let start = u64::from(chunk) * job.chunk_size;
     Task {
         job_id: job.id.clone(),

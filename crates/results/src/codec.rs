@@ -37,3 +37,6 @@ pub(crate) async fn load_spec<S: JobStore>(store: &S, id: &str) -> Result<JobSpe
         Error::corrupt(what(), first)
     })
 }
+
+#[cfg(test)]
+mod tests;

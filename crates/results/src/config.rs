@@ -10,6 +10,9 @@ use tanksim_telemetry::TelemetryArgs;
 /// `service.name` of the results service's traces, and the `service` label of its metrics.
 pub const SERVICE_NAME: &str = "tanksim-results";
 
+/// How long ended jobs are kept by default: a week.
+pub const DEFAULT_JOB_RETENTION: Duration = Duration::from_secs(7 * 24 * 3600);
+
 /// `tanksim-results` flags.
 #[derive(Debug, Clone, clap::Parser)]
 #[command(name = "tanksim-results", version, about = "tanksim's results service")]
@@ -30,6 +33,12 @@ pub struct ResultsArgs {
     #[arg(long = "watch-poll", env = "TANKSIM_WATCH_POLL_MS", default_value_t = 1000,
           value_parser = clap::value_parser!(u64).range(1..=3_600_000))]
     pub watch_poll_ms: u64,
+    /// How long an ended job (succeeded, failed or cancelled) is kept, in seconds: then its
+    /// status, spec, results and rows are deleted and it is unknown (NOT_FOUND). 0 keeps ended
+    /// jobs forever.
+    #[arg(long = "job-retention", env = "TANKSIM_JOB_RETENTION_SECONDS", value_name = "SECONDS",
+          default_value_t = DEFAULT_JOB_RETENTION.as_secs())]
+    pub job_retention_seconds: u64,
     /// The limits every service shares (in Kubernetes the same `limits` ConfigMap as the
     /// gateway's and the dispatcher's); this service uses the message size.
     #[command(flatten)]
@@ -58,6 +67,8 @@ pub struct ResultsSettings {
     pub shutdown_grace: Duration,
     /// The largest `JobService` request or response (the edge's limit).
     pub max_message_bytes: usize,
+    /// How long an ended job is kept; `None`: forever.
+    pub job_retention: Option<Duration>,
 }
 
 /// A configuration the service cannot start with (`main` exits with code 64).
@@ -70,7 +81,7 @@ pub enum ConfigError {
 impl ResultsSettings {
     /// Settings over `data_dir`, which is created if missing and must accept a file (checked
     /// now, so a read-only volume fails at start rather than on the first dataset chunk), with
-    /// the default shutdown grace and message limit.
+    /// the default shutdown grace, message limit and retention.
     pub fn new(data_dir: impl Into<PathBuf>, watch_poll: Duration) -> Result<Self, ConfigError> {
         let data_dir = data_dir.into();
         check_writable(&data_dir)
@@ -80,6 +91,7 @@ impl ResultsSettings {
             watch_poll,
             shutdown_grace: tanksim_server::DEFAULT_SHUTDOWN_GRACE,
             max_message_bytes: tanksim_server::limits::DEFAULT_MAX_MESSAGE_BYTES,
+            job_retention: Some(DEFAULT_JOB_RETENTION),
         })
     }
 }
@@ -91,6 +103,8 @@ impl ResultsArgs {
         Ok(ResultsSettings {
             shutdown_grace: self.shutdown.grace(),
             max_message_bytes: self.limits.max_message_bytes,
+            job_retention: (self.job_retention_seconds > 0)
+                .then(|| Duration::from_secs(self.job_retention_seconds)),
             ..settings
         })
     }
@@ -113,6 +127,10 @@ mod tests {
         let args = ResultsArgs::try_parse_from(["tanksim-results"]).expect("defaults parse");
         assert_eq!(args.listen.port(), 50053);
         assert_eq!(args.watch_poll_ms, 1000);
+        assert_eq!(args.job_retention_seconds, 7 * 24 * 3600);
+        let forever =
+            ResultsArgs::try_parse_from(["tanksim-results", "--job-retention", "0"]).expect("parses");
+        assert_eq!(forever.job_retention_seconds, 0);
         let tmp = tempfile::tempdir().expect("tempdir");
         let dir = tmp.path().join("a/b");
         let settings = ResultsSettings::new(&dir, Duration::from_millis(5)).expect("creatable");

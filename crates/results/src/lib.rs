@@ -85,7 +85,13 @@ pub async fn run<S: JobStore>(
     let stale = rows.clone();
     tokio::task::spawn_blocking(move || stale.remove_stale_temps(STALE_TEMP_AGE));
     let stopping = tanksim_server::stopped(shell.stopping());
-    let sweep = tokio::spawn(cleanup::sweep(store.clone(), rows, cleanup::SWEEP_EVERY, stopping));
+    let sweep = tokio::spawn(cleanup::sweep(
+        store.clone(),
+        rows,
+        settings.job_retention,
+        cleanup::sweep_every(settings.job_retention),
+        stopping,
+    ));
 
     let ready = move || {
         let store = store.clone();

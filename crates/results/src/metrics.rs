@@ -1,7 +1,8 @@
 //! The results service's business metrics (names and labels in
 //! `tanksim_telemetry::metrics::names`): jobs that reached a final state, and how long they
 //! took from submission, by kind and state. Counted by the call that made the transition
-//! only, so a job counts once however many replicas and duplicate reports there are.
+//! only, so a job counts once however many replicas and duplicate reports there are. And the
+//! ended jobs retention deleted.
 
 use std::time::Duration;
 
@@ -9,7 +10,8 @@ use metrics::{counter, histogram};
 use tanksim_broker::{JobKind, JobState, JobStatus};
 use tanksim_server::job::{kind_label, state_label};
 use tanksim_telemetry::metrics::names::{
-    LABEL_KIND, LABEL_STATE, SIMULATION_JOB_DURATION_SECONDS, SIMULATION_JOBS_FINISHED_TOTAL,
+    JOBS_EXPIRED_TOTAL, LABEL_KIND, LABEL_STATE, SIMULATION_JOB_DURATION_SECONDS,
+    SIMULATION_JOBS_FINISHED_TOTAL,
 };
 
 /// The final states this service moves jobs to (the dispatcher cancels).
@@ -25,6 +27,12 @@ pub(crate) fn init() {
             let _ = histogram!(SIMULATION_JOB_DURATION_SECONDS, LABEL_KIND => kind, LABEL_STATE => state);
         }
     }
+    counter!(JOBS_EXPIRED_TOTAL).increment(0);
+}
+
+/// Counts `jobs` ended jobs deleted by retention (each by the replica whose call deleted it).
+pub(crate) fn jobs_expired(jobs: usize) {
+    counter!(JOBS_EXPIRED_TOTAL).increment(jobs as u64);
 }
 
 /// Counts `after` as finished if it is the outcome of this call's transition to a final

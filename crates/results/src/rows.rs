@@ -93,6 +93,13 @@ impl RowsDir {
         }
     }
 
+    /// How long since anything was written in the job's directory (its modification time:
+    /// a file created, renamed or removed there); `None` if it has none, or the clock went back.
+    pub(crate) fn idle_for(&self, job: &str) -> Option<Duration> {
+        let modified = std::fs::metadata(self.root.join(job)).and_then(|m| m.modified()).ok()?;
+        SystemTime::now().duration_since(modified).ok()
+    }
+
     /// The ids of the jobs that have a directory (names that are not job ids are skipped).
     pub(crate) fn jobs(&self) -> Vec<String> {
         let Ok(entries) = std::fs::read_dir(&self.root) else { return Vec::new() };

@@ -17,7 +17,7 @@ pub const DEFAULT_MAX_MESSAGE_BYTES: usize = 16 << 20;
 pub const INTERNAL_HEADROOM_BYTES: usize = 1 << 10;
 
 /// The limits' options (`TANKSIM_MAX_*`). The defaults are [`Limits::DEFAULT`] and
-/// [`DEFAULT_MAX_MESSAGE_BYTES`]; `docs/limits.md` lists them.
+/// [`DEFAULT_MAX_MESSAGE_BYTES`]; `docs/security.md` ("Limits") lists them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Args)]
 pub struct LimitsArgs {
     /// Most runs one job may have (Monte Carlo and dataset runs, sweep grid points).

@@ -84,9 +84,15 @@ pub(crate) fn probe_routes(health: &HealthReporter) -> Routes {
     Routes::new(HealthServer::new(HealthService::from_health_reporter(health.clone())))
 }
 
+/// Concurrent HTTP/2 streams (calls) one client connection may have open: hyper's own
+/// default, which tonic's builder otherwise removes (no limit). A client over it waits for a
+/// stream to close (HTTP/2 flow control), so one connection cannot hold unbounded handlers.
+pub const MAX_CONCURRENT_STREAMS: u32 = 200;
+
 /// `routes` inside the layers.
 pub(crate) fn router(routes: Routes, stopping: Stopping, peers: PeerPolicy) -> GrpcRouter {
     Server::builder()
+        .max_concurrent_streams(MAX_CONCURRENT_STREAMS)
         // Around every service, so each call is seen as the client sees it: the caller's
         // trace context in the metadata becomes the parent of the call's span (which the
         // handler runs in), and the status code is read from the response the client

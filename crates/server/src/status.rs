@@ -16,9 +16,14 @@ pub const RETRY_AFTER_METADATA: &str = "retry-after";
 /// The status a caller gets for a failed queue or store operation: UNAVAILABLE when retrying
 /// later may succeed (Redis down or restarting), NOT_FOUND for a missing job, ALREADY_EXISTS
 /// for a conflict, DATA_LOSS for stored data that does not parse, RESOURCE_EXHAUSTED (with
-/// when to retry) for a job over its tenant's quota.
+/// when to retry) for a job over its tenant's quota and for a job store that is full (Redis at
+/// `maxmemory`: nothing was written, and retention or an operator frees room).
 pub fn broker_status(error: &BrokerError) -> Status {
     match error {
+        BrokerError::Redis(_) if error.is_out_of_memory() => resource_exhausted(
+            "the job store is full (Redis reached its maxmemory); nothing was written, retry later".into(),
+            Some(STORE_FULL_RETRY),
+        ),
         BrokerError::Redis(_) => Status::unavailable(format!("job store unavailable: {error}")),
         BrokerError::NoSuchJob(id) => Status::not_found(format!("no job {id}")),
         BrokerError::Conflict(what) => Status::already_exists(what.clone()),
@@ -26,6 +31,9 @@ pub fn broker_status(error: &BrokerError) -> Status {
         BrokerError::QuotaExceeded(refusal) => resource_exhausted(refusal.to_string(), refusal.retry_after),
     }
 }
+
+/// When a client should retry after the job store refused a write for lack of memory.
+const STORE_FULL_RETRY: Duration = Duration::from_secs(30);
 
 /// RESOURCE_EXHAUSTED for a call over a quota or rate limit: `message` names the limit and the
 /// numbers; `retry_after` (none when waiting cannot help) goes in a `google.rpc.RetryInfo`

@@ -4,8 +4,9 @@
 
 use std::net::SocketAddr;
 
-/// The admin port's default: metrics on `0.0.0.0:9464` (each pod has its own address).
-pub const DEFAULT_ADMIN_LISTEN: &str = "0.0.0.0:9464";
+/// The admin port's default: metrics on loopback only. In a cluster each pod binds its own
+/// address (`$(POD_IP):9464` in the manifests), where Prometheus scrapes it.
+pub const DEFAULT_ADMIN_LISTEN: &str = "127.0.0.1:9464";
 
 /// How log lines are written to stdout.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -52,7 +53,19 @@ fn parse_admin_listen(s: &str) -> Result<AdminListen, String> {
     if s == "off" || s.is_empty() {
         return Ok(AdminListen(None));
     }
-    s.parse().map(|a| AdminListen(Some(a))).map_err(|e| format!("{s:?} is not host:port or \"off\": {e}"))
+    parse_socket_addr(s)
+        .map(|a| AdminListen(Some(a)))
+        .ok_or_else(|| format!("{s:?} is not ip:port or \"off\""))
+}
+
+/// `ip:port`, where an IPv6 address may come without brackets (`fd00::7:9464`): what
+/// `$(POD_IP):9464` becomes in a Kubernetes pod on an IPv6 network.
+fn parse_socket_addr(s: &str) -> Option<SocketAddr> {
+    if let Ok(addr) = s.parse() {
+        return Some(addr);
+    }
+    let (ip, port) = s.rsplit_once(':')?;
+    Some(SocketAddr::new(ip.parse::<std::net::Ipv6Addr>().ok()?.into(), port.parse().ok()?))
 }
 
 impl TelemetryArgs {
@@ -108,7 +121,14 @@ mod tests {
         assert_eq!(c.telemetry.admin_listen.0.map(|a| a.port()), Some(9000));
         let c = Cli::try_parse_from(["x", "--admin-listen", "off"]).expect("parses");
         assert_eq!(c.telemetry.admin_listen.0, None);
+        let c = Cli::try_parse_from(["x", "--admin-listen", "fd00::7:9464"]).expect("parses");
+        assert_eq!(c.telemetry.admin_listen.0, Some("[fd00::7]:9464".parse().unwrap()));
+        let c = Cli::try_parse_from(["x"]).expect("parses");
+        let default = c.telemetry.admin_listen.0.expect("on by default");
+        assert!(default.ip().is_loopback(), "{default}");
         assert!(Cli::try_parse_from(["x", "--admin-listen", "nine"]).is_err());
+        assert!(Cli::try_parse_from(["x", "--admin-listen", "localhost:9464"]).is_err());
+        assert!(Cli::try_parse_from(["x", "--admin-listen", "10.0.0.1:99999"]).is_err());
         assert!(Cli::try_parse_from(["x", "--log-format", "xml"]).is_err());
     }
 }

@@ -62,7 +62,8 @@ pub(crate) fn with_limits(client: ResultsClient) -> ResultsClient {
 /// Why a call to the results service did not succeed.
 #[derive(Debug)]
 pub(crate) enum Refused {
-    /// Still failing transiently (unavailable, deadline exceeded, aborted) at the deadline.
+    /// Still failing transiently (unavailable, deadline exceeded, aborted, resource exhausted)
+    /// at the deadline.
     Transient(Status),
     /// Refused for good: the request itself is wrong (a bug on one side) or names a job the
     /// results service does not know. Retrying cannot help.
@@ -94,7 +95,9 @@ where
             Err(status) => status,
         };
         match status.code() {
-            Code::Unavailable | Code::DeadlineExceeded | Code::Aborted => {
+            // RESOURCE_EXHAUSTED: the job store is full (Redis at maxmemory) and wrote nothing;
+            // room comes back (retention, an operator), so the report waits like for an outage.
+            Code::Unavailable | Code::DeadlineExceeded | Code::Aborted | Code::ResourceExhausted => {
                 if Instant::now() + delay > deadline {
                     return Err(Refused::Transient(status));
                 }
@@ -122,7 +125,13 @@ mod tests {
         let ok = with_retries(start + Duration::from_secs(60), "test", || {
             calls.set(calls.get() + 1);
             let n = calls.get();
-            async move { if n < 4 { Err(Status::unavailable("down")) } else { Ok(n) } }
+            async move {
+                match n {
+                    1 | 2 => Err(Status::unavailable("down")),
+                    3 => Err(Status::resource_exhausted("the job store is full")),
+                    _ => Ok(n),
+                }
+            }
         })
         .await;
         assert_eq!(ok.expect("succeeds on the 4th call"), 4);

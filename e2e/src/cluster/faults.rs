@@ -1,5 +1,5 @@
 //! What a test does to a running cluster: kill or stop a worker and start it again, kill and
-//! restart the results service or Redis.
+//! restart the results service, the dispatcher or Redis.
 
 use std::process::ExitStatus;
 use std::time::Duration;
@@ -107,6 +107,23 @@ impl Cluster {
     pub async fn restart_results(&mut self) {
         self.kill_results();
         self.start_results().await;
+    }
+
+    /// `kill -9` the dispatcher (it stays down until [`Cluster::start_dispatcher`]).
+    pub fn kill_dispatcher(&mut self) {
+        self.dispatcher.kill();
+    }
+
+    /// Starts the dispatcher on its port and waits until it is SERVING.
+    pub async fn start_dispatcher(&mut self) {
+        self.dispatcher.spec.note("started again by the test");
+        self.dispatcher.start().await;
+    }
+
+    /// `kill -9` and start the dispatcher.
+    pub async fn restart_dispatcher(&mut self) {
+        self.kill_dispatcher();
+        self.start_dispatcher().await;
     }
 
     /// `kill -9` Redis and start it again on its port (with its data under

@@ -19,6 +19,7 @@
 mod autoscaling;
 mod cancel;
 mod faults;
+mod hostile;
 mod log_lines;
 mod mesh;
 mod metrics_scrape;
@@ -26,6 +27,7 @@ mod pipeline;
 mod poison;
 mod security;
 mod shutdown;
+mod storage;
 mod telemetry;
 mod trace_structure;
 mod validation;

@@ -9,6 +9,8 @@ use tanksim_e2e::manifests::Rendered;
 pub(crate) const SECRET: &str = "sealed-secret-value";
 /// Stand-in for a downward-API field (`metadata.name`, ...).
 pub(crate) const FIELD: &str = "pod-0";
+/// Stand-in for the pod's address (`status.podIP`).
+pub(crate) const POD_IP: &str = "10.42.0.7";
 
 /// One variable: its name, expanded value, and the names its value referred to.
 #[derive(Debug, Clone)]
@@ -45,6 +47,8 @@ pub(crate) fn container_env(rendered: &Rendered, container: &Value) -> Vec<Var> 
             Var { name, value: SECRET.to_owned(), refers_to: Vec::new() }
         } else if item["valueFrom"]["resourceFieldRef"].is_object() {
             Var { name, value: "1".to_owned(), refers_to: Vec::new() }
+        } else if item["valueFrom"]["fieldRef"]["fieldPath"] == "status.podIP" {
+            Var { name, value: POD_IP.to_owned(), refers_to: Vec::new() }
         } else if item["valueFrom"]["fieldRef"].is_object() {
             Var { name, value: FIELD.to_owned(), refers_to: Vec::new() }
         } else {

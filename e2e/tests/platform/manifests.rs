@@ -202,6 +202,17 @@ fn every_variable_is_an_option_of_the_binary_and_parses() {
             for must in [service.listen_env, "TANKSIM_ADMIN_LISTEN", "TANKSIM_LOG_FORMAT"] {
                 assert!(var(&vars, must).is_some(), "{}: {}: {must} unset", rendered.overlay, service.name);
             }
+            // The admin port never listens on every address: the pod's own in a cluster (where
+            // Prometheus scrapes it), loopback under podman.
+            let admin: std::net::SocketAddr = var(&vars, "TANKSIM_ADMIN_LISTEN").unwrap().parse().unwrap();
+            let expected = if rendered.overlay == "smoke" { "127.0.0.1" } else { env::POD_IP };
+            assert_eq!(
+                admin.ip().to_string(),
+                expected,
+                "{}: {}: admin port",
+                rendered.overlay,
+                service.name
+            );
         }
     }
 }

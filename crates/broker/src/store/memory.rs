@@ -119,7 +119,7 @@ impl Inner {
         *self.day_runs.entry((job.tenant.clone(), day)).or_default() += job.runs_total;
     }
 
-    /// Gives back what job `id` reserved, once (like release_quota.lua).
+    /// Gives back what job `id` reserved, once (like end_job.lua).
     fn release_quota(&mut self, id: &str) {
         let Some(job) = self.jobs.get_mut(id) else { return };
         if !std::mem::take(&mut job.reserved) {
@@ -311,6 +311,32 @@ impl JobStore for MemoryStore {
         // Keep only the unmerged tail: the merged chunks' bytes live on in the merge.
         job.chunks = job.chunks.split_off(&upto);
         Ok(())
+    }
+
+    async fn expire_ended(
+        &self,
+        ended_at_or_before_ms: u64,
+        limit: usize,
+    ) -> Result<Vec<String>, BrokerError> {
+        let mut inner = self.lock();
+        let mut ended: Vec<(u64, String)> = inner
+            .jobs
+            .values()
+            .map(|job| &job.status)
+            .filter(|s| s.state.is_terminal())
+            .filter_map(|s| {
+                s.finished_at_ms.filter(|&at| at <= ended_at_or_before_ms).map(|at| (at, s.id.clone()))
+            })
+            .collect();
+        ended.sort_unstable();
+        ended.truncate(limit);
+        for (_, id) in &ended {
+            if let Some(job) = inner.jobs.remove(id) {
+                inner.index.remove(&(job.status.submitted_at_ms, job.status.id));
+            }
+            inner.watchers.remove(id);
+        }
+        Ok(ended.into_iter().map(|(_, id)| id).collect())
     }
 
     async fn merged(&self, id: &str) -> Result<Option<(u32, Vec<u8>)>, BrokerError> {

@@ -4,15 +4,16 @@
 //! [`JobStatus`] field (absent optionals and an empty `trace_context` are missing fields; a
 //! trace context is JSON), `...:spec` the spec,
 //! `...:chunks` a hash chunk -> summary, `...:done` a bitmap of recorded chunks, `...:merged`
-//! a hash `{upto, bytes}`; `tanksim:jobs` indexes ids by submission time and
-//! [`names::DISPATCHING_SET`](crate::names::DISPATCHING_SET) holds the jobs whose chunks are not all enqueued.
+//! a hash `{upto, bytes}`; `tanksim:jobs` indexes ids by submission time,
+//! [`names::DISPATCHING_SET`](crate::names::DISPATCHING_SET) holds the jobs whose chunks are not all enqueued
+//! and [`names::ENDED_INDEX`](crate::names::ENDED_INDEX) the ended jobs by when they ended.
 //! A tenant's quota usage is [`names::tenant_usage_key`] and [`names::tenant_day_runs_key`];
 //! a job's hash names the usage hash it holds a reservation in (`quota_key`) until it ends.
 //!
 //! Every write is one Lua script (EVALSHA, reloaded after `NOSCRIPT`, e.g. after a restart),
 //! so concurrent replicas never interleave inside a transition, and every write is safe to
-//! repeat: a reply lost to a timeout can be retried. Finished jobs are kept forever
-//! (retention is future work).
+//! repeat: a reply lost to a timeout can be retried. Ended jobs are kept until
+//! [`JobStore::expire_ended`] deletes them (the results service's retention).
 
 use std::collections::HashMap;
 use std::pin::Pin;
@@ -51,6 +52,7 @@ struct Scripts {
     finish: Script,
     fail: Script,
     save_merged: Script,
+    expire: Script,
 }
 
 impl Scripts {
@@ -59,20 +61,18 @@ impl Scripts {
             create: Script::new(include_str!("scripts/create.lua")),
             mark_enqueued: Script::new(include_str!("scripts/mark_enqueued.lua")),
             record_chunk: Script::new(include_str!("scripts/record_chunk.lua")),
-            // The scripts that end a job give back its quota reservation: one definition of how.
+            // The scripts that end a job share one definition of what ending does.
             cancel: Script::new(concat!(
-                include_str!("scripts/release_quota.lua"),
+                include_str!("scripts/end_job.lua"),
                 include_str!("scripts/cancel.lua")
             )),
             finish: Script::new(concat!(
-                include_str!("scripts/release_quota.lua"),
+                include_str!("scripts/end_job.lua"),
                 include_str!("scripts/finish.lua")
             )),
-            fail: Script::new(concat!(
-                include_str!("scripts/release_quota.lua"),
-                include_str!("scripts/fail.lua")
-            )),
+            fail: Script::new(concat!(include_str!("scripts/end_job.lua"), include_str!("scripts/fail.lua"))),
             save_merged: Script::new(include_str!("scripts/save_merged.lua")),
+            expire: Script::new(include_str!("scripts/expire.lua")),
         }
     }
 }
@@ -98,7 +98,7 @@ impl RedisStore {
         args: &[&[u8]],
     ) -> Result<Option<JobStatus>, BrokerError> {
         let mut invocation = script.key(job_key(id));
-        invocation.key(names::DISPATCHING_SET);
+        invocation.key(names::DISPATCHING_SET).key(names::ENDED_INDEX);
         for arg in args {
             invocation.arg(*arg);
         }
@@ -115,17 +115,10 @@ impl RedisStore {
         if exists { Ok(()) } else { Err(BrokerError::NoSuchJob(id.to_owned())) }
     }
 
+    /// The statuses of the jobs of `ids` that exist: a job whose hash is gone (expired, or
+    /// deleted by hand) is skipped rather than failing a list.
     async fn statuses(&self, ids: &[String]) -> Result<Vec<JobStatus>, BrokerError> {
-        if ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        let mut pipe = redis::pipe();
-        for id in ids {
-            pipe.cmd("HGETALL").arg(job_key(id));
-        }
-        let hashes: Vec<Value> = pipe.query_async(&mut self.conn()).await?;
-        // A job whose hash is gone (deleted by hand) is skipped rather than failing the list.
-        hashes.into_iter().filter(|h| !is_empty(h)).map(decode_status).collect()
+        Ok(self.jobs(ids).await?.into_iter().flatten().collect())
     }
 }
 
@@ -201,7 +194,19 @@ impl JobStore for RedisStore {
 
     async fn job(&self, id: &str) -> Result<Option<JobStatus>, BrokerError> {
         let hash: Value = redis::cmd("HGETALL").arg(job_key(id)).query_async(&mut self.conn()).await?;
-        if is_empty(&hash) { Ok(None) } else { decode_status(hash).map(Some) }
+        decode_if_any(hash)
+    }
+
+    async fn jobs(&self, ids: &[String]) -> Result<Vec<Option<JobStatus>>, BrokerError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut pipe = redis::pipe();
+        for id in ids {
+            pipe.cmd("HGETALL").arg(job_key(id));
+        }
+        let hashes: Vec<Value> = pipe.query_async(&mut self.conn()).await?;
+        hashes.into_iter().map(decode_if_any).collect()
     }
 
     async fn spec(&self, id: &str) -> Result<Option<Vec<u8>>, BrokerError> {
@@ -297,6 +302,7 @@ impl JobStore for RedisStore {
             .cancel
             .key(job_key(id))
             .key(names::DISPATCHING_SET)
+            .key(names::ENDED_INDEX)
             .arg(reason)
             .arg(now_ms)
             .arg(id)
@@ -386,6 +392,28 @@ impl JobStore for RedisStore {
             Value::Int(-1) => Err(chunk_out_of_range(id, upto)),
             _ => Ok(()),
         }
+    }
+
+    async fn expire_ended(
+        &self,
+        ended_at_or_before_ms: u64,
+        limit: usize,
+    ) -> Result<Vec<String>, BrokerError> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        Ok(self
+            .scripts
+            .expire
+            .key(names::ENDED_INDEX)
+            .key(JOBS_INDEX)
+            .arg(ended_at_or_before_ms)
+            .arg(limit)
+            .arg(names::JOB_KEY_PREFIX)
+            .arg(names::TENANT_KEY_PREFIX)
+            .arg(super::DEFAULT_TENANT)
+            .invoke_async(&mut self.conn())
+            .await?)
     }
 
     async fn merged(&self, id: &str) -> Result<Option<(u32, Vec<u8>)>, BrokerError> {
@@ -560,6 +588,11 @@ fn is_empty(hash: &Value) -> bool {
         Value::Nil => true,
         _ => false,
     }
+}
+
+/// A job hash as read by HGETALL: `None` when there is none (an unknown job).
+fn decode_if_any(hash: Value) -> Result<Option<JobStatus>, BrokerError> {
+    if is_empty(&hash) { Ok(None) } else { decode_status(hash).map(Some) }
 }
 
 /// A job hash (HGETALL as a flat array, or a RESP3 map) as a status.

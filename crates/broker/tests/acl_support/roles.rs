@@ -267,7 +267,15 @@ async fn results_records_and_finishes(users: &Users) -> Step {
     let next = store.list_jobs(TENANT, last, 2).await.map_err(text)?;
     ensure(next.len() == 1, || format!("second page {next:?}"))?;
     let spec = store.spec("j1").await.map_err(text)?;
-    ensure(spec.is_some(), || "no spec".to_owned())
+    ensure(spec.is_some(), || "no spec".to_owned())?;
+    // Retention: the jobs that ended up to then (j3 cancelled, j1 succeeded, j2 failed) go,
+    // with every key and index entry of theirs.
+    let expired = store.expire_ended(1_700_000_002_000, 10).await.map_err(text)?;
+    ensure(expired == ["j3", "j1", "j2"], || format!("expired {expired:?}"))?;
+    let left = store.list_jobs(TENANT, None, 10).await.map_err(text)?;
+    ensure(left.is_empty(), || format!("listed after expiry {left:?}"))?;
+    let spec = store.spec("j1").await.map_err(text)?;
+    ensure(spec.is_none(), || "j1's spec outlived it".to_owned())
 }
 
 /// The redis container's readiness probe.

@@ -102,6 +102,10 @@ pub const CHUNKS_SCHEDULED_TOTAL: &str = "tanksim_chunks_scheduled_total";
 /// Jobs with chunks not yet on the stream (the scheduler's rotation).
 pub const SCHEDULER_JOBS: &str = "tanksim_scheduler_jobs";
 
+// Retention (results).
+/// Ended jobs deleted because they outlived the retention (`--job-retention`).
+pub const JOBS_EXPIRED_TOTAL: &str = "tanksim_jobs_expired_total";
+
 // Queue (exported by the dispatcher, sampled from Redis; what KEDA scales on).
 pub const QUEUE_STREAM_LENGTH: &str = "tanksim_queue_stream_length";
 pub const QUEUE_LAG: &str = "tanksim_queue_consumer_group_lag";
@@ -212,6 +216,11 @@ pub const CATALOG: &[Metric] = &[
         "Chunks the dispatcher's scheduler put on the task stream, by tenant (those the quotas file names, else _other): each tenant's share of the workers.",
     ),
     gauge(SCHEDULER_JOBS, &[], "Jobs with chunks not yet on the task stream, in the scheduler's rotation."),
+    counter(
+        JOBS_EXPIRED_TOTAL,
+        &[],
+        "Ended jobs deleted with their results and rows because they outlived the retention.",
+    ),
     gauge(QUEUE_STREAM_LENGTH, &[], "Entries in the task stream (XLEN)."),
     gauge(
         QUEUE_LAG,

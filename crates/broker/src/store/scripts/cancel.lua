@@ -1,6 +1,6 @@
--- Cancels a non-terminal job, giving back its quota reservation (release_quota.lua, prepended);
--- a terminal one is left as it is.
--- KEYS: job, dispatching set. ARGV: reason, now_ms, id.
+-- Cancels a non-terminal job, which then ends (end_job.lua, prepended); a terminal one is left
+-- as it is.
+-- KEYS: job, dispatching set, ended index. ARGV: reason, now_ms, id.
 -- Returns nil for an unknown job, else {cancelled 1|0, the job hash (HGETALL) after the call}.
 if redis.call('EXISTS', KEYS[1]) == 0 then
   return false
@@ -8,8 +8,7 @@ end
 local state = redis.call('HGET', KEYS[1], 'state')
 if state == 'queued' or state == 'running' then
   redis.call('HSET', KEYS[1], 'state', 'cancelled', 'finished_at_ms', ARGV[2], 'error', ARGV[1])
-  redis.call('SREM', KEYS[2], ARGV[3])
-  release_quota(KEYS[1])
+  end_job(KEYS[1], KEYS[2], KEYS[3], ARGV[3], ARGV[2])
   return {1, redis.call('HGETALL', KEYS[1])}
 end
 return {0, redis.call('HGETALL', KEYS[1])}
