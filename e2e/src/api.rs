@@ -108,29 +108,55 @@ pub async fn export_runs(client: &mut Client, id: &str) -> (Vec<String>, Vec<Run
     (params.unwrap_or_default(), rows)
 }
 
-/// Asserts two jobs' results are the same bit for bit: every metric summary and the sweep
-/// result encode to the same bytes (doubles are encoded as their raw bits, so -0.0 vs 0.0 or
-/// a last-bit difference shows).
-pub fn assert_same_results(got: &GetJobResultsResponse, want: &GetJobResultsResponse) {
-    assert_eq!(got.metrics.len(), want.metrics.len(), "metric count");
-    for (g, w) in got.metrics.iter().zip(&want.metrics) {
-        assert!(
-            g.encode_to_vec() == w.encode_to_vec(),
-            "metric {:?} differs:\n got {g:?}\nwant {w:?}",
-            w.metric()
-        );
+/// Whether two results are the same bit for bit: every metric summary and the sweep result
+/// encode to the same bytes (doubles as their raw bits).
+pub fn same_results(got: &GetJobResultsResponse, want: &GetJobResultsResponse) -> Result<(), String> {
+    if got.metrics.len() != want.metrics.len() {
+        return Err(format!(
+            "{} metric summaries, the reference has {}",
+            got.metrics.len(),
+            want.metrics.len()
+        ));
     }
-    let (g, w) =
-        (got.sweep.as_ref().map(Message::encode_to_vec), want.sweep.as_ref().map(Message::encode_to_vec));
-    assert!(g == w, "sweep results differ:\n got {:?}\nwant {:?}", got.sweep, want.sweep);
+    if let Some((g, w)) =
+        got.metrics.iter().zip(&want.metrics).find(|(g, w)| g.encode_to_vec() != w.encode_to_vec())
+    {
+        return Err(format!("metric {:?} differs:\n got {g:?}\nwant {w:?}", w.metric()));
+    }
+    let sweep = |r: &GetJobResultsResponse| r.sweep.as_ref().map(Message::encode_to_vec);
+    if sweep(got) != sweep(want) {
+        let best = |r: &GetJobResultsResponse| r.sweep.as_ref().and_then(|s| s.best.clone());
+        return Err(format!(
+            "sweep results differ; best point {:?}, the reference's {:?}",
+            best(got),
+            best(want)
+        ));
+    }
+    Ok(())
 }
 
-/// Asserts two row sets are the same bit for bit (NaN metrics included), naming the first
-/// differing run.
+/// Whether two row sets are the same bit for bit: the same rows bit for bit, NaN metrics included.
+pub fn same_rows(got: &[RunRow], want: &[RunRow]) -> Result<(), String> {
+    if got.len() != want.len() {
+        return Err(format!("{} rows, the reference has {}", got.len(), want.len()));
+    }
+    match got.iter().zip(want).find(|(g, w)| g.encode_to_vec() != w.encode_to_vec()) {
+        Some((g, w)) => Err(format!("run {} differs:\n got {g:?}\nwant {w:?}", w.run)),
+        None => Ok(()),
+    }
+}
+
+/// Asserts [`same_results`].
+pub fn assert_same_results(got: &GetJobResultsResponse, want: &GetJobResultsResponse) {
+    if let Err(difference) = same_results(got, want) {
+        panic!("{difference}");
+    }
+}
+
+/// Asserts [`same_rows`].
 pub fn assert_same_rows(got: &[RunRow], want: &[RunRow]) {
-    assert_eq!(got.len(), want.len(), "row count");
-    if let Some((g, w)) = got.iter().zip(want).find(|(g, w)| g.encode_to_vec() != w.encode_to_vec()) {
-        panic!("run {} differs:\n got {g:?}\nwant {w:?}", w.run);
+    if let Err(difference) = same_rows(got, want) {
+        panic!("{difference}");
     }
 }
 

@@ -48,7 +48,6 @@ use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use prost::Message;
 use serde_json::json;
 use tanksim_e2e::api::{self, Client};
 use tanksim_e2e::bench::{binaries_beside_exe, median, numeric_flags};
@@ -712,52 +711,14 @@ async fn verify(client: &Client, ended: &Ended) -> Result<(), String> {
     let results = fetch_results(client, &job.id).await?;
     let rows = if generated.kind.has_rows() { Some(fetch_rows(client, &job.id).await?) } else { None };
     let reference = reference::embedded(generated.spec.clone(), CHUNK_SIZE).await;
-    same_results(&results, &reference.results)?;
+    api::same_results(&results, &reference.results)?;
     if let Some((params, rows)) = rows {
         if params != reference.params {
             return Err(format!("exported parameters {params:?}, the reference's {:?}", reference.params));
         }
-        same_rows(&rows, &reference.rows)?;
+        api::same_rows(&rows, &reference.rows)?;
     }
     Ok(())
-}
-
-/// `api::assert_same_results` without the panic: every metric summary and the sweep result
-/// encode to the same bytes (doubles as their raw bits).
-fn same_results(got: &GetJobResultsResponse, want: &GetJobResultsResponse) -> Result<(), String> {
-    if got.metrics.len() != want.metrics.len() {
-        return Err(format!(
-            "{} metric summaries, the reference has {}",
-            got.metrics.len(),
-            want.metrics.len()
-        ));
-    }
-    if let Some((g, w)) =
-        got.metrics.iter().zip(&want.metrics).find(|(g, w)| g.encode_to_vec() != w.encode_to_vec())
-    {
-        return Err(format!("metric {:?} differs:\n got {g:?}\nwant {w:?}", w.metric()));
-    }
-    let sweep = |r: &GetJobResultsResponse| r.sweep.as_ref().map(Message::encode_to_vec);
-    if sweep(got) != sweep(want) {
-        let best = |r: &GetJobResultsResponse| r.sweep.as_ref().and_then(|s| s.best.clone());
-        return Err(format!(
-            "sweep results differ; best point {:?}, the reference's {:?}",
-            best(got),
-            best(want)
-        ));
-    }
-    Ok(())
-}
-
-/// `api::assert_same_rows` without the panic: the same rows bit for bit, NaN metrics included.
-fn same_rows(got: &[RunRow], want: &[RunRow]) -> Result<(), String> {
-    if got.len() != want.len() {
-        return Err(format!("{} rows, the reference has {}", got.len(), want.len()));
-    }
-    match got.iter().zip(want).find(|(g, w)| g.encode_to_vec() != w.encode_to_vec()) {
-        Some((g, w)) => Err(format!("run {} differs:\n got {g:?}\nwant {w:?}", w.run)),
-        None => Ok(()),
-    }
 }
 
 /// Each ended job's verdict, in order, one reference run at a time (they are CPU-heavy).
