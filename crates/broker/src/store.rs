@@ -17,16 +17,12 @@ use std::future::Future;
 pub use memory::MemoryStore;
 pub use redis::RedisStore;
 
+use tanksim_sim_core::ChunkLayout;
+/// What a job computes: sim-core's kinds, the one list every service uses.
+pub use tanksim_sim_core::JobKind;
+
 use crate::BrokerError;
 use crate::quota::{JobQuota, QuotaUsage};
-
-/// What a job computes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum JobKind {
-    MonteCarlo,
-    Sweep,
-    Dataset,
-}
 
 /// Where a job is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,8 +35,30 @@ pub enum JobState {
 }
 
 impl JobState {
+    /// Every state, in the order of the API's `JobState` enum.
+    pub const ALL: [JobState; 5] =
+        [JobState::Queued, JobState::Running, JobState::Succeeded, JobState::Failed, JobState::Cancelled];
+
     pub fn is_terminal(self) -> bool {
         matches!(self, JobState::Succeeded | JobState::Failed | JobState::Cancelled)
+    }
+
+    /// `queued`, `running`, `succeeded`, `failed` or `cancelled`: the `state` field of a
+    /// stored job (the Redis store's Lua scripts spell them too) and the `state` label of
+    /// metrics and spans.
+    pub const fn name(self) -> &'static str {
+        match self {
+            JobState::Queued => "queued",
+            JobState::Running => "running",
+            JobState::Succeeded => "succeeded",
+            JobState::Failed => "failed",
+            JobState::Cancelled => "cancelled",
+        }
+    }
+
+    /// The state [`JobState::name`] spells as `name`.
+    pub fn from_name(name: &str) -> Option<JobState> {
+        JobState::ALL.into_iter().find(|state| state.name() == name)
     }
 }
 
@@ -92,6 +110,14 @@ pub struct JobStatus {
     /// The job context as given to [`JobStore::create_job`] (empty for jobs recorded without
     /// one, or by a version that did not store it).
     pub trace_context: Vec<(String, String)>,
+}
+
+impl JobStatus {
+    /// How the job's runs are cut into chunks; `None` for a status no dispatcher records (a
+    /// chunk size of 0, or more than `u32::MAX` chunks).
+    pub fn layout(&self) -> Option<ChunkLayout> {
+        ChunkLayout::new(self.runs_total, self.chunk_size)
+    }
 }
 
 /// The outcome of [`JobStore::record_chunk`].
@@ -265,4 +291,21 @@ pub trait JobStore: Clone + Send + Sync + 'static {
 
     /// Whether the backend answers (health checks).
     fn ping(&self) -> impl Future<Output = Result<(), BrokerError>> + Send;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn state_names_are_the_stored_spellings_and_round_trip() {
+        let names = JobState::ALL.map(JobState::name);
+        assert_eq!(names, ["queued", "running", "succeeded", "failed", "cancelled"]);
+        for state in JobState::ALL {
+            assert_eq!(JobState::from_name(state.name()), Some(state));
+        }
+        for other in ["", "sleeping", "Queued", "canceled"] {
+            assert_eq!(JobState::from_name(other), None, "{other:?}");
+        }
+    }
 }

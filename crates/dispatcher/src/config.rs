@@ -8,6 +8,9 @@ use tanksim_telemetry::TelemetryArgs;
 /// Default of `--queue-backlog`: with chunks of ~40 ms, a job behind others starts within
 /// about a second on two workers.
 pub const DEFAULT_QUEUE_BACKLOG: u32 = 32;
+/// Default of `--queue-high-water`: a million chunks (ten billion runs in the default chunks,
+/// hours of work for any fleet) waiting for the stream.
+pub const DEFAULT_QUEUE_HIGH_WATER: u64 = 1_000_000;
 
 /// `tanksim-dispatcher` options.
 #[derive(Debug, Clone, Parser)]
@@ -38,6 +41,11 @@ pub struct DispatcherArgs {
     /// least the worker ScaledObject's `maxReplicaCount x lagCount`.
     #[arg(long, env = "TANKSIM_QUEUE_BACKLOG", default_value_t = DEFAULT_QUEUE_BACKLOG, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub queue_backlog: u32,
+    /// Load shedding: while this many chunks of all tenants wait for the stream, new jobs are
+    /// refused with RESOURCE_EXHAUSTED (retry in 30 s), whatever their tenants' quotas
+    /// (0: never).
+    #[arg(long, env = "TANKSIM_QUEUE_HIGH_WATER", value_name = "CHUNKS", default_value_t = DEFAULT_QUEUE_HIGH_WATER)]
+    pub queue_high_water: u64,
     /// How often the queue gauges (`tanksim_queue_*`) are sampled from Redis, in milliseconds.
     /// Every replica samples the one shared stream, so all replicas export the same numbers.
     #[arg(long = "queue-metrics-interval", env = "TANKSIM_QUEUE_METRICS_INTERVAL_MS", value_name = "MS",
@@ -70,6 +78,8 @@ pub struct DispatcherSettings {
     pub enqueue_batch: u32,
     /// Chunks kept on the stream waiting for a worker.
     pub queue_backlog: u32,
+    /// Chunks waiting for the stream at which new jobs are shed (0: never).
+    pub queue_high_water: u64,
     /// How often the queue gauges are sampled (must not be zero).
     pub queue_metrics_interval: Duration,
     /// How long the drain after SIGTERM may take (see [`tanksim_server::Shell`]).
@@ -86,6 +96,7 @@ impl Default for DispatcherSettings {
             chunk_size: 10_000,
             enqueue_batch: 1_000,
             queue_backlog: DEFAULT_QUEUE_BACKLOG,
+            queue_high_water: DEFAULT_QUEUE_HIGH_WATER,
             queue_metrics_interval: Duration::from_secs(5),
             shutdown_grace: tanksim_server::DEFAULT_SHUTDOWN_GRACE,
             limits: tanksim_server::LimitsArgs::default(),
@@ -100,6 +111,7 @@ impl From<&DispatcherArgs> for DispatcherSettings {
             chunk_size: a.chunk_size,
             enqueue_batch: a.enqueue_batch,
             queue_backlog: a.queue_backlog,
+            queue_high_water: a.queue_high_water,
             queue_metrics_interval: Duration::from_millis(a.queue_metrics_interval_ms),
             shutdown_grace: a.shutdown.grace(),
             limits: a.limits,

@@ -18,6 +18,8 @@ use std::sync::Arc;
 #[derive(Debug, Default)]
 pub struct FairQueue {
     tenants: Vec<Tenant>,
+    /// Chunks not yet taken, of every job here.
+    waiting: u64,
 }
 
 #[derive(Debug)]
@@ -54,6 +56,7 @@ impl FairQueue {
         if next >= end {
             return;
         }
+        self.waiting += u64::from(end - next);
         let cursor = Cursor { id: Arc::from(id), next, end };
         let weight = weight.max(1);
         match self.tenants.iter_mut().find(|t| t.name == tenant) {
@@ -75,6 +78,8 @@ impl FairQueue {
     pub fn rewind(&mut self, id: &str, next: u32) -> bool {
         for tenant in &mut self.tenants {
             if let Some(cursor) = tenant.jobs.iter_mut().find(|c| &*c.id == id) {
+                let next = next.min(cursor.end);
+                self.waiting = self.waiting + u64::from(cursor.next) - u64::from(next);
                 cursor.next = next;
                 return true;
             }
@@ -93,9 +98,11 @@ impl FairQueue {
     pub fn remove(&mut self, id: &str) -> bool {
         let mut removed = false;
         for tenant in &mut self.tenants {
-            let before = tenant.jobs.len();
-            tenant.jobs.retain(|c| &*c.id != id);
-            removed |= tenant.jobs.len() != before;
+            if let Some(at) = tenant.jobs.iter().position(|c| &*c.id == id) {
+                let cursor = tenant.jobs.remove(at).expect("found");
+                self.waiting -= u64::from(cursor.end - cursor.next);
+                removed = true;
+            }
         }
         self.tenants.retain(|t| !t.jobs.is_empty());
         removed
@@ -104,6 +111,11 @@ impl FairQueue {
     /// Whether no job has chunks to take.
     pub fn is_empty(&self) -> bool {
         self.tenants.is_empty()
+    }
+
+    /// Chunks not yet taken, of every job here: what waits for the stream.
+    pub fn waiting(&self) -> u64 {
+        self.waiting
     }
 
     /// The jobs here.
@@ -121,6 +133,7 @@ impl FairQueue {
             let Some(mut cursor) = tenant.jobs.pop_front() else { break };
             slots.push(Slot { job_id: Arc::clone(&cursor.id), chunk: cursor.next });
             cursor.next += 1;
+            self.waiting -= 1;
             if cursor.next < cursor.end {
                 tenant.jobs.push_back(cursor);
             } else if tenant.jobs.is_empty() {
@@ -205,14 +218,19 @@ mod tests {
         queue.insert("a", 1, "j", 0, 10);
         queue.insert("b", 1, "k", 0, 10);
         assert_eq!(turns(&mut queue, 4), ["j:0", "k:0", "j:1", "k:1"]);
+        assert_eq!(queue.waiting(), 16);
         assert!(queue.rewind("j", 1), "the append of j:1 failed");
         assert!(!queue.rewind("nope", 0));
+        assert_eq!(queue.waiting(), 17);
         assert!(queue.remove("k"));
         assert!(!queue.remove("k"));
+        assert_eq!(queue.waiting(), 9, "k's 8 chunks left with it");
         assert_eq!(turns(&mut queue, 2), ["j:1", "j:2"]);
         // Inserting a job that is here moves its cursor only.
         queue.insert("a", 1, "j", 9, 10);
+        assert_eq!(queue.waiting(), 1);
         assert_eq!(turns(&mut queue, 5), ["j:9"]);
+        assert_eq!(queue.waiting(), 0);
         // Nothing left to take: not added.
         queue.insert("a", 1, "done", 10, 10);
         assert!(queue.is_empty());

@@ -1,12 +1,13 @@
 //! Jobs the dispatcher refused by their tenant's quota (`tanksim_quota_rejections_total`, by
-//! limit and tenant: the tenants the quotas file names, all others as one series), each also
-//! logged with its tenant and numbers.
+//! limit and tenant: the tenants the quotas file names, all others as one series) or shed at
+//! the queue's high-water mark (`tanksim_jobs_shed_total`), each also logged with its tenant
+//! and numbers.
 
 use metrics::counter;
 use tanksim_broker::{QuotaExceeded, QuotaLimit};
 use tanksim_server::QuotaBook;
 use tanksim_telemetry::metrics::names::{
-    LABEL_LIMIT, LABEL_TENANT, OTHER_TENANTS, QUOTA_REJECTIONS_TOTAL, limit,
+    JOBS_SHED_TOTAL, LABEL_LIMIT, LABEL_TENANT, OTHER_TENANTS, QUOTA_REJECTIONS_TOTAL, limit,
 };
 
 /// The `limit` label of a job limit.
@@ -21,6 +22,7 @@ pub fn label(quota_limit: QuotaLimit) -> &'static str {
 /// Creates the refusal series known at start at zero: every job limit for the tenants the
 /// quotas file names and for all others.
 pub fn init(quotas: &QuotaBook) {
+    counter!(JOBS_SHED_TOTAL).increment(0);
     let quotas = quotas.get();
     let tenants = std::iter::once(OTHER_TENANTS).chain(quotas.listed_tenants());
     for tenant in tenants {
@@ -29,6 +31,12 @@ pub fn init(quotas: &QuotaBook) {
                 .increment(0);
         }
     }
+}
+
+/// Counts and logs a job of `tenant`'s shed with `waiting` chunks waiting, at `mark`.
+pub fn shed(tenant: &str, waiting: u64, mark: u64) {
+    counter!(JOBS_SHED_TOTAL).increment(1);
+    tracing::warn!(tenant, waiting, mark, "job shed: the queue is over its high-water mark");
 }
 
 /// Counts and logs a job refused by its tenant's quota.

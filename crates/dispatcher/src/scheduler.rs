@@ -24,13 +24,15 @@
 //! its child.
 
 use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use metrics::{counter, gauge};
 use tanksim_broker::{BrokerError, JobStatus, JobStore, Task, TaskQueue};
 use tanksim_server::QuotaBook;
 use tanksim_telemetry::metrics::names::{
-    CHUNKS_SCHEDULED_TOTAL, LABEL_TENANT, OTHER_TENANTS, SCHEDULER_JOBS,
+    CHUNKS_SCHEDULED_TOTAL, LABEL_TENANT, OTHER_TENANTS, SCHEDULER_CHUNKS_WAITING, SCHEDULER_JOBS,
 };
 use tanksim_telemetry::propagation;
 use tokio::sync::{mpsc, watch};
@@ -61,6 +63,8 @@ pub struct Schedule {
 #[derive(Debug, Clone)]
 pub struct Scheduler {
     commands: mpsc::UnboundedSender<Command>,
+    /// Chunks of the jobs in the rotation not yet on the stream, as the task last counted.
+    waiting: Arc<AtomicU64>,
 }
 
 #[derive(Debug)]
@@ -81,6 +85,7 @@ impl Scheduler {
     ) -> (Scheduler, tokio::task::JoinHandle<()>) {
         let (commands, received) = mpsc::unbounded_channel();
         init_metrics(&schedule.quotas);
+        let waiting = Arc::new(AtomicU64::new(0));
         let state = State {
             queue,
             store,
@@ -88,8 +93,16 @@ impl Scheduler {
             fair: FairQueue::default(),
             jobs: HashMap::new(),
             checked: Instant::now(),
+            waiting: Arc::clone(&waiting),
         };
-        (Scheduler { commands }, tokio::spawn(state.run(received, stop)))
+        (Scheduler { commands, waiting }, tokio::spawn(state.run(received, stop)))
+    }
+
+    /// Chunks of every job in the rotation not yet on the stream (what load shedding compares
+    /// with its mark), as the scheduler counted them after its last step: a job handed over
+    /// a moment ago may not be counted yet.
+    pub fn waiting_chunks(&self) -> u64 {
+        self.waiting.load(Ordering::Relaxed)
     }
 
     /// Schedules `job`'s chunks from its `chunks_enqueued` on.
@@ -117,6 +130,8 @@ struct State<Q, S> {
     jobs: HashMap<String, Scheduled>,
     /// When the jobs in the rotation were last re-read.
     checked: Instant,
+    /// Where [`FairQueue::waiting`] is published for [`Scheduler::waiting_chunks`].
+    waiting: Arc<AtomicU64>,
 }
 
 /// What a step did.
@@ -137,7 +152,7 @@ impl<Q: TaskQueue, S: JobStore> State<Q, S> {
                 self.command(command);
             }
             let stepped = self.step().await;
-            gauge!(SCHEDULER_JOBS).set(self.jobs.len() as f64);
+            self.publish();
             let wait = match stepped {
                 Ok(Step::Appended) => {
                     backoff = Backoff::default();
@@ -155,7 +170,10 @@ impl<Q: TaskQueue, S: JobStore> State<Q, S> {
             };
             tokio::select! {
                 command = commands.recv() => match command {
-                    Some(command) => self.command(command),
+                    Some(command) => {
+                        self.command(command);
+                        self.publish();
+                    }
                     None => break,
                 },
                 _ = sleep(wait) => {}
@@ -165,6 +183,14 @@ impl<Q: TaskQueue, S: JobStore> State<Q, S> {
         for (_, scheduled) in self.jobs.drain() {
             scheduled.traced.finish();
         }
+    }
+
+    /// The rotation's size, for the gauges and for load shedding.
+    fn publish(&self) {
+        let waiting = self.fair.waiting();
+        self.waiting.store(waiting, Ordering::Relaxed);
+        gauge!(SCHEDULER_JOBS).set(self.jobs.len() as f64);
+        gauge!(SCHEDULER_CHUNKS_WAITING).set(waiting as f64);
     }
 
     fn command(&mut self, command: Command) {
@@ -222,7 +248,12 @@ impl<Q: TaskQueue, S: JobStore> State<Q, S> {
         }
         if let Err(e) = self.queue.enqueue(&tasks).await {
             for (id, (first, _)) in &appended {
-                self.fair.rewind(id, *first);
+                // A job whose last chunks were taken has left the rotation: back in it.
+                if !self.fair.rewind(id, *first) {
+                    let job = &self.jobs[*id].job;
+                    let weight = self.schedule.quotas.for_tenant(&job.tenant).weight;
+                    self.fair.insert(&job.tenant, weight, id, *first, job.chunks_total);
+                }
             }
             return Err(e);
         }
@@ -284,6 +315,7 @@ impl<Q: TaskQueue, S: JobStore> State<Q, S> {
 /// file names and of all others.
 fn init_metrics(quotas: &QuotaBook) {
     gauge!(SCHEDULER_JOBS).set(0.0);
+    gauge!(SCHEDULER_CHUNKS_WAITING).set(0.0);
     let quotas = quotas.get();
     for tenant in std::iter::once(OTHER_TENANTS).chain(quotas.listed_tenants()) {
         counter!(CHUNKS_SCHEDULED_TOTAL, LABEL_TENANT => tenant.to_owned()).increment(0);
@@ -330,14 +362,17 @@ impl Traced {
     }
 }
 
-/// The task of chunk `chunk` of `job`, carrying `trace_context`.
+/// The task of chunk `chunk` of `job` (its runs from the job's [`JobStatus::layout`]),
+/// carrying `trace_context`. A chunk the layout lacks (a status this dispatcher never records)
+/// gets no runs: workers fail such a chunk, and results would refuse its report.
 fn task(job: &JobStatus, chunk: u32, trace_context: &[(String, String)]) -> Task {
-    let start = u64::from(chunk) * job.chunk_size;
+    let runs =
+        job.layout().and_then(|layout| layout.runs_of(chunk)).unwrap_or(job.runs_total..job.runs_total);
     Task {
         job_id: job.id.clone(),
         chunk,
-        run_start: start,
-        run_end: (start + job.chunk_size).min(job.runs_total),
+        run_start: runs.start,
+        run_end: runs.end,
         trace_context: trace_context.to_vec(),
     }
 }

@@ -9,12 +9,14 @@
 use std::sync::Arc;
 
 use prost::Message;
-use tanksim_broker::{BrokerError, JobKind, JobStore, NewJob, TaskQueue};
+use tanksim_broker::{BrokerError, JobStore, NewJob, TaskQueue};
+use tanksim_proto::MAX_CHUNK_REPORT_BYTES;
 use tanksim_proto::internal::v1::dispatcher_service_server::DispatcherService;
 use tanksim_proto::internal::v1::{
     CancelJobRequest, CancelJobResponse, DispatchJobRequest, DispatchJobResponse,
 };
 use tanksim_server::job::{job_to_proto, now_ms};
+use tanksim_sim_core::ChunkLayout;
 use tanksim_sim_core::job::JobSpec;
 use tanksim_sim_core::validate::row_bytes;
 use tanksim_telemetry::propagation;
@@ -104,12 +106,20 @@ impl<S: JobStore> Dispatcher<S> {
         let valid =
             tanksim_proto::convert::job_spec_from_request(&spec, &limits).map_err(Error::InvalidJob)?;
         let job = valid.spec();
+        // Load shedding, before anything is reserved: accepted jobs are never shed.
+        let mark = self.inner.settings.queue_high_water;
+        let waiting = self.inner.scheduler.waiting_chunks();
+        if mark != 0 && waiting >= mark {
+            quota_metrics::shed(&tenant, waiting, mark);
+            return Err(Error::Shed { waiting, mark });
+        }
         let runs = job.runs();
         let chunk_size = chunk_size_for(job, self.inner.settings.chunk_size);
-        let chunks_total = u32::try_from(runs.div_ceil(chunk_size)).map_err(|_| Error::InvalidArgument {
+        let layout = ChunkLayout::new(runs, chunk_size).ok_or_else(|| Error::InvalidArgument {
             field: "spec",
             reason: format!("{runs} runs in chunks of {chunk_size} exceed {} chunks", u32::MAX),
         })?;
+        let chunks_total = layout.chunks();
         let id = uuid::Uuid::now_v7().to_string();
         span.record("job.id", id.as_str());
         span.record("job.kind", job.kind_name());
@@ -120,7 +130,7 @@ impl<S: JobStore> Dispatcher<S> {
             id,
             tenant,
             name: spec.name.clone(),
-            kind: kind(job),
+            kind: job.kind(),
             spec: spec.encode_to_vec(),
             runs_total: runs,
             chunk_size,
@@ -170,9 +180,10 @@ impl<S: JobStore> Dispatcher<S> {
     }
 }
 
-/// Bytes of rows one chunk's report may carry: far below the 64 MiB message limit, so a
-/// report is quick to send, store and retry.
+/// Bytes of rows one chunk's report may carry: far below the chunk report limit
+/// ([`MAX_CHUNK_REPORT_BYTES`]), so a report is quick to send, store and retry.
 const ROWS_BUDGET_BYTES: u64 = 8 << 20;
+const _: () = assert!(ROWS_BUDGET_BYTES < MAX_CHUNK_REPORT_BYTES as u64);
 
 /// The chunk size for `job`: the configured one, made smaller for jobs that send per-run rows
 /// so that a chunk's rows stay within [`ROWS_BUDGET_BYTES`] (a dataset run with 121 recorded
@@ -182,14 +193,6 @@ pub fn chunk_size_for(job: &JobSpec, configured: u64) -> u64 {
     match row_bytes(job) {
         0 => configured,
         bytes_per_run => configured.min((ROWS_BUDGET_BYTES / bytes_per_run).max(1)),
-    }
-}
-
-fn kind(job: &JobSpec) -> JobKind {
-    match job {
-        JobSpec::MonteCarlo(_) => JobKind::MonteCarlo,
-        JobSpec::Sweep(_) => JobKind::Sweep,
-        JobSpec::Dataset(_) => JobKind::Dataset,
     }
 }
 

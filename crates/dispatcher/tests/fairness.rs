@@ -19,7 +19,14 @@ use tanksim_server::QuotaBook;
 
 /// Runs per chunk: one, so a job's chunks are its runs.
 fn settings(backlog: u32, quotas: QuotaBook) -> DispatcherSettings {
-    DispatcherSettings { chunk_size: 1, queue_backlog: backlog, quotas, ..DispatcherSettings::default() }
+    // Chunks of one run: the giant job's 10^8 chunks would be far over the load-shedding mark.
+    DispatcherSettings {
+        chunk_size: 1,
+        queue_backlog: backlog,
+        queue_high_water: 0,
+        quotas,
+        ..DispatcherSettings::default()
+    }
 }
 
 /// Plays a worker: takes up to `n` chunks off the stream (acknowledging each, as a worker does

@@ -129,3 +129,54 @@ async fn a_job_the_run_quotas_cannot_take_says_whether_waiting_helps() {
     assert_eq!(store.list_jobs("acme", None, 10).await.unwrap().len(), 2, "refused jobs were not recorded");
     d.stop().await;
 }
+
+/// Load shedding: while the chunks waiting for the stream are at `--queue-high-water`, every
+/// tenant's new job is refused (RESOURCE_EXHAUSTED, retry in 30 s, counted), nothing of it
+/// recorded; once the workers bring the waiting chunks below the mark, jobs pass again.
+#[tokio::test]
+async fn jobs_are_shed_at_the_queue_high_water_mark_and_pass_below_it() {
+    let recorder = metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder();
+    let handle = recorder.handle();
+    let _local = metrics::set_default_local_recorder(&recorder);
+    let (queue, store) = (MemoryQueue::new(), MemoryStore::new());
+    // One chunk a run, one chunk on the stream: a job of 10 runs leaves 9 waiting.
+    let settings = DispatcherSettings {
+        chunk_size: 1,
+        queue_backlog: 1,
+        queue_high_water: 5,
+        quotas: QuotaBook::from_yaml("{}").unwrap(),
+        ..DispatcherSettings::default()
+    };
+    let d = start(queue.clone(), store.clone(), settings).await;
+    let mut client = d.client.clone();
+    let shed = || sample(&handle.render(), "tanksim_jobs_shed_total", &[]);
+    let waiting = || sample(&handle.render(), "tanksim_scheduler_chunks_waiting", &[]);
+    client.dispatch_job(dispatch("acme", 10)).await.unwrap();
+    assert_eq!(shed(), Some(0.0), "present at zero from the start");
+    harness::wait_for(|| std::future::ready(waiting() == Some(9.0))).await;
+    for tenant in ["acme", "beta"] {
+        let refused = client.dispatch_job(dispatch(tenant, 1)).await.unwrap_err();
+        assert_eq!(refused.code(), Code::ResourceExhausted, "{refused:?}");
+        assert_eq!(
+            refused.message(),
+            "the queue is over its high-water mark: 9 chunks are waiting for the workers (mark 5); retry in 30 s"
+        );
+        assert_eq!(retry_hint(&refused), (Some(Duration::from_secs(30)), Some("30".to_owned())));
+    }
+    assert_eq!(shed(), Some(2.0));
+    assert!(store.list_jobs("beta", None, 10).await.unwrap().is_empty(), "a shed job is not recorded");
+    assert_eq!(store.list_jobs("acme", None, 10).await.unwrap().len(), 1);
+
+    // A worker takes chunks: below the mark, jobs pass again.
+    let mut taken = 0;
+    while taken < 5 {
+        let tasks = queue.read_new("w", 1, Duration::from_millis(50)).await.unwrap();
+        let ids: Vec<String> = tasks.iter().map(|t| t.entry_id.clone()).collect();
+        queue.ack(&ids).await.unwrap();
+        taken += tasks.len();
+    }
+    harness::wait_for(|| std::future::ready(waiting().is_some_and(|w| w < 5.0))).await;
+    client.dispatch_job(dispatch("beta", 1)).await.unwrap();
+    assert_eq!(shed(), Some(2.0));
+    d.stop().await;
+}

@@ -1,5 +1,6 @@
 //! `tanksim.v1.JobService`: validate and submit, forward everything else, each call acting
-//! for the caller's tenant (see [`crate::auth`]).
+//! for the caller's tenant (see [`crate::auth`]); WatchJob and ExportRuns streams count against
+//! the tenant's open streams ([`crate::streams`]).
 //!
 //! `SubmitJob` runs in a `submit_job` span (`job.kind`, `job.runs`, and `job.id` once the
 //! dispatcher answered) under the call's `grpc.server` span; the call to the dispatcher is its
@@ -24,17 +25,20 @@ use crate::config::GatewaySettings;
 use crate::error::Error;
 use crate::metrics;
 use crate::peers::Peers;
+use crate::streams::{Held, StreamSlots};
 
 /// The public job API.
 #[derive(Debug, Clone)]
 pub struct Jobs {
     settings: GatewaySettings,
     peers: Peers,
+    streams: StreamSlots,
 }
 
 impl Jobs {
     pub fn new(settings: GatewaySettings, peers: Peers) -> Self {
-        Self { settings, peers }
+        let streams = StreamSlots::new(settings.quotas.clone());
+        Self { settings, peers, streams }
     }
 
     async fn submit(
@@ -87,15 +91,17 @@ impl JobService for Jobs {
         self.peers.results.clone().get_job(call).await
     }
 
-    type WatchJobStream = Streaming<WatchJobResponse>;
+    type WatchJobStream = Held<Streaming<WatchJobResponse>>;
 
     async fn watch_job(
         &self,
         request: Request<WatchJobRequest>,
     ) -> Result<Response<Self::WatchJobStream>, Status> {
-        let call = forwarded(request)?;
+        let principal = principal(&request)?;
+        let slot = self.streams.open(&principal.tenant, "WatchJob")?;
+        let call = for_tenant(&principal, request.into_inner())?;
         let stream = self.peers.results.clone().watch_job(call).await?.into_inner();
-        Ok(Response::new(stream))
+        Ok(Response::new(Held::new(stream, slot)))
     }
 
     async fn cancel_job(
@@ -124,14 +130,16 @@ impl JobService for Jobs {
         self.peers.results.clone().get_job_results(call).await
     }
 
-    type ExportRunsStream = Streaming<ExportRunsResponse>;
+    type ExportRunsStream = Held<Streaming<ExportRunsResponse>>;
 
     async fn export_runs(
         &self,
         request: Request<ExportRunsRequest>,
     ) -> Result<Response<Self::ExportRunsStream>, Status> {
-        let call = forwarded(request)?;
+        let principal = principal(&request)?;
+        let slot = self.streams.open(&principal.tenant, "ExportRuns")?;
+        let call = for_tenant(&principal, request.into_inner())?;
         let stream = self.peers.results.clone().export_runs(call).await?.into_inner();
-        Ok(Response::new(stream))
+        Ok(Response::new(Held::new(stream, slot)))
     }
 }

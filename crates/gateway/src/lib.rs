@@ -7,6 +7,7 @@
 //! - [`jobs`]: `JobService`. `SubmitJob` validates (INVALID_ARGUMENT with a `BadRequest` field
 //!   violation per bad field) and hands the job to the dispatcher, which answers as soon as
 //!   it is recorded; reads and watches go to the results service; cancel to the dispatcher.
+//! - [`streams`]: each tenant's open WatchJob and ExportRuns streams, capped by its quota.
 //! - [`simulation`]: `SimulationService.Simulate`, one run computed here.
 //! - [`peers`]: the clients to the dispatcher and the results service (traced).
 //! - [`metrics`]: requests by job kind, failures by reason, `Simulate`'s simulation time.
@@ -22,6 +23,7 @@ pub mod metrics;
 pub mod peers;
 pub mod rate_limit;
 pub mod simulation;
+pub mod streams;
 
 use std::future::Future;
 
@@ -45,6 +47,7 @@ pub async fn run(
     metrics::init();
     auth::init_metrics();
     rate_limit::init_metrics(&settings.quotas);
+    streams::init_metrics(&settings.quotas);
     settings.quotas.keep_reloaded();
     let limiter = rate_limit::TenantRateLimiter::new(settings.quotas.clone());
     let max = settings.max_message_bytes;

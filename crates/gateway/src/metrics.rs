@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use metrics::{counter, histogram};
 use tanksim_proto::v1::SubmitJobRequest;
-use tanksim_proto::v1::submit_job_request::Job;
+use tanksim_sim_core::JobKind;
 use tanksim_telemetry::metrics::names::{
     LABEL_KIND, LABEL_REASON, SIMULATION_DURATION_SECONDS, SIMULATION_ERRORS_TOTAL,
     SIMULATION_REQUESTS_TOTAL, reason,
@@ -14,14 +14,14 @@ use tonic::{Code, Status};
 
 /// The `kind` of a `Simulate` call (one run, computed here).
 pub const SINGLE: &str = "single";
-const KINDS: [&str; 4] = ["monte_carlo", "sweep", "dataset", SINGLE];
 const REASONS: [&str; 4] =
     [reason::INVALID_ARGUMENT, reason::UNAVAILABLE, reason::RESOURCE_EXHAUSTED, reason::INTERNAL];
 
 /// Creates the series whose labels are known in advance at zero, so dashboards and alerts
 /// see them before the first request (a rate over a missing series is no data, not zero).
 pub fn init() {
-    for kind in KINDS {
+    // Every job kind, and `Simulate`'s.
+    for kind in JobKind::ALL.map(JobKind::name).into_iter().chain([SINGLE]) {
         counter!(SIMULATION_REQUESTS_TOTAL, LABEL_KIND => kind).increment(0);
     }
     for reason in REASONS {
@@ -34,11 +34,7 @@ pub fn init() {
 /// The `kind` label of a submitted job; `None` when the request names no kind (it then
 /// fails validation, and counts only as an error).
 pub fn job_kind(request: &SubmitJobRequest) -> Option<&'static str> {
-    Some(match request.job.as_ref()? {
-        Job::MonteCarlo(_) => "monte_carlo",
-        Job::Sweep(_) => "sweep",
-        Job::Dataset(_) => "dataset",
-    })
+    request.job.as_ref().map(|job| tanksim_proto::convert::job_kind(job).name())
 }
 
 /// One request of kind `kind` received.
@@ -84,6 +80,8 @@ mod tests {
 
     #[test]
     fn a_request_without_a_kind_has_no_kind_label() {
+        use tanksim_proto::v1::submit_job_request::Job;
+
         assert_eq!(job_kind(&SubmitJobRequest::default()), None);
         let sweep = SubmitJobRequest { job: Some(Job::Sweep(Default::default())), ..Default::default() };
         assert_eq!(job_kind(&sweep), Some("sweep"));

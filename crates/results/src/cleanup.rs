@@ -42,6 +42,8 @@ pub(crate) fn sweep_every(retention: Option<Duration>) -> Duration {
 
 /// Jobs deleted per store call while expiring (a bounded script run in Redis).
 const EXPIRE_BATCH: usize = 500;
+/// Jobs the sweep of the rows looks up per round trip to the store.
+const SWEEP_BATCH: usize = 500;
 /// How long nothing must have been written in an unknown job's directory before its rows are
 /// deleted: the age at which a temporary rows file is taken for a crash's leftover (a write in
 /// flight on another replica is far younger).
@@ -127,20 +129,26 @@ pub(crate) async fn sweep_once<S: JobStore>(store: &S, rows: &RowsDir) -> usize 
     let dir = rows.clone();
     let Ok(jobs) = tokio::task::spawn_blocking(move || dir.jobs()).await else { return 0 };
     let mut deleted = 0;
-    for id in jobs {
-        match store.job(&id).await {
-            Ok(Some(status)) if status.state == JobState::Cancelled => {
-                forget_if_cancelled(rows, &status).await;
-                deleted += 1;
-            }
-            Ok(None) if rows.idle_for(&id).is_some_and(|idle| idle >= UNKNOWN_IDLE) => {
-                remove_rows(rows, &id, "unknown").await;
-                deleted += 1;
-            }
-            Ok(_) => {}
+    // One round trip per batch of directories, not one per job.
+    for ids in jobs.chunks(SWEEP_BATCH) {
+        let statuses = match store.jobs(ids).await {
+            Ok(statuses) => statuses,
             Err(e) => {
                 tracing::warn!(error = %e, "cannot read jobs to delete cancelled ones' rows; next sweep");
                 return deleted;
+            }
+        };
+        for (id, status) in ids.iter().zip(statuses) {
+            match status {
+                Some(status) if status.state == JobState::Cancelled => {
+                    forget_if_cancelled(rows, &status).await;
+                    deleted += 1;
+                }
+                None if rows.idle_for(id).is_some_and(|idle| idle >= UNKNOWN_IDLE) => {
+                    remove_rows(rows, id, "unknown").await;
+                    deleted += 1;
+                }
+                _ => {}
             }
         }
     }

@@ -4,8 +4,8 @@
 
 use prost::Message;
 use tanksim_broker::JobStore;
+use tanksim_proto::convert::decode_stored_spec;
 use tanksim_proto::internal::v1 as internal;
-use tanksim_proto::v1::SubmitJobRequest;
 use tanksim_sim_core::job::JobSpec;
 use tanksim_sim_core::summary::RunSummary;
 
@@ -29,13 +29,8 @@ pub(crate) fn decode_summary(bytes: &[u8], what: &str) -> Result<RunSummary, Err
 
 /// A job's spec, as the dispatcher stored it (validated at submission).
 pub(crate) async fn load_spec<S: JobStore>(store: &S, id: &str) -> Result<JobSpec, Error> {
-    let what = || format!("spec of job {id}");
     let bytes = store.spec(id).await?.ok_or_else(|| Error::NotFound(id.to_owned()))?;
-    let request = SubmitJobRequest::decode(bytes.as_slice()).map_err(|e| Error::corrupt(what(), e))?;
-    JobSpec::try_from(&request).map_err(|v| {
-        let first = v.first().map(ToString::to_string).unwrap_or_default();
-        Error::corrupt(what(), first)
-    })
+    decode_stored_spec(&bytes).map_err(|e| Error::corrupt(format!("spec of job {id}"), e))
 }
 
 #[cfg(test)]

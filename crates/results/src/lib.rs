@@ -43,6 +43,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tanksim_broker::JobStore;
+use tanksim_proto::MAX_CHUNK_REPORT_BYTES;
 use tanksim_proto::internal::v1::results_service_server::ResultsServiceServer;
 use tanksim_proto::v1::job_service_server::JobServiceServer;
 use tanksim_server::tls::Role;
@@ -57,10 +58,6 @@ pub use watch::WatchStream;
 
 use crate::rows::RowsDir;
 use crate::shared::Shared;
-
-/// The largest chunk report accepted (a dataset chunk's rows with trajectories are big; the
-/// dispatcher's chunk size for datasets must keep a chunk's rows under this).
-pub const MAX_REPORT_BYTES: usize = 64 << 20;
 
 /// Temporary rows files older than this are left from a crash and removed at start.
 const STALE_TEMP_AGE: Duration = Duration::from_secs(15 * 60);
@@ -116,7 +113,7 @@ pub fn services<S: JobStore>(
     let shared =
         Arc::new(Shared { store, rows: RowsDir::new(&settings.data_dir), watch_poll: settings.watch_poll });
     let results = ResultsServiceServer::new(ReportHandler::new(shared.clone()))
-        .max_decoding_message_size(MAX_REPORT_BYTES);
+        .max_decoding_message_size(MAX_CHUNK_REPORT_BYTES);
     // The gateway forwards the public calls here: the same message limit as the edge's.
     let max = settings.max_message_bytes;
     let jobs = JobServiceServer::new(JobReader::new(shared))

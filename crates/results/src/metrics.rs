@@ -8,7 +8,6 @@ use std::time::Duration;
 
 use metrics::{counter, histogram};
 use tanksim_broker::{JobKind, JobState, JobStatus};
-use tanksim_server::job::{kind_label, state_label};
 use tanksim_telemetry::metrics::names::{
     JOBS_EXPIRED_TOTAL, LABEL_KIND, LABEL_STATE, SIMULATION_JOB_DURATION_SECONDS,
     SIMULATION_JOBS_FINISHED_TOTAL,
@@ -16,12 +15,11 @@ use tanksim_telemetry::metrics::names::{
 
 /// The final states this service moves jobs to (the dispatcher cancels).
 const STATES: [JobState; 2] = [JobState::Succeeded, JobState::Failed];
-const KINDS: [JobKind; 3] = [JobKind::MonteCarlo, JobKind::Sweep, JobKind::Dataset];
 
 /// Creates every series with a fixed label set at zero, so they exist before the first job.
 pub(crate) fn init() {
-    for kind in KINDS.map(kind_label) {
-        for state in STATES.map(state_label) {
+    for kind in JobKind::ALL.map(JobKind::name) {
+        for state in STATES.map(JobState::name) {
             counter!(SIMULATION_JOBS_FINISHED_TOTAL, LABEL_KIND => kind, LABEL_STATE => state).increment(0);
             // Registering is enough: the histogram is exported with empty buckets.
             let _ = histogram!(SIMULATION_JOB_DURATION_SECONDS, LABEL_KIND => kind, LABEL_STATE => state);
@@ -43,7 +41,7 @@ pub(crate) fn finished_by_this_call(before: JobState, after: &JobStatus, now_ms:
     if before.is_terminal() || !after.state.is_terminal() || after.finished_at_ms != Some(now_ms) {
         return;
     }
-    let (kind, state) = (kind_label(after.kind), state_label(after.state));
+    let (kind, state) = (after.kind.name(), after.state.name());
     counter!(SIMULATION_JOBS_FINISHED_TOTAL, LABEL_KIND => kind, LABEL_STATE => state).increment(1);
     let seconds = Duration::from_millis(now_ms.saturating_sub(after.submitted_at_ms)).as_secs_f64();
     histogram!(SIMULATION_JOB_DURATION_SECONDS, LABEL_KIND => kind, LABEL_STATE => state).record(seconds);

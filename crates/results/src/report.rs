@@ -16,7 +16,7 @@ use tanksim_proto::internal::v1::{
     ReportChunkFailureRequest, ReportChunkFailureResponse, ReportChunkRequest, ReportChunkResponse,
 };
 use tanksim_proto::v1::RunRow;
-use tanksim_server::job::{now_ms, state_label};
+use tanksim_server::job::now_ms;
 use tonic::{Request, Response, Status};
 use tracing::Instrument;
 use tracing::field::Empty;
@@ -113,7 +113,7 @@ async fn report_chunk<S: JobStore>(shared: &Shared<S>, mut req: ReportChunkReque
     let after = merge::advance(&shared.store, outcome.status).await?;
     let span = tracing::Span::current();
     span.record("chunk.recorded", outcome.recorded);
-    span.record("job.state", state_label(after.state));
+    span.record("job.state", after.state.name());
     if outcome.recorded || after != before {
         notify(shared, id).await;
     }
@@ -121,14 +121,13 @@ async fn report_chunk<S: JobStore>(shared: &Shared<S>, mut req: ReportChunkReque
 }
 
 /// The chunk's number of runs, if `chunk`, `run_start` and `run_end` match the job's layout
-/// (chunk `c` holds runs `[c * chunk_size, min((c + 1) * chunk_size, runs_total))`).
+/// ([`JobStatus::layout`]).
 fn check_layout(status: &JobStatus, req: &ReportChunkRequest) -> Result<u64, Error> {
-    if req.chunk >= status.chunks_total {
+    let runs = status.layout().and_then(|layout| layout.runs_of(req.chunk));
+    let Some(std::ops::Range { start, end }) = runs.filter(|_| req.chunk < status.chunks_total) else {
         let reason = format!("chunk {} of a job with {} chunks", req.chunk, status.chunks_total);
         return Err(Error::invalid("chunk", reason));
-    }
-    let start = u64::from(req.chunk).saturating_mul(status.chunk_size);
-    let end = start.saturating_add(status.chunk_size).min(status.runs_total);
+    };
     if req.run_start != start {
         return Err(Error::invalid("run_start", format!("chunk {} starts at run {start}", req.chunk)));
     }
@@ -177,7 +176,7 @@ async fn report_failure<S: JobStore>(
     let now = now_ms();
     let after = shared.store.fail(id, req.chunk, &reason, now).await?;
     metrics::finished_by_this_call(status.state, &after, now);
-    tracing::Span::current().record("job.state", state_label(after.state));
+    tracing::Span::current().record("job.state", after.state.name());
     tracing::warn!(
         job_id = id,
         chunk = req.chunk,

@@ -18,7 +18,7 @@ use std::sync::Arc;
 use futures_util::{Stream, StreamExt};
 use tanksim_broker::{JobStatus, JobStore};
 use tanksim_proto::v1::WatchJobResponse;
-use tanksim_server::job::{job_to_proto, state_label};
+use tanksim_server::job::job_to_proto;
 use tokio::sync::mpsc;
 use tokio::time::MissedTickBehavior;
 use tokio_stream::wrappers::ReceiverStream;
@@ -105,7 +105,7 @@ async fn send(tx: &mpsc::Sender<Result<WatchJobResponse, Status>>, status: &JobS
     let sent = tx.send(Ok(WatchJobResponse { job: Some(job_to_proto(status)) })).await.is_ok();
     if sent {
         tracing::info!(
-            job.state = state_label(status.state),
+            job.state = status.state.name(),
             runs_done = status.runs_done,
             chunks_done = status.chunks_done,
             "progress sent"

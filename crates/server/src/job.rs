@@ -1,5 +1,5 @@
-//! A stored job's status ([`tanksim_broker::JobStatus`]) in API form ([`v1::Job`]), and its
-//! kind and state as the label values of metrics and spans.
+//! A stored job's status ([`tanksim_broker::JobStatus`]) in API form ([`v1::Job`]). (Its kind
+//! and state as metric and span labels are [`JobKind::name`] and [`JobState::name`].)
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -46,28 +46,6 @@ pub fn state_to_proto(state: JobState) -> v1::JobState {
     }
 }
 
-/// The `kind` label value of metrics (and `job.kind` of spans): `monte_carlo`, `sweep`,
-/// `dataset` (as sim-core's `JobSpec::kind_name` spells them).
-pub fn kind_label(kind: JobKind) -> &'static str {
-    match kind {
-        JobKind::MonteCarlo => "monte_carlo",
-        JobKind::Sweep => "sweep",
-        JobKind::Dataset => "dataset",
-    }
-}
-
-/// The `state` label value of metrics (and `job.state` of spans): `queued`, `running`,
-/// `succeeded`, `failed`, `cancelled`.
-pub fn state_label(state: JobState) -> &'static str {
-    match state {
-        JobState::Queued => "queued",
-        JobState::Running => "running",
-        JobState::Succeeded => "succeeded",
-        JobState::Failed => "failed",
-        JobState::Cancelled => "cancelled",
-    }
-}
-
 /// Milliseconds since the Unix epoch as a protobuf timestamp.
 pub fn timestamp(ms: u64) -> pbjson_types::Timestamp {
     pbjson_types::Timestamp {
@@ -84,18 +62,4 @@ pub fn now_ms() -> u64 {
         .as_millis()
         .try_into()
         .unwrap_or(u64::MAX)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn labels_are_the_catalog_values() {
-        let kinds = [JobKind::MonteCarlo, JobKind::Sweep, JobKind::Dataset].map(kind_label);
-        assert_eq!(kinds, ["monte_carlo", "sweep", "dataset"]);
-        let states = [JobState::Succeeded, JobState::Failed, JobState::Cancelled].map(state_label);
-        assert_eq!(states, ["succeeded", "failed", "cancelled"]);
-        assert_eq!(state_label(JobState::Running), "running");
-    }
 }

@@ -5,6 +5,8 @@
 //!   bind `127.0.0.1:0`, binaries their configured address) until a shutdown future resolves,
 //!   then a drain bounded by a grace period ([`ShutdownArgs`]).
 //! - [`drain`]: open server streams end with UNAVAILABLE when the drain begins.
+//! - [`deadline`]: every call answers within its client's deadline, at most 60 s
+//!   (DEADLINE_EXCEEDED; a layer of [`serve`]'s router).
 //! - [`methods`]: the gRPC methods tanksim serves and calls, for the telemetry layers
 //!   ([`grpc_methods`]; clients wrap their channels with it).
 //! - [`health`]: SERVING only while the service's dependencies answer.
@@ -22,6 +24,7 @@
 //! - [`tls`]: TLS on the public port, mTLS between the services with each peer's role checked.
 
 pub mod args;
+pub mod deadline;
 pub mod drain;
 pub mod health;
 pub mod job;

@@ -11,7 +11,8 @@
 //! The defaults bound what one tenant can take from a shared deployment without getting in the
 //! way of normal use: 100 requests per second with bursts of 200 (a client polling a job every
 //! 20 ms uses half), 100 jobs not yet ended, a billion queued runs (ten jobs of the largest
-//! size the job limits allow), and no daily limit (that is a plan's decision, set per tenant).
+//! size the job limits allow), no daily limit (that is a plan's decision, set per tenant), and
+//! 100 open WatchJob and ExportRuns streams per gateway replica (one watcher per job).
 
 pub mod file;
 
@@ -37,6 +38,8 @@ pub const DEFAULT_CONCURRENT_JOBS: u64 = 100;
 pub const DEFAULT_QUEUED_RUNS: u64 = 1_000_000_000;
 /// Default of `--quota-runs-per-day`: unlimited.
 pub const DEFAULT_RUNS_PER_DAY: u64 = 0;
+/// Default of `--quota-concurrent-streams`: a watcher for each job the default allows.
+pub const DEFAULT_CONCURRENT_STREAMS: u32 = 100;
 /// Default of `--quotas-reload-seconds`.
 pub const DEFAULT_RELOAD_SECONDS: u64 = 10;
 
@@ -71,6 +74,8 @@ pub const MAX_WEIGHT: u32 = 1_000;
 pub struct TenantQuota {
     pub rate: RateQuota,
     pub jobs: JobQuota,
+    /// Open WatchJob and ExportRuns streams at one gateway replica (0: unlimited).
+    pub concurrent_streams: u32,
     /// The tenant's share of the workers against other tenants with work queued (the
     /// dispatcher's fair scheduling, `tanksim_dispatcher::fair`), 1 to [`MAX_WEIGHT`].
     pub weight: u32,
@@ -85,6 +90,7 @@ impl TenantQuota {
             queued_runs: DEFAULT_QUEUED_RUNS,
             runs_per_day: DEFAULT_RUNS_PER_DAY,
         },
+        concurrent_streams: DEFAULT_CONCURRENT_STREAMS,
         weight: DEFAULT_WEIGHT,
     };
 
@@ -92,6 +98,7 @@ impl TenantQuota {
     pub const UNLIMITED: TenantQuota = TenantQuota {
         rate: RateQuota { requests_per_second: 0, burst: 0 },
         jobs: JobQuota::UNLIMITED,
+        concurrent_streams: 0,
         weight: DEFAULT_WEIGHT,
     };
 }
@@ -120,9 +127,14 @@ pub struct QuotasArgs {
     #[arg(long = "quota-runs-per-day", env = "TANKSIM_QUOTA_RUNS_PER_DAY", value_name = "N",
           default_value_t = DEFAULT_RUNS_PER_DAY)]
     pub runs_per_day: u64,
+    /// WatchJob and ExportRuns streams each tenant may hold open at once, per gateway replica
+    /// (0: unlimited).
+    #[arg(long = "quota-concurrent-streams", env = "TANKSIM_QUOTA_CONCURRENT_STREAMS", value_name = "N",
+          default_value_t = DEFAULT_CONCURRENT_STREAMS)]
+    pub concurrent_streams: u32,
     /// A JSON or YAML file of quotas over these options: `{"default": {...}, "tenants":
     /// {"acme": {...}}}` with fields requests_per_second, burst, concurrent_jobs, queued_runs,
-    /// runs_per_day. Re-read when it changes.
+    /// runs_per_day, concurrent_streams, weight. Re-read when it changes.
     #[arg(long = "quotas-file", env = "TANKSIM_QUOTAS_FILE", value_name = "PATH",
           value_parser = QuotasFile::parse_arg)]
     pub file: Option<QuotasFile>,
@@ -141,6 +153,7 @@ impl Default for QuotasArgs {
             concurrent_jobs: d.jobs.concurrent_jobs,
             queued_runs: d.jobs.queued_runs,
             runs_per_day: d.jobs.runs_per_day,
+            concurrent_streams: d.concurrent_streams,
             file: None,
             reload_seconds: DEFAULT_RELOAD_SECONDS,
         }
@@ -157,6 +170,7 @@ impl QuotasArgs {
                 queued_runs: self.queued_runs,
                 runs_per_day: self.runs_per_day,
             },
+            concurrent_streams: self.concurrent_streams,
             weight: DEFAULT_WEIGHT,
         }
     }
@@ -313,12 +327,18 @@ mod tests {
         std::fs::write(
             &path,
             r#"{"default": {"concurrent_jobs": 3, "burst": 50},
-                "tenants": {"acme": {"concurrent_jobs": 0, "requests_per_second": 7}}}"#,
+                "tenants": {"acme": {"concurrent_jobs": 0, "requests_per_second": 7, "concurrent_streams": 2}}}"#,
         )
         .unwrap();
         let file = path.display().to_string();
-        let args =
-            ["t", "--quota-requests-per-second=20", "--quota-runs-per-day=1000", "--quotas-file", &file];
+        let args = [
+            "t",
+            "--quota-requests-per-second=20",
+            "--quota-runs-per-day=1000",
+            "--quota-concurrent-streams=9",
+            "--quotas-file",
+            &file,
+        ];
         let quotas = Cli::try_parse_from(args).expect("parses").quotas.book().get();
         let other = quotas.for_tenant("beta");
         assert_eq!(other.rate, RateQuota { requests_per_second: 20, burst: 50 });
@@ -329,6 +349,7 @@ mod tests {
         let acme = quotas.for_tenant("acme");
         assert_eq!(acme.rate, RateQuota { requests_per_second: 7, burst: 50 });
         assert_eq!(acme.jobs, JobQuota { concurrent_jobs: 0, ..other.jobs }, "0: unlimited, per tenant");
+        assert_eq!((other.concurrent_streams, acme.concurrent_streams), (9, 2));
         assert_eq!(
             (quotas.metric_tenant("acme"), quotas.metric_tenant("beta")),
             ("acme".into(), "_other".into())

@@ -14,14 +14,17 @@ use tonic_health::pb::health_server::HealthServer;
 use tonic_health::server::{HealthReporter, HealthService};
 use tower::layer::util::{Identity, Stack};
 
+use crate::deadline::DeadlineLayer;
 use crate::drain::{DrainLayer, Stopping};
 use crate::methods::grpc_methods;
 use crate::status_rewrite::StatusRewriteLayer;
 use crate::tls::{PeerLayer, PeerPolicy};
 
 /// The middleware every tanksim server runs its services in, outermost last.
-pub type GrpcLayers =
-    Stack<PeerLayer, Stack<StatusRewriteLayer, Stack<DrainLayer, Stack<GrpcServerLayer, Identity>>>>;
+pub type GrpcLayers = Stack<
+    DeadlineLayer,
+    Stack<PeerLayer, Stack<StatusRewriteLayer, Stack<DrainLayer, Stack<GrpcServerLayer, Identity>>>>,
+>;
 
 /// A tonic router with [`GrpcLayers`].
 pub type GrpcRouter = Router<GrpcLayers>;
@@ -105,7 +108,11 @@ pub(crate) fn router(routes: Routes, stopping: Stopping, peers: PeerPolicy) -> G
         // Inside the telemetry layer, so metrics and spans record the code the client gets:
         // RESOURCE_EXHAUSTED, not the codec's OUT_OF_RANGE, for an oversized message.
         .layer(StatusRewriteLayer::oversized())
-        // Innermost, so a refused peer is metered and traced like any other call.
+        // Inside the telemetry layer, so a refused peer is metered and traced like any other
+        // call.
         .layer(PeerLayer::new(peers))
+        // Innermost, around the handlers: a call past its deadline answers DEADLINE_EXCEEDED,
+        // which every layer above sees as the handler's answer.
+        .layer(DeadlineLayer::default())
         .add_routes(routes)
 }

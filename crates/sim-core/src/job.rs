@@ -50,6 +50,36 @@ pub struct Sweep {
     pub seed: u64,
 }
 
+/// The kind of a job: the one list of kinds, and the one spelling of their names, that every
+/// service uses (the store, metric labels, spans, request paths).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum JobKind {
+    MonteCarlo,
+    Sweep,
+    Dataset,
+}
+
+impl JobKind {
+    /// Every kind, in the order of the API's `JobKind` enum.
+    pub const ALL: [JobKind; 3] = [JobKind::MonteCarlo, JobKind::Sweep, JobKind::Dataset];
+
+    /// `monte_carlo`, `sweep` or `dataset`: the kind as specs spell it (the member of a
+    /// request's `job`), the prefix of the job's field paths in validation errors, the `kind`
+    /// field of a stored job and the `kind` label of metrics and spans.
+    pub const fn name(self) -> &'static str {
+        match self {
+            JobKind::MonteCarlo => "monte_carlo",
+            JobKind::Sweep => "sweep",
+            JobKind::Dataset => "dataset",
+        }
+    }
+
+    /// The kind [`JobKind::name`] spells as `name`.
+    pub fn from_name(name: &str) -> Option<JobKind> {
+        JobKind::ALL.into_iter().find(|kind| kind.name() == name)
+    }
+}
+
 /// What a job computes.
 #[derive(Debug, Clone, PartialEq)]
 pub enum JobSpec {
@@ -86,14 +116,18 @@ impl JobSpec {
         }
     }
 
-    /// `monte_carlo`, `sweep` or `dataset`: the kind as specs spell it, and the prefix of the
-    /// job's field paths in validation errors.
-    pub fn kind_name(&self) -> &'static str {
+    /// What kind of job this is.
+    pub fn kind(&self) -> JobKind {
         match self {
-            JobSpec::MonteCarlo(_) => "monte_carlo",
-            JobSpec::Sweep(_) => "sweep",
-            JobSpec::Dataset(_) => "dataset",
+            JobSpec::MonteCarlo(_) => JobKind::MonteCarlo,
+            JobSpec::Sweep(_) => JobKind::Sweep,
+            JobSpec::Dataset(_) => JobKind::Dataset,
         }
+    }
+
+    /// The name of the job's kind ([`JobKind::name`]).
+    pub fn kind_name(&self) -> &'static str {
+        self.kind().name()
     }
 
     /// The parameters the job varies, in the order [`JobSpec::run_params`] reports them.
@@ -199,15 +233,29 @@ mod tests {
     #[test]
     fn kind_runs_and_base() {
         let job = JobSpec::Dataset(mc(vec![tau_dist()], 42, 1));
-        assert_eq!((job.kind_name(), job.runs(), job.seed()), ("dataset", 42, 1));
+        assert_eq!(
+            (job.kind(), job.kind_name(), job.runs(), job.seed()),
+            (JobKind::Dataset, "dataset", 42, 1)
+        );
         assert_eq!(job.base(), &SimConfig::mc_tau(10.0));
         let axes = vec![
             Axis { param: Param::Kp, values: AxisValues::Linspace { start: 1.0, stop: 2.0, num: 5 } },
             Axis { param: Param::Ki, values: AxisValues::List(vec![0.1, 0.2, 0.3]) },
         ];
         let job = JobSpec::Sweep(sweep(axes));
-        assert_eq!((job.kind_name(), job.runs()), ("sweep", 15));
+        assert_eq!((job.kind(), job.runs()), (JobKind::Sweep, 15));
         assert_eq!(job.varied_params().collect::<Vec<_>>(), [Param::Kp, Param::Ki]);
+    }
+
+    #[test]
+    fn kind_names_are_the_spec_spellings_and_round_trip() {
+        assert_eq!(JobKind::ALL.map(JobKind::name), ["monte_carlo", "sweep", "dataset"]);
+        for kind in JobKind::ALL {
+            assert_eq!(JobKind::from_name(kind.name()), Some(kind));
+        }
+        for other in ["", "single", "Sweep", "monte-carlo"] {
+            assert_eq!(JobKind::from_name(other), None, "{other:?}");
+        }
     }
 
     #[test]

@@ -8,12 +8,14 @@
 //! - running it: [`simulate`] (one run, with its trajectory) and [`batch`] (many runs at once,
 //!   bit-identical to [`simulate`]), producing [`metric::RunMetrics`];
 //! - many runs: [`param`] (field paths), [`rng`] and [`distribution`] (reproducible sampling),
-//!   [`sweep`] (grids), [`job`] (run index -> configuration);
+//!   [`sweep`] (grids), [`job`] (run index -> configuration, and the job kinds), [`chunks`]
+//!   (which runs each chunk of a job holds);
 //! - their outcome: [`summary`] (mergeable per-metric summaries with quantile sketches);
 //! - checking input first: [`validate`].
 
 pub mod batch;
 pub mod canonical;
+pub mod chunks;
 pub mod config;
 pub mod controller;
 pub mod distribution;
@@ -32,6 +34,8 @@ pub mod summary;
 pub mod sweep;
 pub mod validate;
 
+pub use chunks::ChunkLayout;
 pub use config::SimConfig;
+pub use job::JobKind;
 pub use metric::{Metric, RunMetrics};
 pub use param::Param;

@@ -69,7 +69,11 @@ pub fn attributes(span: &SpanData) -> HashMap<String, String> {
 pub fn sample(text: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
     text.lines().filter(|l| !l.starts_with('#')).find_map(|line| {
         let (series, value) = line.rsplit_once(' ')?;
-        let rest = series.strip_prefix(name)?.strip_prefix('{')?;
+        // `name{labels}`, or `name` alone for a series without labels.
+        let rest = match series.strip_prefix(name)? {
+            "" => "",
+            rest => rest.strip_prefix('{')?,
+        };
         labels.iter().all(|(k, v)| rest.contains(&format!("{k}=\"{v}\""))).then(|| value.parse().ok())?
     })
 }

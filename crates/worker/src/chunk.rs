@@ -72,7 +72,7 @@ impl<Q: TaskQueue, S: JobStore> Ctx<Q, S> {
                 return None;
             }
         };
-        let kind = tanksim_server::job::kind_label(status.kind);
+        let kind = status.kind.name();
         tracing::Span::current().record("job.kind", kind);
         if status.state.is_terminal() {
             tracing::info!(state = ?status.state, "the job has ended; acknowledging its chunk without work");

@@ -29,5 +29,5 @@ mod service;
 
 pub use config::{Config, WorkerArgs, WorkerSettings};
 pub use error::Error;
-pub use report::{MAX_MESSAGE_BYTES, ResultsClient, results_client, results_client_over};
+pub use report::{ResultsClient, results_client, results_client_over};
 pub use service::run;

@@ -5,13 +5,11 @@
 use std::time::Duration;
 
 use metrics::{counter, histogram};
+use tanksim_sim_core::JobKind;
 use tanksim_telemetry::metrics::names::{
     LABEL_KIND, LABEL_OUTCOME, LABEL_REASON, SIMULATION_CHUNKS_TOTAL, SIMULATION_DURATION_SECONDS,
     SIMULATION_ERRORS_TOTAL, SIMULATION_RUNS_TOTAL, reason,
 };
-
-/// The job kinds a worker simulates (the `kind` label).
-const KINDS: [&str; 3] = ["monte_carlo", "sweep", "dataset"];
 
 /// What became of a chunk the worker was given (the `outcome` label).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,7 +40,8 @@ impl Outcome {
 
 /// Creates every series with a fixed label set at zero, so they exist before the first chunk.
 pub(crate) fn init() {
-    for kind in KINDS {
+    // Every job kind a worker simulates (the `kind` label).
+    for kind in JobKind::ALL.map(JobKind::name) {
         counter!(SIMULATION_RUNS_TOTAL, LABEL_KIND => kind).increment(0);
         for outcome in Outcome::ALL {
             counter!(SIMULATION_CHUNKS_TOTAL, LABEL_KIND => kind, LABEL_OUTCOME => outcome.label())

@@ -5,6 +5,7 @@
 use std::future::Future;
 use std::time::Duration;
 
+use tanksim_proto::MAX_CHUNK_REPORT_BYTES;
 use tanksim_proto::internal::v1::results_service_client::ResultsServiceClient;
 use tanksim_server::tls::{ClientTls, connect_lazy};
 use tanksim_telemetry::grpc::{TracedChannel, traced_channel};
@@ -13,16 +14,6 @@ use tonic::transport::{Channel, Endpoint};
 use tonic::{Code, Status};
 
 use crate::Error;
-
-/// The largest chunk report the worker sends (and any reply it accepts): 64 MiB.
-///
-/// A Monte Carlo report is a few kilobytes (one summary); a sweep chunk's rows are ~150 bytes
-/// per run; a dataset chunk carries each run's decimated trajectory, `4 * 8` bytes per kept
-/// sample: 10,000 runs of 6,000 steps kept every 50th sample are ~40 MB. gRPC's 4 MiB default
-/// would refuse that. A report larger than this is not sent: the chunk is dead-lettered with a
-/// reason saying to use smaller chunks or a coarser `record_every`. The results service must
-/// accept messages of this size (its decoding limit).
-pub const MAX_MESSAGE_BYTES: usize = 64 << 20;
 
 /// First retry delay; doubled per attempt up to [`MAX_BACKOFF`].
 const FIRST_BACKOFF: Duration = Duration::from_millis(100);
@@ -36,7 +27,7 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 pub type ResultsClient = ResultsServiceClient<TracedChannel>;
 
 /// A lazily connecting client for the results service at `url` (e.g.
-/// `http://results:50053`; `https://` with the worker's mesh certificate, `tls`), with [`MAX_MESSAGE_BYTES`] limits and per-call deadlines. What
+/// `http://results:50053`; `https://` with the worker's mesh certificate, `tls`), with [`MAX_CHUNK_REPORT_BYTES`] limits and per-call deadlines. What
 /// the binary passes to [`crate::run`].
 pub fn results_client(url: &str, tls: Option<&ClientTls>) -> Result<ResultsClient, Error> {
     let endpoint = Endpoint::from_shared(url.to_owned())
@@ -49,14 +40,14 @@ pub fn results_client(url: &str, tls: Option<&ClientTls>) -> Result<ResultsClien
 }
 
 /// A client for the results service over `channel` (the embedded mode shares one channel
-/// between its workers), traced, with [`MAX_MESSAGE_BYTES`] limits.
+/// between its workers), traced, with [`MAX_CHUNK_REPORT_BYTES`] limits.
 pub fn results_client_over(channel: Channel) -> ResultsClient {
     with_limits(ResultsServiceClient::new(traced_channel(channel, &tanksim_server::grpc_methods())))
 }
 
-/// `client` with [`MAX_MESSAGE_BYTES`] as its encoding and decoding limits.
+/// `client` with [`MAX_CHUNK_REPORT_BYTES`] as its encoding and decoding limits.
 pub(crate) fn with_limits(client: ResultsClient) -> ResultsClient {
-    client.max_encoding_message_size(MAX_MESSAGE_BYTES).max_decoding_message_size(MAX_MESSAGE_BYTES)
+    client.max_encoding_message_size(MAX_CHUNK_REPORT_BYTES).max_decoding_message_size(MAX_CHUNK_REPORT_BYTES)
 }
 
 /// Why a call to the results service did not succeed.

@@ -242,7 +242,7 @@ async fn rejections(c: &Cluster, name: &str, limit: &str, tenant: &str) -> f64 {
 /// dispatcher, a finish in results) gives its share back.
 #[tokio::test]
 async fn rate_limit_and_quota_hits_are_resource_exhausted_and_change_nothing() {
-    let quotas = "default: {requests_per_second: 0}\ntenants:\n  acme: {concurrent_jobs: 1, runs_per_day: 2100000}\n  beta: {requests_per_second: 1, burst: 3}\n";
+    let quotas = "default: {requests_per_second: 0}\ntenants:\n  acme: {concurrent_jobs: 1, runs_per_day: 2100000, concurrent_streams: 1}\n  beta: {requests_per_second: 1, burst: 3}\n";
     let s = secured_cluster_with(|dir| {
         let path = dir.join("quotas.yaml");
         std::fs::write(&path, quotas).unwrap();
@@ -264,6 +264,33 @@ async fn rate_limit_and_quota_hits_are_resource_exhausted_and_change_nothing() {
     let ids = listed(acme.list_jobs(ListJobsRequest::default()).await.unwrap().into_inner());
     assert_eq!(ids, std::slice::from_ref(&big.id), "the refused job does not exist");
     assert_eq!(rejections(c, "dispatcher", "concurrent_jobs", "acme").await, 1.0);
+
+    // One open stream at a time: a second WatchJob or an ExportRuns is refused while the first
+    // watch is open, and the slot comes back when that client goes away.
+    let mut watching = acme.watch_job(WatchJobRequest { id: big.id.clone() }).await.unwrap().into_inner();
+    watching.message().await.unwrap().expect("the first event");
+    let one_stream = "tenant acme: 1 WatchJob and ExportRuns streams open at this gateway, the most allowed \
+                      (concurrent_streams 1); retry once one has ended";
+    let refused = acme.watch_job(WatchJobRequest { id: big.id.clone() }).await.unwrap_err();
+    assert_eq!((refused.code(), refused.message()), (Code::ResourceExhausted, one_stream), "{refused:?}");
+    assert_eq!(retry_hint(&refused), (Some(Duration::from_secs(5)), Some("5".to_owned())));
+    let export = ExportRunsRequest { id: big.id.clone() };
+    let refused = acme.export_runs(export).await.unwrap_err();
+    assert_eq!((refused.code(), refused.message()), (Code::ResourceExhausted, one_stream), "{refused:?}");
+    assert_eq!(rejections(c, "gateway", "concurrent_streams", "acme").await, 2.0);
+    drop(watching);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        match acme.watch_job(WatchJobRequest { id: big.id.clone() }).await {
+            Ok(_) => break,
+            Err(status)
+                if status.code() == Code::ResourceExhausted && tokio::time::Instant::now() < deadline =>
+            {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(status) => panic!("the dropped watch's slot did not come back: {status:?}"),
+        }
+    }
 
     // The dispatcher's cancel gives the share back; so does results' finish.
     acme.cancel_job(CancelJobRequest { id: big.id.clone() }).await.unwrap();

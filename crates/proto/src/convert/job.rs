@@ -8,7 +8,7 @@
 //! `record_every`-th sample (none for 0), Monte Carlo and sweep runs record nothing.
 
 use tanksim_sim_core::config::Recording;
-use tanksim_sim_core::job::{JobSpec, MonteCarlo, ParamDist, Sweep};
+use tanksim_sim_core::job::{JobKind, JobSpec, MonteCarlo, ParamDist, Sweep};
 use tanksim_sim_core::validate::{Limits, validate_job};
 
 use super::bounds::{MAX_NAME_BYTES, too_long};
@@ -56,7 +56,7 @@ pub fn job_spec_from_request(
 ) -> Result<ValidJob, Vec<FieldViolation>> {
     let mut found = Violations::default();
     // A bound on what is accepted, not on what decodes: a stored spec (read back by workers
-    // and the results service with `JobSpec::try_from`) is never refused for its name.
+    // and the results service with `decode_stored_spec`) is never refused for its name.
     found.extend(too_long("name", &request.name, MAX_NAME_BYTES));
     let spec = match JobSpec::try_from(request) {
         Ok(spec) => spec,
@@ -143,13 +143,19 @@ fn read_params(
     out
 }
 
+/// The kind of job a request's `job` member asks for (named, like the member, by
+/// [`JobKind::name`]).
+pub fn job_kind(job: &Job) -> JobKind {
+    match job {
+        Job::MonteCarlo(_) => JobKind::MonteCarlo,
+        Job::Sweep(_) => JobKind::Sweep,
+        Job::Dataset(_) => JobKind::Dataset,
+    }
+}
+
 /// The request path of a path sim-core's job validation reports for `job`.
 fn job_request_path(job: &Job, core: &str) -> String {
-    let kind = match job {
-        Job::MonteCarlo(_) => "monte_carlo",
-        Job::Sweep(_) => "sweep",
-        Job::Dataset(_) => "dataset",
-    };
+    let kind = job_kind(job).name();
     if let Some(rest) = core.strip_prefix(kind).and_then(|r| r.strip_prefix('.')) {
         return entry_path(job, kind, rest);
     }
@@ -194,6 +200,16 @@ mod tests {
     fn mc(dist: pd::Distribution) -> Job {
         let param = v1::ParamDistribution { param: "plant.tau".into(), distribution: Some(dist) };
         Job::MonteCarlo(v1::MonteCarlo { runs: 1, seed: 0, params: vec![param] })
+    }
+
+    #[test]
+    fn each_member_is_its_kind() {
+        let jobs = [
+            Job::MonteCarlo(v1::MonteCarlo::default()),
+            Job::Sweep(v1::Sweep::default()),
+            Job::Dataset(v1::Dataset::default()),
+        ];
+        assert_eq!(jobs.each_ref().map(job_kind), JobKind::ALL);
     }
 
     #[test]

@@ -7,8 +7,8 @@ use std::path::Path;
 use std::time::Duration;
 
 use prost::Message;
-use tanksim_broker::{JobKind, JobStore, NewJob};
-use tanksim_proto::convert::run_row;
+use tanksim_broker::{JobStore, NewJob};
+use tanksim_proto::convert::{job_kind, run_row};
 use tanksim_proto::internal::v1 as internal;
 use tanksim_proto::internal::v1::results_service_client::ResultsServiceClient;
 use tanksim_proto::v1::job_service_client::JobServiceClient;
@@ -133,12 +133,7 @@ pub(crate) async fn create_job_at<S: JobStore>(
     layout: Layout,
     at_ms: u64,
 ) -> String {
-    let kind = match spec.job {
-        Some(Job::MonteCarlo(_)) => JobKind::MonteCarlo,
-        Some(Job::Sweep(_)) => JobKind::Sweep,
-        Some(Job::Dataset(_)) => JobKind::Dataset,
-        None => panic!("spec without a job"),
-    };
+    let kind = job_kind(spec.job.as_ref().expect("spec with a job"));
     let id = uuid::Uuid::now_v7().to_string();
     let job = NewJob {
         id: id.clone(),

@@ -5,7 +5,7 @@
 //! ```yaml
 //! default: {requests_per_second: 50, burst: 100, concurrent_jobs: 20}
 //! tenants:
-//!   acme: {concurrent_jobs: 100, runs_per_day: 0, weight: 2}   # 0: unlimited
+//!   acme: {concurrent_jobs: 100, runs_per_day: 0, concurrent_streams: 20, weight: 2}   # 0: unlimited
 //! ```
 //!
 //! `weight` is not a limit: it is the tenant's share of the workers against other tenants
@@ -31,6 +31,7 @@ pub struct QuotaOverride {
     pub concurrent_jobs: Option<u64>,
     pub queued_runs: Option<u64>,
     pub runs_per_day: Option<u64>,
+    pub concurrent_streams: Option<u32>,
     pub weight: Option<u32>,
 }
 
@@ -47,6 +48,7 @@ impl QuotaOverride {
                 queued_runs: self.queued_runs.unwrap_or(base.jobs.queued_runs),
                 runs_per_day: self.runs_per_day.unwrap_or(base.jobs.runs_per_day),
             },
+            concurrent_streams: self.concurrent_streams.unwrap_or(base.concurrent_streams),
             weight: self.weight.unwrap_or(base.weight),
         }
     }

@@ -91,9 +91,18 @@ pub mod limit {
     pub const QUEUED_RUNS: &str = "queued_runs";
     /// Runs submitted in the UTC day.
     pub const RUNS_PER_DAY: &str = "runs_per_day";
+    /// The tenant's open WatchJob and ExportRuns streams at a gateway replica.
+    pub const CONCURRENT_STREAMS: &str = "concurrent_streams";
     /// Every value.
-    pub const ALL: [&str; 4] = [REQUESTS_PER_SECOND, CONCURRENT_JOBS, QUEUED_RUNS, RUNS_PER_DAY];
+    pub const ALL: [&str; 5] =
+        [REQUESTS_PER_SECOND, CONCURRENT_JOBS, QUEUED_RUNS, RUNS_PER_DAY, CONCURRENT_STREAMS];
 }
+
+/// WatchJob and ExportRuns streams open at a gateway replica (every tenant's).
+pub const OPEN_STREAMS: &str = "tanksim_open_streams";
+/// Jobs the dispatcher refused because the queue was over its high-water mark
+/// (`--shed-queued-chunks`): load shed, whatever the tenant's quota.
+pub const JOBS_SHED_TOTAL: &str = "tanksim_jobs_shed_total";
 
 // Scheduling (dispatcher).
 /// Chunks the scheduler put on the task stream, by `tenant` ([`LABEL_TENANT`]): each tenant's
@@ -101,6 +110,8 @@ pub mod limit {
 pub const CHUNKS_SCHEDULED_TOTAL: &str = "tanksim_chunks_scheduled_total";
 /// Jobs with chunks not yet on the stream (the scheduler's rotation).
 pub const SCHEDULER_JOBS: &str = "tanksim_scheduler_jobs";
+/// Chunks of those jobs not yet on the stream: what load shedding compares with its mark.
+pub const SCHEDULER_CHUNKS_WAITING: &str = "tanksim_scheduler_chunks_waiting";
 
 // Retention (results).
 /// Ended jobs deleted because they outlived the retention (`--job-retention`).
@@ -175,7 +186,13 @@ pub const CATALOG: &[Metric] = &[
     counter(
         QUOTA_REJECTIONS_TOTAL,
         &[LABEL_LIMIT, LABEL_TENANT],
-        "Calls and jobs refused with RESOURCE_EXHAUSTED by a tenant's quota, by limit (requests_per_second at the gateway; concurrent_jobs, queued_runs, runs_per_day at the dispatcher) and tenant (those the quotas file names, else _other).",
+        "Calls and jobs refused with RESOURCE_EXHAUSTED by a tenant's quota, by limit (requests_per_second and concurrent_streams at the gateway; concurrent_jobs, queued_runs, runs_per_day at the dispatcher) and tenant (those the quotas file names, else _other).",
+    ),
+    gauge(OPEN_STREAMS, &[], "WatchJob and ExportRuns streams open at this gateway replica."),
+    counter(
+        JOBS_SHED_TOTAL,
+        &[],
+        "Jobs the dispatcher refused with RESOURCE_EXHAUSTED because the chunks waiting for the stream were over the high-water mark (load shedding).",
     ),
     counter(
         SIMULATION_REQUESTS_TOTAL,
@@ -216,6 +233,11 @@ pub const CATALOG: &[Metric] = &[
         "Chunks the dispatcher's scheduler put on the task stream, by tenant (those the quotas file names, else _other): each tenant's share of the workers.",
     ),
     gauge(SCHEDULER_JOBS, &[], "Jobs with chunks not yet on the task stream, in the scheduler's rotation."),
+    gauge(
+        SCHEDULER_CHUNKS_WAITING,
+        &[],
+        "Chunks of the jobs in the scheduler's rotation not yet on the task stream (new jobs are shed at --queue-high-water).",
+    ),
     counter(
         JOBS_EXPIRED_TOTAL,
         &[],

@@ -5,8 +5,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use prost::Message;
-use tanksim_proto::v1;
+use tanksim_proto::convert::decode_stored_spec;
 use tanksim_sim_core::job::JobSpec;
 
 use super::compute::Rows;
@@ -19,16 +18,11 @@ pub(crate) struct JobPlan {
 }
 
 impl JobPlan {
-    /// Decodes a stored spec (an encoded `tanksim.v1.SubmitJobRequest`). The gateway validated
-    /// it at submission, against limits this worker does not know, so only the conversion is
-    /// repeated here; a failure means a corrupt or incompatible spec, and the reason says why.
+    /// Decodes a stored spec (an encoded `tanksim.v1.SubmitJobRequest`, read with
+    /// [`decode_stored_spec`]); a failure means a corrupt or incompatible spec, and the reason
+    /// says why.
     pub(crate) fn decode(bytes: &[u8]) -> Result<JobPlan, String> {
-        let request = v1::SubmitJobRequest::decode(bytes)
-            .map_err(|e| format!("the stored job spec does not decode: {e}"))?;
-        let spec = JobSpec::try_from(&request).map_err(|violations| {
-            let list: Vec<String> = violations.iter().take(3).map(ToString::to_string).collect();
-            format!("the stored job spec does not convert: {}", list.join("; "))
-        })?;
+        let spec = decode_stored_spec(bytes).map_err(|e| format!("the stored job spec {e}"))?;
         let rows = match spec {
             JobSpec::MonteCarlo(_) => Rows::None,
             JobSpec::Sweep(_) => Rows::Values,
@@ -74,6 +68,8 @@ impl PlanCache {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use prost::Message;
+    use tanksim_proto::v1;
     use tanksim_sim_core::SimConfig;
     use tanksim_sim_core::job::MonteCarlo;
 

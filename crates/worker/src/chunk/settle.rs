@@ -4,12 +4,13 @@
 
 use prost::Message;
 use tanksim_broker::{Delivery, JobStore, TaskQueue};
+use tanksim_proto::MAX_CHUNK_REPORT_BYTES;
 use tanksim_proto::internal::v1::{ReportChunkFailureRequest, ReportChunkRequest};
 use tokio::time::Instant;
 
 use super::{ChunkOutput, Ctx, Work};
 use crate::metrics::{self, Outcome};
-use crate::report::{MAX_MESSAGE_BYTES, Refused, with_retries};
+use crate::report::{Refused, with_retries};
 
 impl<Q: TaskQueue, S: JobStore> Ctx<Q, S> {
     /// Reports a simulated chunk and acknowledges it once results confirmed.
@@ -26,9 +27,9 @@ impl<Q: TaskQueue, S: JobStore> Ctx<Q, S> {
             worker: self.settings.name.clone(),
         };
         let size = request.encoded_len();
-        if size > MAX_MESSAGE_BYTES {
+        if size > MAX_CHUNK_REPORT_BYTES {
             let reason = format!(
-                "chunk {} of job {}: its report is {size} bytes, over the {MAX_MESSAGE_BYTES}-byte limit; \
+                "chunk {} of job {}: its report is {size} bytes, over the {MAX_CHUNK_REPORT_BYTES}-byte limit; \
                  use smaller chunks or keep fewer trajectory samples (record_every)",
                 task.chunk, task.job_id
             );

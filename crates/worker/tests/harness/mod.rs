@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use prost::Message;
-use tanksim_broker::{JobKind, JobStore, NewJob, Task, TaskQueue};
+use tanksim_broker::{JobStore, NewJob, Task, TaskQueue};
 use tanksim_proto::internal::v1 as internal;
 use tanksim_proto::internal::v1::results_service_server::{ResultsService, ResultsServiceServer};
 use tanksim_proto::v1;
@@ -75,7 +75,7 @@ impl FakeResults {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         let service = ResultsServiceServer::new(self.clone())
-            .max_decoding_message_size(tanksim_worker::MAX_MESSAGE_BYTES);
+            .max_decoding_message_size(tanksim_proto::MAX_CHUNK_REPORT_BYTES);
         tokio::spawn(
             tonic::transport::Server::builder()
                 .add_service(service)
@@ -156,16 +156,11 @@ pub fn mc_tau(runs: u64, seed: u64) -> JobSpec {
 pub async fn create_job<S: JobStore>(store: &S, id: &str, spec: &JobSpec, chunk_size: u64) -> Vec<Task> {
     let runs = spec.runs();
     let chunks = runs.div_ceil(chunk_size);
-    let kind = match spec {
-        JobSpec::MonteCarlo(_) => JobKind::MonteCarlo,
-        JobSpec::Sweep(_) => JobKind::Sweep,
-        JobSpec::Dataset(_) => JobKind::Dataset,
-    };
     let job = NewJob {
         id: id.to_owned(),
         tenant: tanksim_broker::DEFAULT_TENANT.into(),
         name: format!("test {id}"),
-        kind,
+        kind: spec.kind(),
         spec: v1::SubmitJobRequest::from(spec).encode_to_vec(),
         runs_total: runs,
         chunk_size,

@@ -30,18 +30,11 @@ pub(super) fn wire(name: &'static str, payload: impl Into<Vec<u8>>, eof: bool, a
     WireCase { name, payload: payload.into(), eof, answer }
 }
 
-/// `len` pseudo-random bytes (xorshift64) from `seed`; the first is 0, which starts neither
-/// an HTTP/2 preface nor an HTTP/1 method.
+/// `len` pseudo-random bytes from `seed`; the first is 0, which starts neither an HTTP/2
+/// preface nor an HTTP/1 method.
 pub(super) fn noise(len: usize, seed: u64) -> Vec<u8> {
-    let mut x = seed.max(1);
-    let mut bytes: Vec<u8> = (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x >> 32) as u8
-        })
-        .collect();
+    let mut rng = tanksim_e2e::bench::Rng::new(seed);
+    let mut bytes: Vec<u8> = (0..len).map(|_| (rng.next_u64() >> 32) as u8).collect();
     if let Some(first) = bytes.first_mut() {
         *first = 0;
     }
