@@ -30,7 +30,7 @@
 //! the jobs depends on timing).
 //!
 //! ```text
-//! cargo build --release -p tanksim-e2e --bins
+//! cargo build --release -p tanksim-e2e --bins   # or `cargo test -p tanksim-e2e --no-run`: target/debug
 //! target/release/chaos-soak --seconds 300   # --workers 3 --seed 1 --in-flight 4 --fault-every-ms 4000
 //! ```
 //! The service binaries are the `e2e-*` ones next to this executable (same build). Set
