@@ -25,7 +25,7 @@ use crate::config::GatewaySettings;
 use crate::error::Error;
 use crate::metrics;
 use crate::peers::Peers;
-use crate::streams::{Held, StreamSlots};
+use crate::streams::{Held, Slot, StreamSlots};
 
 /// The public job API.
 #[derive(Debug, Clone)]
@@ -58,6 +58,14 @@ impl Jobs {
             span.record("job.id", job.id.as_str());
         }
         Ok(SubmitJobResponse { job })
+    }
+
+    /// A stream call of `method` to forward for the caller's tenant, with the tenant's slot
+    /// for it (refused when the tenant has its quota's worth of streams open).
+    fn open_stream<T>(&self, request: Request<T>, method: &str) -> Result<(Request<T>, Slot), Status> {
+        let principal = principal(&request)?;
+        let slot = self.streams.open(&principal.tenant, method)?;
+        Ok((for_tenant(&principal, request.into_inner())?, slot))
     }
 }
 
@@ -97,9 +105,7 @@ impl JobService for Jobs {
         &self,
         request: Request<WatchJobRequest>,
     ) -> Result<Response<Self::WatchJobStream>, Status> {
-        let principal = principal(&request)?;
-        let slot = self.streams.open(&principal.tenant, "WatchJob")?;
-        let call = for_tenant(&principal, request.into_inner())?;
+        let (call, slot) = self.open_stream(request, "WatchJob")?;
         let stream = self.peers.results.clone().watch_job(call).await?.into_inner();
         Ok(Response::new(Held::new(stream, slot)))
     }
@@ -136,9 +142,7 @@ impl JobService for Jobs {
         &self,
         request: Request<ExportRunsRequest>,
     ) -> Result<Response<Self::ExportRunsStream>, Status> {
-        let principal = principal(&request)?;
-        let slot = self.streams.open(&principal.tenant, "ExportRuns")?;
-        let call = for_tenant(&principal, request.into_inner())?;
+        let (call, slot) = self.open_stream(request, "ExportRuns")?;
         let stream = self.peers.results.clone().export_runs(call).await?.into_inner();
         Ok(Response::new(Held::new(stream, slot)))
     }

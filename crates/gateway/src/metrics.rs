@@ -5,10 +5,11 @@ use std::time::Duration;
 
 use metrics::{counter, histogram};
 use tanksim_proto::v1::SubmitJobRequest;
+use tanksim_server::QuotaBook;
 use tanksim_sim_core::JobKind;
 use tanksim_telemetry::metrics::names::{
-    LABEL_KIND, LABEL_REASON, SIMULATION_DURATION_SECONDS, SIMULATION_ERRORS_TOTAL,
-    SIMULATION_REQUESTS_TOTAL, reason,
+    LABEL_KIND, LABEL_LIMIT, LABEL_REASON, LABEL_TENANT, OTHER_TENANTS, QUOTA_REJECTIONS_TOTAL,
+    SIMULATION_DURATION_SECONDS, SIMULATION_ERRORS_TOTAL, SIMULATION_REQUESTS_TOTAL, reason,
 };
 use tonic::{Code, Status};
 
@@ -29,6 +30,21 @@ pub fn init() {
     }
     // Registering is enough: the histogram is exported with empty buckets.
     let _ = histogram!(SIMULATION_DURATION_SECONDS, LABEL_KIND => SINGLE);
+}
+
+/// Calls refused by the gateway's quota `limit` (`requests_per_second`, `concurrent_streams`)
+/// for `metric_tenant` ([`tanksim_server::quotas::Quotas::metric_tenant`]).
+pub fn quota_rejections(limit: &'static str, metric_tenant: String) -> metrics::Counter {
+    counter!(QUOTA_REJECTIONS_TOTAL, LABEL_LIMIT => limit, LABEL_TENANT => metric_tenant)
+}
+
+/// Creates the refusal series of `limit` known at start at zero: the tenants the quotas file
+/// names and all others.
+pub fn init_quota_rejections(quotas: &QuotaBook, limit: &'static str) {
+    let quotas = quotas.get();
+    for tenant in std::iter::once(OTHER_TENANTS).chain(quotas.listed_tenants()) {
+        quota_rejections(limit, tenant.to_owned()).increment(0);
+    }
 }
 
 /// The `kind` label of a submitted job; `None` when the request names no kind (it then

@@ -19,13 +19,12 @@ use governor::clock::{Clock, DefaultClock, Reference};
 use governor::middleware::NoOpMiddleware;
 use governor::state::keyed::HashMapStateStore;
 use governor::{Quota, RateLimiter};
-use metrics::counter;
 use tanksim_server::QuotaBook;
 use tanksim_server::quotas::RateQuota;
-use tanksim_telemetry::metrics::names::{
-    LABEL_LIMIT, LABEL_TENANT, OTHER_TENANTS, QUOTA_REJECTIONS_TOTAL, limit,
-};
+use tanksim_telemetry::metrics::names::limit;
 use tonic::Status;
+
+use crate::metrics::{init_quota_rejections, quota_rejections};
 
 /// How often idle buckets are dropped (a bucket refilled to the full burst is the same as none).
 const PRUNE_EVERY: Duration = Duration::from_secs(60);
@@ -83,7 +82,8 @@ impl<C: Clock + Clone> TenantRateLimiter<C> {
     /// call's status.
     pub fn admit(&self, tenant: &str, path: &str) -> Result<(), Status> {
         self.check(tenant).map_err(|refusal| {
-            rejected(self.quotas.get().metric_tenant(&refusal.tenant)).increment(1);
+            quota_rejections(limit::REQUESTS_PER_SECOND, self.quotas.get().metric_tenant(&refusal.tenant))
+                .increment(1);
             tracing::info!(
                 path,
                 tenant = %refusal.tenant,
@@ -143,14 +143,7 @@ impl From<RateLimited> for Status {
 /// Creates the refusal series known at start at zero (the tenants the quotas file names and
 /// all others).
 pub fn init_metrics(quotas: &QuotaBook) {
-    let quotas = quotas.get();
-    for tenant in std::iter::once(OTHER_TENANTS).chain(quotas.listed_tenants()) {
-        rejected(tenant.to_owned()).increment(0);
-    }
-}
-
-fn rejected(metric_tenant: String) -> metrics::Counter {
-    counter!(QUOTA_REJECTIONS_TOTAL, LABEL_LIMIT => limit::REQUESTS_PER_SECOND, LABEL_TENANT => metric_tenant)
+    init_quota_rejections(quotas, limit::REQUESTS_PER_SECOND);
 }
 
 #[cfg(test)]

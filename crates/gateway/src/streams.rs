@@ -15,12 +15,12 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use futures_util::Stream;
-use metrics::{counter, gauge};
+use metrics::gauge;
 use tanksim_server::QuotaBook;
-use tanksim_telemetry::metrics::names::{
-    LABEL_LIMIT, LABEL_TENANT, OPEN_STREAMS, OTHER_TENANTS, QUOTA_REJECTIONS_TOTAL, limit,
-};
+use tanksim_telemetry::metrics::names::{OPEN_STREAMS, limit};
 use tonic::Status;
+
+use crate::metrics::{init_quota_rejections, quota_rejections};
 
 /// The retry hint of a refused stream: streams end when their jobs do, usually within seconds.
 pub const RETRY_AFTER: Duration = Duration::from_secs(5);
@@ -48,7 +48,7 @@ impl StreamSlots {
         let held = open.get(tenant).copied().unwrap_or(0);
         if cap != 0 && held >= cap {
             drop(open);
-            rejected(self.quotas.get().metric_tenant(tenant)).increment(1);
+            quota_rejections(limit::CONCURRENT_STREAMS, self.quotas.get().metric_tenant(tenant)).increment(1);
             tracing::info!(
                 method,
                 tenant,
@@ -67,7 +67,8 @@ impl StreamSlots {
     }
 
     /// `tenant`'s open streams.
-    pub fn open_for(&self, tenant: &str) -> u32 {
+    #[cfg(test)]
+    fn open_for(&self, tenant: &str) -> u32 {
         self.open.lock().unwrap_or_else(|p| p.into_inner()).get(tenant).copied().unwrap_or(0)
     }
 }
@@ -119,15 +120,8 @@ impl<S: Stream + Unpin> Stream for Held<S> {
 
 /// Creates the refusal and open-stream series known at start at zero.
 pub fn init_metrics(quotas: &QuotaBook) {
-    let quotas = quotas.get();
-    for tenant in std::iter::once(OTHER_TENANTS).chain(quotas.listed_tenants()) {
-        rejected(tenant.to_owned()).increment(0);
-    }
+    init_quota_rejections(quotas, limit::CONCURRENT_STREAMS);
     gauge!(OPEN_STREAMS).set(0.0);
-}
-
-fn rejected(metric_tenant: String) -> metrics::Counter {
-    counter!(QUOTA_REJECTIONS_TOTAL, LABEL_LIMIT => limit::CONCURRENT_STREAMS, LABEL_TENANT => metric_tenant)
 }
 
 #[cfg(test)]
