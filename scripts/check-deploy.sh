@@ -8,7 +8,7 @@
 # every YAML file passes yamllint.
 # What the manifests say is checked against the code by `cargo test -p tanksim-e2e --test
 # platform`; reachability by scripts/check-network-policies.sh; the PromQL by
-# `cargo test -p tanksim-telemetry --test promql`.
+# `cargo test -p tanksim-e2e --test platform promql`.
 #
 # Usage: scripts/check-deploy.sh [KUSTOMIZATION_DIR...]
 #   (default: deploy/observability and every deploy/overlays/*)

@@ -12,6 +12,7 @@ source scripts/tools.sh
 ensure_python_tools
 ensure_redis
 ensure_buf
+ensure_prometheus
 
 step "buf lint (proto/)"
 (cd proto && "$TANKSIM_BUF" lint)
@@ -24,6 +25,8 @@ fi
 
 step "deploy/: manifests render and pass strict schemas (scripts/check-deploy.sh)"
 scripts/check-deploy.sh
+step "deploy/observability: promtool check and unit tests of every rule (scripts/check-rules.sh)"
+bash scripts/check-rules.sh
 step "deploy/: NetworkPolicy reachability with nca (scripts/check-network-policies.sh)"
 bash scripts/check-network-policies.sh
 step "argocd/ (scripts/check-argocd.sh)"

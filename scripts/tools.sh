@@ -68,3 +68,26 @@ ensure_manifest_validators() {
     fi
     export TANKSIM_NODE_MODULES="$dir/node_modules"
 }
+
+# Prometheus and promtool (Debian's `prometheus` package, 2.42), for the rules' unit tests
+# (scripts/check-rules.sh) and the live scrape of an e2e deployment (e2e/tests/e2e/prometheus.rs).
+# The package is unpacked into .tools/ rather than installed: installing it would start a
+# system Prometheus, and neither binary needs more than libc.
+ensure_prometheus() {
+    local dir="$TANKSIM_TOOLS/prometheus"
+    if [ ! -x "$dir/usr/bin/prometheus" ] || [ ! -x "$dir/usr/bin/promtool" ]; then
+        echo "== unpacking Debian's prometheus package into $dir"
+        local download
+        download="$(mktemp -d)"
+        if ! (cd "$download" && apt-get download prometheus >/dev/null 2>&1); then
+            # A fresh machine may have no package lists yet.
+            if [ "$(id -u)" = 0 ]; then apt-get update -qq; else sudo apt-get update -qq; fi
+            (cd "$download" && apt-get download prometheus >/dev/null)
+        fi
+        mkdir -p "$dir"
+        dpkg-deb -x "$download"/prometheus_*.deb "$dir"
+        rm -rf "$download"
+    fi
+    export TANKSIM_PROMETHEUS="$dir/usr/bin/prometheus"
+    export TANKSIM_PROMTOOL="$dir/usr/bin/promtool"
+}

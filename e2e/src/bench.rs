@@ -29,6 +29,15 @@ pub fn mc_tau_spec(runs: u64) -> SubmitJobRequest {
     spec
 }
 
+/// The parsed command line; on an error, prints it after `program: ` and exits with 64
+/// (EX_USAGE).
+pub fn or_exit_usage<T>(program: &str, parsed: Result<T, String>) -> T {
+    parsed.unwrap_or_else(|e| {
+        eprintln!("{program}: {e}");
+        std::process::exit(64);
+    })
+}
+
 /// The command line's `--flag NUMBER` pairs, in order.
 pub fn numeric_flags() -> Result<Vec<(String, u64)>, String> {
     let mut flags = Vec::new();

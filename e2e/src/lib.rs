@@ -17,6 +17,8 @@
 //!   traces it received; [`metrics`]: scraping an admin port's `/metrics`; [`logs`]: a
 //!   service's log file as JSON lines.
 //! - [`manifests`]: the Kubernetes manifests of an overlay as `kubectl kustomize` renders them.
+//! - [`observability`]: the dashboards, rules and PodMonitor of `deploy/observability`;
+//!   [`prometheus`]: a real Prometheus scraping a cluster as the PodMonitor says, and its API.
 //! - [`bench`]: what the benchmark binaries share.
 //! - [`scenario`]: runs one test body alone (clusters never overlap, so timing-sensitive
 //!   steps are not starved of CPU) and within a time limit, so a hang fails instead of
@@ -32,8 +34,10 @@ pub mod health;
 pub mod logs;
 pub mod manifests;
 pub mod metrics;
+pub mod observability;
 pub mod ports;
 pub mod process;
+pub mod prometheus;
 pub mod reference;
 mod workers;
 

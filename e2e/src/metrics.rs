@@ -90,7 +90,8 @@ pub async fn get(url: &str, path: &str) -> Result<String, String> {
     let mut lines = head.lines();
     let status = lines.next().unwrap_or_default();
     if status.split_whitespace().nth(1) != Some("200") {
-        return Err(format!("GET {url}{path}: {status}"));
+        let said: String = body.chars().take(500).collect();
+        return Err(format!("GET {url}{path}: {status}: {said}"));
     }
     let chunked = lines.any(|l| {
         l.split_once(':').is_some_and(|(k, v)| {

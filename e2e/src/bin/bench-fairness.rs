@@ -118,13 +118,7 @@ async fn shares(alpha: &mut Client, beta: &mut Client, seconds: u64) -> (f64, f6
 
 #[tokio::main]
 async fn main() {
-    let args = match parse() {
-        Ok(a) => a,
-        Err(e) => {
-            eprintln!("bench-fairness: {e}");
-            std::process::exit(64);
-        }
-    };
+    let args = tanksim_e2e::bench::or_exit_usage("bench-fairness", parse());
 
     // The embedded default: `tanksim run`'s system, 2 workers, chunks of 10,000 runs.
     let options = tanksim_cli::embedded::Options { workers: 2, chunk_size: 10_000, data_dir: None };

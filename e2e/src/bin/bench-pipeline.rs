@@ -96,18 +96,15 @@ fn rss_mib(pid: u32) -> Option<f64> {
 
 #[tokio::main]
 async fn main() {
-    let args = match parse() {
-        Ok(a) => a,
-        Err(e) => {
-            eprintln!("bench-pipeline: {e}");
-            std::process::exit(64);
-        }
-    };
+    let args = tanksim_e2e::bench::or_exit_usage("bench-pipeline", parse());
     let options = Options {
         workers: 2,
         chunk_size: 10_000,
         visibility_timeout: Duration::from_secs(30),
         claim_interval: Duration::from_secs(5),
+        // What is measured is SubmitJob itself: the per-tenant rate quota (100 requests/s by
+        // default) would refuse the back-to-back submissions and cancels.
+        gateway_env: vec![("TANKSIM_QUOTA_REQUESTS_PER_SECOND".into(), "0".into())],
         ..Options::default()
     };
     let collector = if args.otlp { Some(Collector::start().await) } else { None };

@@ -25,6 +25,7 @@ mod mesh;
 mod metrics_scrape;
 mod pipeline;
 mod poison;
+mod prometheus;
 mod security;
 mod shutdown;
 mod storage;

@@ -165,13 +165,7 @@ fn cluster_options(args: &Args) -> Options {
 
 #[tokio::main]
 async fn main() {
-    let args = match parse() {
-        Ok(a) => a,
-        Err(e) => {
-            eprintln!("chaos-soak: {e}");
-            std::process::exit(64);
-        }
-    };
+    let args = tanksim_e2e::bench::or_exit_usage("chaos-soak", parse());
     since_start();
     let mut cluster = Cluster::start(binaries_beside_exe(), cluster_options(&args)).await;
     log!("cluster up: gateway {}, redis {}", cluster.gateway_url(), cluster.redis_url());

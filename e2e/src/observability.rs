@@ -1,21 +1,22 @@
 //! The files of `deploy/observability` as its kustomization lists them: the dashboards (the
-//! configMapGenerator's JSON files) and the PrometheusRule objects (its resources).
+//! configMapGenerator's JSON files; [`grafana`] reads their queries), the PrometheusRule and
+//! PodMonitor objects (its resources). The static PromQL checks (`tests/platform/promql.rs`)
+//! and the live scrape by a real Prometheus (`tests/e2e/prometheus.rs`) read them from here.
+
+pub mod grafana;
 
 use std::path::{Path, PathBuf};
 
 use serde_json::Value as Json;
 
-/// `deploy/observability`, from this crate's directory.
-pub(crate) fn dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/observability")
+use crate::manifests::repo;
+
+/// `deploy/observability`.
+pub fn dir() -> PathBuf {
+    repo().join("deploy/observability")
 }
 
-/// The repository root.
-pub(crate) fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-pub(crate) fn read(path: &Path) -> String {
+pub fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
 }
 
@@ -28,16 +29,19 @@ fn strings(value: Option<&Json>) -> Vec<String> {
 }
 
 /// What the kustomization deploys.
-pub(crate) struct Observability {
+#[derive(Debug)]
+pub struct Observability {
     /// (file name, dashboard JSON) of every dashboard ConfigMap.
-    pub(crate) dashboards: Vec<(String, Json)>,
+    pub dashboards: Vec<(String, Json)>,
     /// (file name, object) of every PrometheusRule.
-    pub(crate) rules: Vec<(String, Json)>,
+    pub rules: Vec<(String, Json)>,
+    /// (file name, object) of every PodMonitor.
+    pub pod_monitors: Vec<(String, Json)>,
     /// Dashboard JSON files in the directory that no configMapGenerator lists.
-    pub(crate) unlisted_dashboards: Vec<String>,
+    pub unlisted_dashboards: Vec<String>,
 }
 
-pub(crate) fn load() -> Observability {
+pub fn load() -> Observability {
     let dir = dir();
     let kustomization = yaml(&dir.join("kustomization.yaml"));
     let mut dashboards = Vec::new();
@@ -50,11 +54,13 @@ pub(crate) fn load() -> Observability {
             dashboards.push((path.to_owned(), json));
         }
     }
-    let mut rules = Vec::new();
+    let (mut rules, mut pod_monitors) = (Vec::new(), Vec::new());
     for resource in strings(kustomization.get("resources")) {
         let object = yaml(&dir.join(&resource));
-        if object.get("kind").and_then(Json::as_str) == Some("PrometheusRule") {
-            rules.push((resource, object));
+        match object.get("kind").and_then(Json::as_str) {
+            Some("PrometheusRule") => rules.push((resource, object)),
+            Some("PodMonitor") => pod_monitors.push((resource, object)),
+            _ => {}
         }
     }
     let listed: Vec<&str> = dashboards.iter().map(|(path, _)| path.as_str()).collect();
@@ -65,12 +71,12 @@ pub(crate) fn load() -> Observability {
             unlisted_dashboards.push(name);
         }
     }
-    Observability { dashboards, rules, unlisted_dashboards }
+    Observability { dashboards, rules, pod_monitors, unlisted_dashboards }
 }
 
 /// (file, object) of every Argo Rollouts AnalysisTemplate in `deploy/base`: the canary's
 /// Prometheus queries.
-pub(crate) fn analysis_templates() -> Vec<(String, Json)> {
+pub fn analysis_templates() -> Vec<(String, Json)> {
     use serde::Deserialize;
     let base = repo().join("deploy/base");
     let mut found = Vec::new();
@@ -95,7 +101,7 @@ pub(crate) fn analysis_templates() -> Vec<(String, Json)> {
 
 /// The anchors GitHub gives the headings of a Markdown file (`## Finding a slow job` ->
 /// `finding-a-slow-job`).
-pub(crate) fn anchors(markdown: &str) -> Vec<String> {
+pub fn anchors(markdown: &str) -> Vec<String> {
     let mut in_code = false;
     let mut anchors = Vec::new();
     for line in markdown.lines() {

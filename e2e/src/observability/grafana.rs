@@ -5,11 +5,9 @@ use std::collections::BTreeSet;
 
 use serde_json::Value as Json;
 
-use super::checker::VARIABLE_MARK;
-
 /// The kind of data source a query goes to (a template variable's plugin type).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Source {
+pub enum Source {
     Prometheus,
     Loki,
     Tempo,
@@ -17,21 +15,21 @@ pub(crate) enum Source {
 
 /// One query of a panel or a template variable.
 #[derive(Debug, Clone)]
-pub(crate) struct Query {
+pub struct Query {
     /// Where it is: `tanksim-overview.json: panel 12 "Runs simulated / s", target A`.
-    pub(crate) origin: String,
-    pub(crate) source: Source,
+    pub origin: String,
+    pub source: Source,
     /// PromQL or LogQL (`expr`), TraceQL (`query`), or a variable query (`label_values(..)`).
-    pub(crate) text: String,
+    pub text: String,
     /// The legend template (`{{kind}}`) of a Prometheus target.
-    pub(crate) legend: Option<String>,
+    pub legend: Option<String>,
     /// A template variable's query rather than a panel's.
-    pub(crate) variable: bool,
+    pub variable: bool,
 }
 
 /// A dashboard's queries, and every problem found while collecting them (panels whose data
 /// source is not a template variable, targets without a query, ...).
-pub(crate) fn queries(file: &str, dashboard: &Json) -> (Vec<Query>, Vec<String>) {
+pub fn queries(file: &str, dashboard: &Json) -> (Vec<Query>, Vec<String>) {
     let mut out = Vec::new();
     let mut errors = Vec::new();
     let variables = variables(dashboard);
@@ -102,16 +100,21 @@ pub(crate) fn queries(file: &str, dashboard: &Json) -> (Vec<Query>, Vec<String>)
 
 /// A template variable.
 #[derive(Debug, Clone)]
-pub(crate) struct Variable {
-    pub(crate) name: String,
+pub struct Variable {
+    pub name: String,
     /// `datasource`, `query`, `custom`, `textbox`, ...
-    pub(crate) kind: String,
+    pub kind: String,
     /// The plugin type of a `datasource` variable; the query of a `query` variable.
-    pub(crate) query: String,
-    pub(crate) datasource: Option<Json>,
+    pub query: String,
+    pub datasource: Option<Json>,
+    /// Whether "All" is an option, and what it stands for when set (`None`: every value).
+    pub include_all: bool,
+    pub all_value: Option<String>,
+    /// The saved selection (`$__all` for "All"); empty when the dashboard saves none.
+    pub current: Vec<String>,
 }
 
-pub(crate) fn variables(dashboard: &Json) -> Vec<Variable> {
+pub fn variables(dashboard: &Json) -> Vec<Variable> {
     let list = dashboard.pointer("/templating/list").and_then(Json::as_array).cloned().unwrap_or_default();
     list.iter()
         .map(|v| {
@@ -120,18 +123,28 @@ pub(crate) fn variables(dashboard: &Json) -> Vec<Variable> {
                 Some(Json::Object(q)) => q.get("query").and_then(Json::as_str).unwrap_or_default().to_owned(),
                 _ => text("query"),
             };
+            let current = match v.pointer("/current/value") {
+                Some(Json::Array(values)) => {
+                    values.iter().filter_map(Json::as_str).map(str::to_owned).collect()
+                }
+                Some(Json::String(value)) => vec![value.clone()],
+                _ => Vec::new(),
+            };
             Variable {
                 name: text("name"),
                 kind: text("type"),
                 query,
                 datasource: v.get("datasource").cloned(),
+                include_all: v.get("includeAll").and_then(Json::as_bool).unwrap_or(false),
+                all_value: v.get("allValue").and_then(Json::as_str).map(str::to_owned),
+                current,
             }
         })
         .collect()
 }
 
 /// Every panel, rows' nested panels included.
-pub(crate) fn panels(dashboard: &Json) -> Vec<&Json> {
+pub fn panels(dashboard: &Json) -> Vec<&Json> {
     fn walk<'a>(list: &'a [Json], out: &mut Vec<&'a Json>) {
         for p in list {
             out.push(p);
@@ -145,9 +158,9 @@ pub(crate) fn panels(dashboard: &Json) -> Vec<&Json> {
     out
 }
 
-/// Grafana's global variables and what a query sees instead of them (a dashboard showing an
-/// hour with a 1 m interval).
-const GLOBALS: &[(&str, &str)] = &[
+/// Grafana's global variables and what a query sees instead of them on a dashboard showing an
+/// hour with a 1 m interval (what the static checks substitute).
+pub const HOUR_GLOBALS: &[(&str, &str)] = &[
     ("__rate_interval_ms", "240000"),
     ("__rate_interval", "4m"),
     ("__interval_ms", "60000"),
@@ -157,10 +170,15 @@ const GLOBALS: &[(&str, &str)] = &[
     ("__range", "1h"),
 ];
 
-/// `text` with Grafana's variables replaced: globals (`$__rate_interval`) by durations, the
-/// dashboard's own (`$service`, `${service}`, `${service:regex}`) by a marked word (real
-/// values are only known at query time). Also returns the dashboard variables used.
-pub(crate) fn substitute(text: &str) -> Result<(String, BTreeSet<String>), String> {
+/// `text` with Grafana's variables replaced: globals (`$__rate_interval`) by their value in
+/// `globals`, the dashboard's own (`$service`, `${service}`, `${service:regex}`) by what
+/// `value_of` gives for the name (the format after `:` is not applied). Also returns the
+/// dashboard variables used.
+pub fn substitute(
+    text: &str,
+    globals: &[(&str, &str)],
+    value_of: impl Fn(&str) -> String,
+) -> Result<(String, BTreeSet<String>), String> {
     if text.contains("[[") {
         return Err("the deprecated [[variable]] syntax".into());
     }
@@ -182,14 +200,14 @@ pub(crate) fn substitute(text: &str) -> Result<(String, BTreeSet<String>), Strin
             // A regular expression's `$` anchor, not a variable.
             out.push('$');
         } else if name.starts_with("__") {
-            let value = GLOBALS
+            let value = globals
                 .iter()
                 .find(|(global, _)| *global == name)
                 .map(|(_, value)| *value)
                 .ok_or_else(|| format!("unknown Grafana global variable ${name}"))?;
             out.push_str(value);
         } else {
-            out.push_str(&format!("{VARIABLE_MARK}{name}__"));
+            out.push_str(&value_of(name));
             used.insert(name.to_owned());
         }
         rest = &after[consumed..];
@@ -199,7 +217,7 @@ pub(crate) fn substitute(text: &str) -> Result<(String, BTreeSet<String>), Strin
 }
 
 /// The labels a legend template names: `{{service}} {{grpc_method}}` -> service, grpc_method.
-pub(crate) fn legend_labels(legend: &str) -> Vec<String> {
+pub fn legend_labels(legend: &str) -> Vec<String> {
     let mut labels = Vec::new();
     let mut rest = legend;
     while let Some(start) = rest.find("{{") {
@@ -212,7 +230,7 @@ pub(crate) fn legend_labels(legend: &str) -> Vec<String> {
 
 /// A template variable's Prometheus query, as (PromQL, label it lists): `label_values(m{..}, l)`
 /// gives the selector and `l`, `query_result(expr)` the expression.
-pub(crate) fn variable_query(query: &str) -> Result<(String, Option<String>), String> {
+pub fn variable_query(query: &str) -> Result<(String, Option<String>), String> {
     let query = query.trim();
     if let Some(args) = query.strip_prefix("label_values(").and_then(|q| q.strip_suffix(')')) {
         let (selector, label) = args

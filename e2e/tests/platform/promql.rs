@@ -10,18 +10,14 @@
 //! The Kubernetes side of the same files (schemas, unknown fields) is checked by
 //! scripts/check-deploy.sh.
 
-#[path = "promql/checker.rs"]
 mod checker;
-#[path = "promql/grafana.rs"]
-mod grafana;
-#[path = "promql/manifests.rs"]
-mod manifests;
 
 use std::collections::BTreeSet;
 
-use checker::{Checker, LabelSet, Value};
-use grafana::Source;
+use checker::{Checker, LabelSet, VARIABLE_MARK, Value};
 use serde_json::Value as Json;
+use tanksim_e2e::observability::grafana::{self, HOUR_GLOBALS, Source};
+use tanksim_e2e::observability::{self as manifests};
 
 /// Fails with every problem, one per line.
 fn assert_none(what: &str, errors: &[String]) {
@@ -85,11 +81,18 @@ fn annotation_labels(rule: &Json, labels: &LabelSet) -> Vec<String> {
     errors
 }
 
+/// `text` with Grafana's variables substituted for a static check: globals as on a dashboard
+/// showing an hour, the dashboard's own variables by a marked word (their real values are
+/// only known at query time).
+fn marked(text: &str) -> Result<(String, BTreeSet<String>), String> {
+    grafana::substitute(text, HOUR_GLOBALS, |name| format!("{VARIABLE_MARK}{name}__"))
+}
+
 /// The problems of one dashboard query: PromQL checked against the catalog, variables
 /// defined, legend labels present.
 fn check_query(checker: &Checker, query: &grafana::Query, defined: &BTreeSet<String>) -> Vec<String> {
     let mut errors = Vec::new();
-    let (text, used) = match grafana::substitute(&query.text) {
+    let (text, used) = match marked(&query.text) {
         Ok(substituted) => substituted,
         Err(e) => return vec![e],
     };
@@ -269,7 +272,7 @@ fn dashboards_are_well_formed() {
 #[test]
 fn every_alert_has_a_documented_runbook() {
     let observability = manifests::load();
-    let docs = manifests::read(&manifests::repo().join("docs/observability.md"));
+    let docs = manifests::read(&tanksim_e2e::manifests::repo().join("docs/observability.md"));
     let anchors = manifests::anchors(&docs);
     let mut errors = Vec::new();
     for (file, object) in &observability.rules {
@@ -374,13 +377,13 @@ mod checker_catches {
 
     #[test]
     fn grafana_variables_are_substituted_and_must_exist() {
-        let (text, used) = grafana::substitute(
+        let (text, used) = marked(
             r#"sum by (le) (rate(simulation_duration_seconds_bucket{namespace=~"$namespace", service=~"${service:regex}"}[$__rate_interval]))"#,
         )
         .expect("substitutes");
         assert_eq!(errors(&text), Vec::<String>::new(), "{text}");
         assert_eq!(used, ["namespace", "service"].map(String::from).into());
-        assert!(grafana::substitute("rate(x[$__rate_intervl])").is_err());
+        assert!(marked("rate(x[$__rate_intervl])").is_err());
         let query = grafana::Query {
             origin: "test".into(),
             source: Source::Prometheus,
