@@ -14,14 +14,8 @@ ensure_redis
 ensure_buf
 ensure_prometheus
 
-step "buf lint (proto/)"
-(cd proto && "$TANKSIM_BUF" lint)
-# Breaking-change check against origin/main when it exists and has the protos: on a branch it
-# rejects changes that would break published clients; on main itself it is trivially clean.
-if git rev-parse --verify -q origin/main >/dev/null && git cat-file -e origin/main:proto/buf.yaml 2>/dev/null; then
-    step "buf breaking (against origin/main)"
-    (cd proto && "$TANKSIM_BUF" breaking --against "../.git#ref=origin/main,subdir=proto")
-fi
+step "proto/: buf lint, buf breaking against the last released state (scripts/check-proto.sh)"
+bash scripts/check-proto.sh
 
 step "deploy/: manifests render and pass strict schemas (scripts/check-deploy.sh)"
 scripts/check-deploy.sh

@@ -7,7 +7,8 @@
 //!   [`controller`];
 //! - running it: [`simulate`] (one run, with its trajectory) and [`batch`] (many runs at once,
 //!   bit-identical to [`simulate`]), producing [`metric::RunMetrics`];
-//! - many runs: [`param`] (field paths), [`rng`] and [`distribution`] (reproducible sampling),
+//! - many runs: [`param`] (field paths), [`rng`], [`sampling`] (random, scrambled Sobol',
+//!   Latin hypercube) and [`distribution`] (reproducible sampling),
 //!   [`sweep`] (grids), [`job`] (run index -> configuration, and the job kinds), [`chunks`]
 //!   (which runs each chunk of a job holds);
 //! - their outcome: [`summary`] (mergeable per-metric summaries with quantile sketches);
@@ -28,6 +29,7 @@ pub mod plant;
 pub mod profile;
 pub mod response;
 pub mod rng;
+pub mod sampling;
 pub mod simulate;
 pub mod special;
 pub mod summary;

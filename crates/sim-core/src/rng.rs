@@ -76,7 +76,7 @@ impl RunRng {
 }
 
 /// The top 52 bits of `bits` as the centre of one of 2^52 equal cells of (0, 1).
-fn open_unit(bits: u64) -> f64 {
+pub(crate) fn open_unit(bits: u64) -> f64 {
     const SCALE: f64 = 1.0 / (1u64 << 52) as f64;
     ((bits >> 12) as f64 + 0.5) * SCALE
 }
@@ -90,7 +90,7 @@ const LANE_KEYS: [u64; 4] =
     [GOLDEN_GAMMA, GOLDEN_GAMMA.wrapping_mul(2), GOLDEN_GAMMA.wrapping_mul(3), GOLDEN_GAMMA.wrapping_mul(4)];
 
 /// SplitMix64's finaliser (Stafford's variant 13): a bijection with full avalanche.
-fn mix(mut z: u64) -> u64 {
+pub(crate) fn mix(mut z: u64) -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
     z ^ (z >> 31)
