@@ -48,10 +48,21 @@ mod tests {
     }
 
     #[test]
-    fn the_examples_parse() {
+    fn every_example_parses_and_is_valid() {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples");
-        for name in ["mc-tau.yaml", "k-tau-sweep.yaml", "dataset-100k.yaml"] {
-            load(&dir.join(name)).unwrap();
+        let mut names: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
+            .collect();
+        names.sort();
+        assert!(names.len() >= 4, "{names:?}");
+        for path in names {
+            let spec = load(&path).unwrap_or_else(|e| panic!("{}: {e:#}", path.display()));
+            let limits = tanksim_sim_core::validate::Limits::default();
+            if let Err(v) = tanksim_proto::convert::job_spec_from_request(&spec, &limits) {
+                panic!("{}: {v:?}", path.display());
+            }
         }
     }
 

@@ -209,6 +209,7 @@ async fn requests_up_to_the_edge_limit_are_accepted() {
                 tanksim_proto::v1::Choice { values, weights: Vec::new() },
             )),
         }],
+        ..Default::default()
     }));
     assert!(prost::Message::encoded_len(&spec) > 10_000_000);
     let d = start(MemoryQueue::new(), MemoryStore::new(), DispatcherSettings::default()).await;

@@ -65,6 +65,7 @@ fn mc_tau_request() -> v1::SubmitJobRequest {
             runs: 10_000,
             seed: 42,
             params: vec![param("plant.tau", tau)],
+            ..Default::default()
         })),
     }
 }

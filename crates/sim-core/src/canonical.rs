@@ -5,6 +5,7 @@ use crate::config::SimConfig;
 use crate::distribution::Distribution;
 use crate::job::{JobSpec, MonteCarlo, ParamDist};
 use crate::param::Param;
+use crate::sampling::Sampling;
 
 /// The distribution of `tau` in MC-tau.
 pub const MC_TAU_DIST: Distribution =
@@ -17,5 +18,6 @@ pub fn mc_tau_job(runs: u64, seed: u64) -> JobSpec {
         runs,
         seed,
         params: vec![ParamDist { param: Param::Tau, dist: MC_TAU_DIST }],
+        sampling: Sampling::Random,
     })
 }

@@ -92,8 +92,9 @@ impl Distribution {
         self.quantile(rng.next_f64())
     }
 
-    /// The value at probability `u` in (0, 1): non-decreasing in `u` for every variant.
-    fn quantile(&self, u: f64) -> f64 {
+    /// The value at probability `u` in (0, 1): non-decreasing in `u` for every variant (what
+    /// [`crate::sampling::Sampling`]'s variates are mapped through).
+    pub fn quantile(&self, u: f64) -> f64 {
         match self {
             Distribution::Fixed(v) => *v,
             Distribution::Uniform { lo, hi } => uniform(*lo, *hi, u),

@@ -8,6 +8,7 @@ use crate::distribution::Distribution;
 use crate::metric::Metric;
 use crate::param::Param;
 use crate::rng::{NOISE_STREAM, RunRng};
+use crate::sampling::Sampling;
 use crate::sweep::{Axis, grid_len, grid_values};
 
 /// A distribution over one parameter of a Monte Carlo or dataset job.
@@ -17,13 +18,14 @@ pub struct ParamDist {
     pub dist: Distribution,
 }
 
-/// `runs` simulations of `base` with parameters drawn from `params`.
+/// `runs` simulations of `base` with parameters drawn from `params` as `sampling` says.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MonteCarlo {
     pub base: SimConfig,
     pub runs: u64,
     pub seed: u64,
     pub params: Vec<ParamDist>,
+    pub sampling: Sampling,
 }
 
 /// Whether the sweep's best point has the smallest or the largest objective.
@@ -142,17 +144,19 @@ impl JobSpec {
     /// Replaces `out` with the varied parameters of run `run` (`run < runs()`), in the order
     /// of the job's params or axes.
     ///
-    /// Monte Carlo and dataset values come from `RunRng::new(seed, run, param as u64)`: each
+    /// Monte Carlo and dataset values are each parameter's distribution's quantile at the
+    /// job's [`Sampling`] variate for (run, the parameter's position, its stream `param as
+    /// u64`). With random sampling that is `RunRng::new(seed, run, param as u64)`: each
     /// parameter has its own stream, so adding a second varied parameter never changes the
-    /// first one's values, and a run's values do not depend on which other runs are computed.
-    /// Sweep values are the coordinates of grid point `run`.
+    /// first one's values. Under every scheme a run's values do not depend on which other runs
+    /// are computed. Sweep values are the coordinates of grid point `run`.
     pub fn run_params(&self, run: u64, out: &mut Vec<(Param, f64)>) {
         out.clear();
         match self {
             JobSpec::MonteCarlo(mc) | JobSpec::Dataset(mc) => {
-                out.extend(mc.params.iter().map(|d| {
-                    let mut rng = RunRng::new(mc.seed, run, d.param as u64);
-                    (d.param, d.dist.sample(&mut rng))
+                out.extend(mc.params.iter().enumerate().map(|(dim, d)| {
+                    let u = mc.sampling.uniform(mc.seed, mc.runs, run, dim, d.param as u64);
+                    (d.param, d.dist.quantile(u))
                 }));
             }
             JobSpec::Sweep(sweep) => grid_values(&sweep.axes, run, out),
@@ -201,12 +205,12 @@ impl JobSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{MeasurementNoise, Plant};
+    use crate::config::{Controller, MeasurementNoise, Plant};
     use crate::sweep::AxisValues;
     use proptest::prelude::*;
 
     fn mc(params: Vec<ParamDist>, runs: u64, seed: u64) -> MonteCarlo {
-        MonteCarlo { base: SimConfig::mc_tau(10.0), runs, seed, params }
+        MonteCarlo { base: SimConfig::mc_tau(10.0), runs, seed, params, sampling: Sampling::Random }
     }
 
     fn tau_dist() -> ParamDist {
@@ -280,6 +284,28 @@ mod tests {
     }
 
     #[test]
+    fn structured_sampling_stratifies_each_parameter_through_its_distribution() {
+        // 256 runs of kp ~ Uniform(1, 3): every interval of width 2/256 holds exactly one
+        // run under Sobol' and Latin hypercube sampling (and not under random draws).
+        let hits = |sampling: Sampling| {
+            let job = JobSpec::MonteCarlo(MonteCarlo { sampling, ..mc(vec![tau_dist(), kp_dist()], 256, 5) });
+            let mut counts = [0u32; 256];
+            let mut params = Vec::new();
+            for run in 0..256 {
+                job.run_params(run, &mut params);
+                let kp = params[1].1;
+                counts[((kp - 1.0) / 2.0 * 256.0) as usize] += 1;
+                let Controller::Pid(pid) = job.run_config(run).controller else { panic!("a PID") };
+                assert_eq!(pid.kp, kp, "run {run}");
+            }
+            counts
+        };
+        assert!(hits(Sampling::Sobol).iter().all(|c| *c == 1));
+        assert!(hits(Sampling::LatinHypercube).iter().all(|c| *c == 1));
+        assert!(hits(Sampling::Random).iter().any(|c| *c != 1));
+    }
+
+    #[test]
     fn seeds_change_the_samples() {
         let (mut a, mut b) = (Vec::new(), Vec::new());
         JobSpec::MonteCarlo(mc(vec![tau_dist()], 1, 1)).run_params(0, &mut a);
@@ -339,8 +365,10 @@ mod tests {
             reverse in any::<bool>(),
             noisy in any::<bool>(),
             grid in prop::option::of((1u32..15, 1u32..15)),
+            sampling in prop::sample::select(Sampling::ALL.to_vec()),
         ) {
             let mut spec = mc(vec![tau_dist(), kp_dist()], first + runs, seed);
+            spec.sampling = sampling;
             if noisy {
                 spec.base.noise = Some(MeasurementNoise { sd: 0.1, seed: 0 });
             }

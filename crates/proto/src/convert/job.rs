@@ -9,6 +9,7 @@
 
 use tanksim_sim_core::config::Recording;
 use tanksim_sim_core::job::{JobKind, JobSpec, MonteCarlo, ParamDist, Sweep};
+use tanksim_sim_core::sampling::Sampling;
 use tanksim_sim_core::validate::{Limits, validate_job};
 
 use super::bounds::{MAX_NAME_BYTES, too_long};
@@ -16,7 +17,7 @@ use super::config::{read_config, request_path};
 use super::params::{
     axis_member, distribution_member, read_axis, read_distribution, read_objective, read_param,
 };
-use super::violation::{FieldViolation, Violations};
+use super::violation::{FieldViolation, Violations, not_one_of};
 use crate::v1::{self, submit_job_request::Job};
 
 /// A job that converted and passed sim-core's validation: what services may dispatch.
@@ -91,18 +92,22 @@ fn read_job(request: &v1::SubmitJobRequest, found: &mut Violations) -> Option<Jo
     match job {
         Job::MonteCarlo(mc) => {
             let params = read_params("monte_carlo", &mc.params, found);
+            let sampling = read_sampling("monte_carlo", mc.sampling, found);
             let mut base = base?;
             base.record = Recording::None;
-            Some(JobSpec::MonteCarlo(MonteCarlo { base, runs: mc.runs, seed: mc.seed, params: params? }))
+            let (params, sampling) = (params?, sampling?);
+            Some(JobSpec::MonteCarlo(MonteCarlo { base, runs: mc.runs, seed: mc.seed, params, sampling }))
         }
         Job::Dataset(ds) => {
             let params = read_params("dataset", &ds.params, found);
+            let sampling = read_sampling("dataset", ds.sampling, found);
             let mut base = base?;
             base.record = match ds.record_every {
                 0 => Recording::None,
                 n => Recording::Every(n),
             };
-            Some(JobSpec::Dataset(MonteCarlo { base, runs: ds.runs, seed: ds.seed, params: params? }))
+            let (params, sampling) = (params?, sampling?);
+            Some(JobSpec::Dataset(MonteCarlo { base, runs: ds.runs, seed: ds.seed, params, sampling }))
         }
         Job::Sweep(sweep) => {
             let mut axes = Some(Vec::with_capacity(sweep.axes.len().min(64)));
@@ -117,6 +122,20 @@ fn read_job(request: &v1::SubmitJobRequest, found: &mut Violations) -> Option<Jo
             let mut base = base?;
             base.record = Recording::None;
             Some(JobSpec::Sweep(Sweep { base, axes: axes?, objective: objective?, seed: sweep.seed }))
+        }
+    }
+}
+
+/// A Monte Carlo or dataset job's `sampling` (unset: random).
+fn read_sampling(kind: &str, value: i32, found: &mut Violations) -> Option<Sampling> {
+    match v1::Sampling::try_from(value) {
+        Ok(v1::Sampling::Unspecified | v1::Sampling::Random) => Some(Sampling::Random),
+        Ok(v1::Sampling::Sobol) => Some(Sampling::Sobol),
+        Ok(v1::Sampling::LatinHypercube) => Some(Sampling::LatinHypercube),
+        Err(_) => {
+            let names: Vec<&str> = Sampling::ALL.into_iter().map(Sampling::name).collect();
+            found.push(format!("{kind}.sampling"), not_one_of(value, &names));
+            None
         }
     }
 }
@@ -199,7 +218,7 @@ mod tests {
 
     fn mc(dist: pd::Distribution) -> Job {
         let param = v1::ParamDistribution { param: "plant.tau".into(), distribution: Some(dist) };
-        Job::MonteCarlo(v1::MonteCarlo { runs: 1, seed: 0, params: vec![param] })
+        Job::MonteCarlo(v1::MonteCarlo { runs: 1, seed: 0, params: vec![param], ..Default::default() })
     }
 
     #[test]

@@ -41,11 +41,17 @@ mod tests {
     use crate::v1::{self, submit_job_request::Job};
     use tanksim_sim_core::SimConfig;
     use tanksim_sim_core::job::MonteCarlo;
+    use tanksim_sim_core::sampling::Sampling;
 
     #[test]
     fn reads_back_what_the_dispatcher_stores() {
-        let spec =
-            JobSpec::Dataset(MonteCarlo { base: SimConfig::mc_tau(10.0), runs: 5, seed: 1, params: vec![] });
+        let spec = JobSpec::Dataset(MonteCarlo {
+            base: SimConfig::mc_tau(10.0),
+            runs: 5,
+            seed: 1,
+            params: vec![],
+            sampling: Sampling::Random,
+        });
         let bytes = SubmitJobRequest::from(&spec).encode_to_vec();
         assert_eq!(decode_stored_spec(&bytes).expect("decodes"), spec);
     }

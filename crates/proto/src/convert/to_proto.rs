@@ -13,6 +13,7 @@
 use tanksim_sim_core::config::{AntiWindup, Controller, DerivativeOn, Plant, Profile, Recording, SimConfig};
 use tanksim_sim_core::distribution::Distribution;
 use tanksim_sim_core::job::{Goal, JobSpec, MonteCarlo, ParamDist};
+use tanksim_sim_core::sampling::Sampling;
 use tanksim_sim_core::sweep::{Axis, AxisValues};
 
 use super::metric::metric_to_i32;
@@ -128,6 +129,15 @@ fn profile(p: &Profile) -> v1::Profile {
     }
 }
 
+/// A job's sampling as the API spells it (random explicitly, not unset).
+fn sampling(sampling: Sampling) -> i32 {
+    match sampling {
+        Sampling::Random => v1::Sampling::Random as i32,
+        Sampling::Sobol => v1::Sampling::Sobol as i32,
+        Sampling::LatinHypercube => v1::Sampling::LatinHypercube as i32,
+    }
+}
+
 /// The request for a job (with an empty `name`).
 impl From<&JobSpec> for v1::SubmitJobRequest {
     fn from(job: &JobSpec) -> Self {
@@ -135,13 +145,17 @@ impl From<&JobSpec> for v1::SubmitJobRequest {
         let mut config = v1::SimConfig::from(job.base());
         config.record = None;
         let job = match job {
-            JobSpec::MonteCarlo(mc) => {
-                Job::MonteCarlo(v1::MonteCarlo { runs: mc.runs, seed: mc.seed, params: params(mc) })
-            }
+            JobSpec::MonteCarlo(mc) => Job::MonteCarlo(v1::MonteCarlo {
+                runs: mc.runs,
+                seed: mc.seed,
+                params: params(mc),
+                sampling: sampling(mc.sampling),
+            }),
             JobSpec::Dataset(ds) => Job::Dataset(v1::Dataset {
                 runs: ds.runs,
                 seed: ds.seed,
                 params: params(ds),
+                sampling: sampling(ds.sampling),
                 record_every: match ds.base.record {
                     Recording::None => 0,
                     Recording::Every(n) => n,

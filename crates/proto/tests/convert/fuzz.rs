@@ -155,19 +155,17 @@ fn job() -> BoxedStrategy<Option<Job>> {
     let objective =
         prop::option::of((kind(), kind()).prop_map(|(metric, goal)| v1::Objective { metric, goal }));
     prop::option::of(prop_oneof![
-        (runs(), any::<u64>(), params()).prop_map(|(runs, seed, params)| Job::MonteCarlo(v1::MonteCarlo {
-            runs,
-            seed,
-            params
-        })),
+        (runs(), any::<u64>(), params(), kind()).prop_map(|(runs, seed, params, sampling)| Job::MonteCarlo(
+            v1::MonteCarlo { runs, seed, params, sampling }
+        )),
         (axes, objective, any::<u64>()).prop_map(|(axes, objective, seed)| Job::Sweep(v1::Sweep {
             axes,
             objective,
             seed
         })),
-        (runs(), any::<u64>(), params(), prop_oneof![0u32..3, any::<u32>()]).prop_map(
-            |(runs, seed, params, record_every)| {
-                Job::Dataset(v1::Dataset { runs, seed, params, record_every })
+        (runs(), any::<u64>(), params(), prop_oneof![0u32..3, any::<u32>()], kind()).prop_map(
+            |(runs, seed, params, record_every, sampling)| {
+                Job::Dataset(v1::Dataset { runs, seed, params, record_every, sampling })
             }
         ),
     ])
@@ -215,7 +213,12 @@ fn stored_spec() -> Vec<u8> {
             horizon: 60.0,
             ..Default::default()
         }),
-        job: Some(Job::MonteCarlo(v1::MonteCarlo { runs: 100, seed: 7, params: Vec::new() })),
+        job: Some(Job::MonteCarlo(v1::MonteCarlo {
+            runs: 100,
+            seed: 7,
+            params: Vec::new(),
+            ..Default::default()
+        })),
     };
     request.encode_to_vec()
 }

@@ -7,6 +7,7 @@ use tanksim_proto::v1;
 use tanksim_sim_core::config::*;
 use tanksim_sim_core::distribution::Distribution;
 use tanksim_sim_core::job::{Goal, JobSpec, MonteCarlo, Objective, ParamDist, Sweep};
+use tanksim_sim_core::sampling::Sampling;
 use tanksim_sim_core::sweep::{Axis, AxisValues};
 use tanksim_sim_core::{Metric, Param};
 
@@ -129,10 +130,10 @@ fn job() -> BoxedStrategy<JobSpec> {
         )
     };
     let mc = || {
-        (sim_config(), any::<u64>(), any::<u64>(), params())
-            .prop_map(|(mut base, runs, seed, params)| {
+        (sim_config(), any::<u64>(), any::<u64>(), params(), prop::sample::select(Sampling::ALL.to_vec()))
+            .prop_map(|(mut base, runs, seed, params, sampling)| {
                 base.record = Recording::None;
-                MonteCarlo { base, runs, seed, params }
+                MonteCarlo { base, runs, seed, params, sampling }
             })
             .boxed()
     };

@@ -1,7 +1,10 @@
 //! Structural errors: what the conversion itself refuses, each at its exact request path.
 
-use tanksim_proto::convert::sim_config_from_proto;
+use tanksim_proto::convert::{job_spec_from_request, sim_config_from_proto};
 use tanksim_proto::v1::{self, axis, param_distribution as pd, submit_job_request::Job};
+use tanksim_sim_core::job::JobSpec;
+use tanksim_sim_core::sampling::Sampling;
+use tanksim_sim_core::validate::Limits;
 
 use super::{fields, mc_tau_config, mc_tau_request, param, reason};
 
@@ -89,7 +92,8 @@ fn job_params_need_a_known_path_and_a_distribution() {
         v1::ParamDistribution { param: "controller.kp".into(), distribution: None },
         param("", normal()),
     ];
-    let request = with_job(Job::MonteCarlo(v1::MonteCarlo { runs: 10, seed: 1, params }));
+    let request =
+        with_job(Job::MonteCarlo(v1::MonteCarlo { runs: 10, seed: 1, params, ..Default::default() }));
     assert_eq!(
         fields(&request),
         ["monte_carlo.params[0].param", "monte_carlo.params[1].distribution", "monte_carlo.params[2].param"]
@@ -104,6 +108,26 @@ fn job_params_need_a_known_path_and_a_distribution() {
     );
     let dataset = v1::Dataset { runs: 1, params: vec![param("noise.sdd", normal())], ..Default::default() };
     assert_eq!(fields(&with_job(Job::Dataset(dataset))), ["dataset.params[0].param"]);
+}
+
+#[test]
+fn sampling_is_one_of_the_schemes_and_defaults_to_random() {
+    let schemes = [Sampling::Random, Sampling::Random, Sampling::Sobol, Sampling::LatinHypercube];
+    for (kind, want) in (0..).zip(schemes) {
+        let mc = v1::MonteCarlo { runs: 10, seed: 1, sampling: kind, ..Default::default() };
+        let job =
+            job_spec_from_request(&with_job(Job::MonteCarlo(mc)), &Limits::default()).expect("accepted");
+        let JobSpec::MonteCarlo(mc) = job.spec() else { panic!("{:?}", job.spec()) };
+        assert_eq!(mc.sampling, want, "sampling {kind}");
+    }
+    let request = with_job(Job::MonteCarlo(v1::MonteCarlo { runs: 10, sampling: 9, ..Default::default() }));
+    assert_eq!(fields(&request), ["monte_carlo.sampling"]);
+    assert_eq!(
+        reason(&request, "monte_carlo.sampling"),
+        "unknown value 9; one of random, sobol, latin_hypercube"
+    );
+    let dataset = v1::Dataset { runs: 1, sampling: -1, ..Default::default() };
+    assert_eq!(fields(&with_job(Job::Dataset(dataset))), ["dataset.sampling"]);
 }
 
 #[test]
@@ -130,8 +154,12 @@ fn sweep_axes_and_objective() {
 #[test]
 fn structural_and_config_errors_are_reported_together() {
     let mut request = with_config(|c| c.plant = None);
-    request.job =
-        Some(Job::MonteCarlo(v1::MonteCarlo { runs: 0, seed: 0, params: vec![param("x", normal())] }));
+    request.job = Some(Job::MonteCarlo(v1::MonteCarlo {
+        runs: 0,
+        seed: 0,
+        params: vec![param("x", normal())],
+        ..Default::default()
+    }));
     // Value errors (runs = 0) wait until the structure converts.
     assert_eq!(fields(&request), ["config.plant", "monte_carlo.params[0].param"]);
 }
@@ -157,8 +185,12 @@ fn strings_are_bounded() {
     assert_eq!(reason(&request, "name"), "at most 200 bytes, got 3900000");
     // A parameter path longer than any real one is refused without being echoed.
     let long = "plant.".repeat(1_000_000);
-    let request =
-        with_job(Job::MonteCarlo(v1::MonteCarlo { runs: 1, seed: 0, params: vec![param(&long, normal())] }));
+    let request = with_job(Job::MonteCarlo(v1::MonteCarlo {
+        runs: 1,
+        seed: 0,
+        params: vec![param(&long, normal())],
+        ..Default::default()
+    }));
     assert_eq!(fields(&request), ["monte_carlo.params[0].param"]);
     let why = reason(&request, "monte_carlo.params[0].param");
     assert!(why.starts_with(&format!("at most {MAX_PARAM_PATH_BYTES} bytes, got 6000000; one of ")), "{why}");

@@ -12,7 +12,7 @@ use super::{fields, mc_tau_config, mc_tau_request, param, reason, violations};
 
 fn mc(params: Vec<v1::ParamDistribution>) -> v1::SubmitJobRequest {
     v1::SubmitJobRequest {
-        job: Some(Job::MonteCarlo(v1::MonteCarlo { runs: 100, seed: 1, params })),
+        job: Some(Job::MonteCarlo(v1::MonteCarlo { runs: 100, seed: 1, params, ..Default::default() })),
         ..mc_tau_request()
     }
 }
@@ -103,7 +103,7 @@ fn run_counts_and_dataset_recording() {
     }
     assert_eq!(fields(&request), ["monte_carlo.runs"]);
     // 6000 steps recorded every 10th: 601 samples, over a limit of 600.
-    let dataset = v1::Dataset { runs: 10, seed: 0, params: vec![], record_every: 10 };
+    let dataset = v1::Dataset { runs: 10, seed: 0, params: vec![], record_every: 10, ..Default::default() };
     let request = v1::SubmitJobRequest { job: Some(Job::Dataset(dataset)), ..mc_tau_request() };
     let limits = Limits { max_recorded_samples: 600, ..Limits::default() };
     let v = job_spec_from_request(&request, &limits).unwrap_err();
@@ -166,7 +166,8 @@ fn bad_request_status_carries_every_violation() {
 #[test]
 fn a_dataset_over_the_output_limit_names_its_recording_and_the_estimate() {
     // The campaign's case: 10^7 runs recording every step, ~1.9 TB of rows.
-    let dataset = v1::Dataset { runs: 10_000_000, seed: 0, params: vec![], record_every: 1 };
+    let dataset =
+        v1::Dataset { runs: 10_000_000, seed: 0, params: vec![], record_every: 1, ..Default::default() };
     let request = v1::SubmitJobRequest { job: Some(Job::Dataset(dataset)), ..mc_tau_request() };
     let v = job_spec_from_request(&request, &Limits::default()).unwrap_err();
     assert_eq!(v.iter().map(|v| v.field.as_str()).collect::<Vec<_>>(), ["dataset.record_every"]);
@@ -176,7 +177,8 @@ fn a_dataset_over_the_output_limit_names_its_recording_and_the_estimate() {
         v[0].reason
     );
     // Without trajectories the rows are ~1.2 GiB: within the default.
-    let dataset = v1::Dataset { runs: 10_000_000, seed: 0, params: vec![], record_every: 0 };
+    let dataset =
+        v1::Dataset { runs: 10_000_000, seed: 0, params: vec![], record_every: 0, ..Default::default() };
     let request = v1::SubmitJobRequest { job: Some(Job::Dataset(dataset)), ..mc_tau_request() };
     assert!(job_spec_from_request(&request, &Limits::default()).is_ok());
     let small = Limits { max_job_output_bytes: 1 << 30, ..Limits::default() };

@@ -92,14 +92,18 @@ fn uniform(param: &str, lo: f64, hi: f64) -> v1::ParamDistribution {
 }
 
 pub(crate) fn monte_carlo_spec(runs: u64) -> v1::SubmitJobRequest {
-    let job =
-        Job::MonteCarlo(v1::MonteCarlo { runs, seed: 7, params: vec![uniform("plant.tau", 5.0, 15.0)] });
+    let job = Job::MonteCarlo(v1::MonteCarlo {
+        runs,
+        seed: 7,
+        params: vec![uniform("plant.tau", 5.0, 15.0)],
+        ..Default::default()
+    });
     v1::SubmitJobRequest { name: "mc".into(), config: base_config(), job: Some(job) }
 }
 
 pub(crate) fn dataset_spec(runs: u64) -> v1::SubmitJobRequest {
     let params = vec![uniform("plant.tau", 5.0, 15.0), uniform("controller.kp", 1.0, 3.0)];
-    let job = Job::Dataset(v1::Dataset { runs, seed: 11, params, record_every: 100 });
+    let job = Job::Dataset(v1::Dataset { runs, seed: 11, params, record_every: 100, ..Default::default() });
     v1::SubmitJobRequest { name: "dataset".into(), config: base_config(), job: Some(job) }
 }
 

@@ -9,6 +9,7 @@ use crate::distribution::Distribution;
 use crate::job::{JobSpec, MonteCarlo, Sweep};
 use crate::metric::Metric;
 use crate::param::Param;
+use crate::sampling::{MAX_SOBOL_DIMENSIONS, MAX_STRUCTURED_RUNS, Sampling};
 use crate::sweep::{AxisValues, grid_len};
 
 /// Checks the job's fields; the range of each varied parameter, for the configuration rules.
@@ -23,9 +24,22 @@ pub(super) fn check(job: &JobSpec, limits: &Limits, found: &mut Violations) -> S
     sources
 }
 
+// Every parameter varies at most once, so a job has a Sobol' dimension for each.
+const _: () = assert!(Param::ALL.len() <= MAX_SOBOL_DIMENSIONS);
+
 fn monte_carlo(kind: &str, mc: &MonteCarlo, limits: &Limits, sources: &mut Sources, found: &mut Violations) {
     if mc.runs == 0 || mc.runs > limits.max_runs {
         found.push(format!("{kind}.runs"), format!("must be in 1..={}, got {}", limits.max_runs, mc.runs));
+    }
+    if mc.sampling != Sampling::Random && mc.runs > MAX_STRUCTURED_RUNS {
+        found.push(
+            format!("{kind}.sampling"),
+            format!(
+                "{} sampling covers at most {MAX_STRUCTURED_RUNS} runs, got {}",
+                mc.sampling.name(),
+                mc.runs
+            ),
+        );
     }
     let mut first = [None; Param::ALL.len()];
     for (i, pd) in mc.params.iter().enumerate() {
@@ -199,6 +213,7 @@ mod tests {
     use crate::job::*;
     use crate::metric::Metric;
     use crate::param::Param;
+    use crate::sampling::Sampling;
     use crate::sweep::{Axis, AxisValues};
 
     fn fields(job: &JobSpec) -> Vec<String> {
@@ -219,7 +234,13 @@ mod tests {
     }
 
     fn mc(params: Vec<ParamDist>) -> MonteCarlo {
-        MonteCarlo { base: SimConfig::mc_tau(10.0), runs: 10_000, seed: 42, params }
+        MonteCarlo {
+            base: SimConfig::mc_tau(10.0),
+            runs: 10_000,
+            seed: 42,
+            params,
+            sampling: Sampling::Random,
+        }
     }
 
     fn truncated(mean: f64, sd: f64, lo: f64, hi: f64) -> Distribution {
@@ -243,6 +264,20 @@ mod tests {
     fn canonical_mc_tau_job_is_valid() {
         let job = JobSpec::MonteCarlo(mc(vec![pd(Param::Tau, truncated(10.0, 2.0, 1.0, f64::INFINITY))]));
         assert_eq!(validate_job(&job, &Limits::default()), Ok(()));
+    }
+
+    #[test]
+    fn structured_sampling_covers_at_most_2_to_the_32_runs() {
+        let limits = Limits { max_runs: u64::MAX, ..Limits::default() };
+        for sampling in [Sampling::Sobol, Sampling::LatinHypercube] {
+            let job = |runs| JobSpec::MonteCarlo(MonteCarlo { runs, sampling, ..mc(Vec::new()) });
+            assert_eq!(validate_job(&job(1 << 32), &limits), Ok(()));
+            let err = validate_job(&job((1 << 32) + 1), &limits).unwrap_err();
+            let fields: Vec<&str> = err.violations().iter().map(|v| v.field.as_str()).collect();
+            assert_eq!(fields, ["monte_carlo.sampling"], "{err}");
+        }
+        let random = JobSpec::MonteCarlo(MonteCarlo { runs: (1 << 32) + 1, ..mc(Vec::new()) });
+        assert_eq!(validate_job(&random, &limits), Ok(()));
     }
 
     #[test]

@@ -116,13 +116,14 @@ mod tests {
     use crate::distribution::Distribution;
     use crate::job::{Goal, MonteCarlo, Objective, ParamDist, Sweep};
     use crate::param::Param;
+    use crate::sampling::Sampling;
     use crate::sweep::{Axis, AxisValues};
 
     fn dataset(runs: u64, record: Recording) -> JobSpec {
         let mut base = SimConfig::mc_tau(10.0); // 6000 steps
         base.record = record;
         let params = vec![ParamDist { param: Param::Tau, dist: Distribution::Uniform { lo: 5.0, hi: 15.0 } }];
-        JobSpec::Dataset(MonteCarlo { base, runs, seed: 1, params })
+        JobSpec::Dataset(MonteCarlo { base, runs, seed: 1, params, sampling: Sampling::Random })
     }
 
     fn violations(job: &JobSpec, limits: &Limits) -> Vec<(String, String)> {

@@ -12,6 +12,7 @@ use crate::distribution::Distribution;
 use crate::job::*;
 use crate::metric::Metric;
 use crate::param::Param;
+use crate::sampling::Sampling;
 use crate::sweep::{Axis, AxisValues};
 
 #[test]
@@ -190,8 +191,9 @@ fn job() -> impl Strategy<Value = JobSpec> {
         (param(), distribution()).prop_map(|(param, dist)| ParamDist { param, dist }),
         0..3,
     );
-    let mc = (config(), runs, any::<u64>(), params)
-        .prop_map(|(base, runs, seed, params)| MonteCarlo { base, runs, seed, params })
+    let sampling = prop::sample::select(Sampling::ALL.to_vec());
+    let mc = (config(), runs, any::<u64>(), params, sampling)
+        .prop_map(|(base, runs, seed, params, sampling)| MonteCarlo { base, runs, seed, params, sampling })
         .boxed();
     let axes = prop::collection::vec(
         (param(), axis_values()).prop_map(|(param, values)| Axis { param, values }),

@@ -197,6 +197,7 @@ mod tests {
             runs: 1_000,
             seed: 9,
             params: vec![tanksim_sim_core::job::ParamDist { param: tanksim_sim_core::Param::Tau, dist }],
+            sampling: tanksim_sim_core::sampling::Sampling::Random,
         });
         let (mut configs, mut metrics) = (Vec::new(), Vec::new());
         spec.configs(100..701, &mut configs);
@@ -218,6 +219,7 @@ mod tests {
             runs: 1_000,
             seed: 1,
             params: Vec::new(),
+            sampling: tanksim_sim_core::sampling::Sampling::Random,
         });
         assert!(compute(&spec, 0..1_000, Rows::None, 2, &AtomicBool::new(true)).is_none());
         let out = compute(&spec, 0..40, Rows::Values, 2, &AtomicBool::new(false)).expect("not cancelled");

@@ -72,6 +72,7 @@ mod tests {
     use tanksim_proto::v1;
     use tanksim_sim_core::SimConfig;
     use tanksim_sim_core::job::MonteCarlo;
+    use tanksim_sim_core::sampling::Sampling;
 
     fn plan() -> Arc<JobPlan> {
         let spec = JobSpec::MonteCarlo(MonteCarlo {
@@ -79,6 +80,7 @@ mod tests {
             runs: 1,
             seed: 1,
             params: vec![],
+            sampling: Sampling::Random,
         });
         Arc::new(JobPlan { spec, rows: Rows::None })
     }
@@ -96,8 +98,13 @@ mod tests {
 
     #[test]
     fn decodes_what_the_gateway_stores_and_explains_what_it_cannot() {
-        let spec =
-            JobSpec::Dataset(MonteCarlo { base: SimConfig::mc_tau(10.0), runs: 5, seed: 1, params: vec![] });
+        let spec = JobSpec::Dataset(MonteCarlo {
+            base: SimConfig::mc_tau(10.0),
+            runs: 5,
+            seed: 1,
+            params: vec![],
+            sampling: Sampling::Random,
+        });
         let bytes = v1::SubmitJobRequest::from(&spec).encode_to_vec();
         let plan = JobPlan::decode(&bytes).expect("decodes");
         assert_eq!((plan.rows, plan.spec.runs()), (Rows::WithTrajectories, 5));

@@ -13,11 +13,8 @@ use tanksim_broker::{JobStore, NewJob, Task, TaskQueue};
 use tanksim_proto::internal::v1 as internal;
 use tanksim_proto::internal::v1::results_service_server::{ResultsService, ResultsServiceServer};
 use tanksim_proto::v1;
-use tanksim_sim_core::SimConfig;
 use tanksim_sim_core::batch::simulate_batch;
-use tanksim_sim_core::distribution::Distribution;
-use tanksim_sim_core::job::{JobSpec, MonteCarlo, ParamDist};
-use tanksim_sim_core::param::Param;
+use tanksim_sim_core::job::JobSpec;
 use tanksim_sim_core::summary::RunSummary;
 use tanksim_worker::WorkerSettings;
 use tokio::net::TcpListener;
@@ -143,13 +140,7 @@ pub fn settings(name: &str) -> WorkerSettings {
 
 /// The MC-tau job: `tau ~ N(10, 2)` truncated at 1.
 pub fn mc_tau(runs: u64, seed: u64) -> JobSpec {
-    let dist = Distribution::TruncatedNormal { mean: 10.0, sd: 2.0, lo: 1.0, hi: f64::INFINITY };
-    JobSpec::MonteCarlo(MonteCarlo {
-        base: SimConfig::mc_tau(10.0),
-        runs,
-        seed,
-        params: vec![ParamDist { param: Param::Tau, dist }],
-    })
+    tanksim_sim_core::canonical::mc_tau_job(runs, seed)
 }
 
 /// Records `spec` as job `id` (chunks of `chunk_size` runs) and returns its chunk tasks.

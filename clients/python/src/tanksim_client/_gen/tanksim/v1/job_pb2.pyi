@@ -10,6 +10,13 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class Sampling(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    SAMPLING_UNSPECIFIED: _ClassVar[Sampling]
+    SAMPLING_RANDOM: _ClassVar[Sampling]
+    SAMPLING_SOBOL: _ClassVar[Sampling]
+    SAMPLING_LATIN_HYPERCUBE: _ClassVar[Sampling]
+
 class Goal(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     GOAL_UNSPECIFIED: _ClassVar[Goal]
@@ -48,6 +55,10 @@ class JobState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     JOB_STATE_SUCCEEDED: _ClassVar[JobState]
     JOB_STATE_FAILED: _ClassVar[JobState]
     JOB_STATE_CANCELLED: _ClassVar[JobState]
+SAMPLING_UNSPECIFIED: Sampling
+SAMPLING_RANDOM: Sampling
+SAMPLING_SOBOL: Sampling
+SAMPLING_LATIN_HYPERCUBE: Sampling
 GOAL_UNSPECIFIED: Goal
 GOAL_MINIMIZE: Goal
 GOAL_MAXIMIZE: Goal
@@ -77,14 +88,16 @@ JOB_STATE_FAILED: JobState
 JOB_STATE_CANCELLED: JobState
 
 class MonteCarlo(_message.Message):
-    __slots__ = ("runs", "seed", "params")
+    __slots__ = ("runs", "seed", "params", "sampling")
     RUNS_FIELD_NUMBER: _ClassVar[int]
     SEED_FIELD_NUMBER: _ClassVar[int]
     PARAMS_FIELD_NUMBER: _ClassVar[int]
+    SAMPLING_FIELD_NUMBER: _ClassVar[int]
     runs: int
     seed: int
     params: _containers.RepeatedCompositeFieldContainer[ParamDistribution]
-    def __init__(self, runs: _Optional[int] = ..., seed: _Optional[int] = ..., params: _Optional[_Iterable[_Union[ParamDistribution, _Mapping]]] = ...) -> None: ...
+    sampling: Sampling
+    def __init__(self, runs: _Optional[int] = ..., seed: _Optional[int] = ..., params: _Optional[_Iterable[_Union[ParamDistribution, _Mapping]]] = ..., sampling: _Optional[_Union[Sampling, str]] = ...) -> None: ...
 
 class Sweep(_message.Message):
     __slots__ = ("axes", "objective", "seed")
@@ -97,16 +110,18 @@ class Sweep(_message.Message):
     def __init__(self, axes: _Optional[_Iterable[_Union[Axis, _Mapping]]] = ..., objective: _Optional[_Union[Objective, _Mapping]] = ..., seed: _Optional[int] = ...) -> None: ...
 
 class Dataset(_message.Message):
-    __slots__ = ("runs", "seed", "params", "record_every")
+    __slots__ = ("runs", "seed", "params", "record_every", "sampling")
     RUNS_FIELD_NUMBER: _ClassVar[int]
     SEED_FIELD_NUMBER: _ClassVar[int]
     PARAMS_FIELD_NUMBER: _ClassVar[int]
     RECORD_EVERY_FIELD_NUMBER: _ClassVar[int]
+    SAMPLING_FIELD_NUMBER: _ClassVar[int]
     runs: int
     seed: int
     params: _containers.RepeatedCompositeFieldContainer[ParamDistribution]
     record_every: int
-    def __init__(self, runs: _Optional[int] = ..., seed: _Optional[int] = ..., params: _Optional[_Iterable[_Union[ParamDistribution, _Mapping]]] = ..., record_every: _Optional[int] = ...) -> None: ...
+    sampling: Sampling
+    def __init__(self, runs: _Optional[int] = ..., seed: _Optional[int] = ..., params: _Optional[_Iterable[_Union[ParamDistribution, _Mapping]]] = ..., record_every: _Optional[int] = ..., sampling: _Optional[_Union[Sampling, str]] = ...) -> None: ...
 
 class ParamDistribution(_message.Message):
     __slots__ = ("param", "fixed", "uniform", "normal", "truncated_normal", "log_normal", "triangular", "choice")
