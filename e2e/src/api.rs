@@ -108,8 +108,8 @@ pub async fn export_runs(client: &mut Client, id: &str) -> (Vec<String>, Vec<Run
     (params.unwrap_or_default(), rows)
 }
 
-/// Whether two results are the same bit for bit: every metric summary and the sweep result
-/// encode to the same bytes (doubles as their raw bits).
+/// Whether two results are the same bit for bit: every metric summary, the sweep result and
+/// the sensitivity result encode to the same bytes (doubles as their raw bits).
 pub fn same_results(got: &GetJobResultsResponse, want: &GetJobResultsResponse) -> Result<(), String> {
     if got.metrics.len() != want.metrics.len() {
         return Err(format!(
@@ -130,6 +130,13 @@ pub fn same_results(got: &GetJobResultsResponse, want: &GetJobResultsResponse) -
             "sweep results differ; best point {:?}, the reference's {:?}",
             best(got),
             best(want)
+        ));
+    }
+    let sensitivity = |r: &GetJobResultsResponse| r.sensitivity.as_ref().map(Message::encode_to_vec);
+    if sensitivity(got) != sensitivity(want) {
+        return Err(format!(
+            "sensitivity results differ:\n got {:?}\nwant {:?}",
+            got.sensitivity, want.sensitivity
         ));
     }
     Ok(())

@@ -15,7 +15,7 @@ const LIMIT: Duration = Duration::from_secs(120);
 #[derive(Debug, Clone)]
 pub struct Reference {
     pub results: GetJobResultsResponse,
-    /// ExportRuns' parameter names and rows (dataset and sweep jobs; empty for Monte Carlo).
+    /// ExportRuns' parameter names and rows (every kind but Monte Carlo, which has none).
     pub params: Vec<String>,
     pub rows: Vec<RunRow>,
 }

@@ -2,7 +2,9 @@
 
 use std::fmt::Write;
 
-use tanksim_proto::v1::{GetJobResultsResponse, Job, Metric, MetricSummary, SweepResult};
+use tanksim_proto::v1::{
+    GetJobResultsResponse, Job, Metric, MetricSummary, SensitivityResult, SobolIndex, SweepResult,
+};
 
 use crate::client::state_name;
 
@@ -21,7 +23,7 @@ pub fn job_line(job: &Job) -> String {
     )
 }
 
-/// The per-metric summary table (and a sweep's best point).
+/// The per-metric summary table (and a sweep's best point, a sensitivity job's indices).
 pub fn results_table(results: &GetJobResultsResponse) -> String {
     let mut out = String::new();
     if let Some(job) = &results.job {
@@ -51,7 +53,53 @@ pub fn results_table(results: &GetJobResultsResponse) -> String {
     if let Some(sweep) = &results.sweep {
         out.push_str(&sweep_summary(sweep));
     }
+    if let Some(sensitivity) = &results.sensitivity {
+        out.push_str(&sensitivity_table(sensitivity));
+    }
     out
+}
+
+/// Each metric's first-order (S1) and total (ST) index per parameter, with intervals.
+fn sensitivity_table(result: &SensitivityResult) -> String {
+    let mut out = String::new();
+    let partial = if result.complete { "" } else { ", partial: the job is not finished" };
+    let _ = writeln!(
+        out,
+        "\nSobol' indices ({} base samples, {:.0} % confidence intervals{partial})",
+        result.samples,
+        100.0 * result.confidence_level
+    );
+    let width = result.params.iter().map(String::len).max().unwrap_or(0).max(9);
+    let _ = writeln!(out, "{:<20} {:<width$} {:>26} {:>26}", "metric", "parameter", "first order S1", "total ST");
+    for m in &result.metrics {
+        for (i, param) in result.params.iter().enumerate() {
+            let index = |list: &[SobolIndex]| list.get(i).map_or_else(|| format!("{:>26}", "-"), interval);
+            let _ = writeln!(
+                out,
+                "{:<20} {param:<width$} {} {}",
+                metric_name(m.metric()),
+                index(&m.first_order),
+                index(&m.total_order)
+            );
+        }
+        if m.samples_dropped > 0 {
+            let _ = writeln!(
+                out,
+                "{:<20} ({} of {} base samples left out: a run without a finite {})",
+                "",
+                m.samples_dropped,
+                m.samples_dropped + m.samples_used,
+                metric_name(m.metric())
+            );
+        }
+    }
+    out
+}
+
+/// `0.412 [0.380, 0.440]` in a 26-wide column.
+fn interval(index: &SobolIndex) -> String {
+    let bound = |v: f64| if v.is_finite() { format!("{v:.3}") } else { "-".to_owned() };
+    format!("{:>26}", format!("{:.3} [{}, {}]", index.value, bound(index.lo), bound(index.hi)))
 }
 
 fn sweep_summary(sweep: &SweepResult) -> String {
@@ -85,6 +133,24 @@ fn num(v: f64) -> String {
 /// The snake_case name of a metric.
 pub fn metric_name(metric: Metric) -> &'static str {
     tanksim_proto::convert::metric_from_i32(metric as i32).map_or("unspecified", |m| m.name())
+}
+
+/// The unit of a metric's values, for axis labels; empty when it has none worth printing.
+///
+/// Levels in metres and times in seconds; `u` is the controller output (the plant input).
+/// Overflow has none: the model counts spilled `(h - h_max) * area` with `area` unitless.
+pub fn metric_unit(metric: Metric) -> &'static str {
+    match metric {
+        Metric::OvershootPct => "%",
+        Metric::RiseTime | Metric::SettlingTime | Metric::PeakTime => "s",
+        Metric::Peak | Metric::SteadyStateError | Metric::FinalLevel => "m",
+        Metric::Iae => "m·s",
+        Metric::Ise => "m²·s",
+        Metric::Itae => "m·s²",
+        Metric::ControlEffort => "u·s",
+        Metric::SaturatedFraction => "fraction",
+        Metric::Overflow | Metric::Unspecified => "",
+    }
 }
 
 /// Summaries worth plotting (some values present, not all equal).

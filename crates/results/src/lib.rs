@@ -8,9 +8,11 @@
 //! - [`config`]: flags and the checked [`ResultsSettings`];
 //! - `report`: chunk reports (checked against the job's chunk layout, recorded once per
 //!   chunk) and chunk failures; `merge`: the merged prefix, in chunk order, and finishing;
-//! - `rows`: per-run rows of dataset and sweep jobs on disk, one atomic file per chunk;
+//! - `rows`: per-run rows of dataset, sweep and sensitivity jobs on disk, one atomic file per
+//!   chunk;
 //!   `cleanup`: a cancelled job's rows are deleted;
-//! - `jobs`: the `JobService` handler over `watch`, `list`, `results` (with `sweep`) and
+//! - `jobs`: the `JobService` handler over `watch`, `list`, `results` (with `sweep` and
+//!   `sensitivity`) and
 //!   `export`; `shared`: what the handlers share; `codec`: stored bytes;
 //! - `metrics`: jobs finished by kind and final state, and their duration;
 //! - [`error`]: the crate's error and its gRPC status codes.
@@ -34,6 +36,7 @@ mod metrics;
 mod report;
 mod results;
 mod rows;
+mod sensitivity;
 mod shared;
 mod sweep;
 mod watch;

@@ -95,10 +95,10 @@ async fn report_chunk<S: JobStore>(shared: &Shared<S>, mut req: ReportChunkReque
         }
         JobKind::MonteCarlo => {}
         // A chunk in flight when its job was cancelled: its rows are not wanted (see `cleanup`).
-        JobKind::Dataset | JobKind::Sweep if status.state == JobState::Cancelled => {
+        JobKind::Dataset | JobKind::Sweep | JobKind::Sensitivity if status.state == JobState::Cancelled => {
             cleanup::forget_if_cancelled(&shared.rows, &status).await;
         }
-        JobKind::Dataset | JobKind::Sweep => {
+        JobKind::Dataset | JobKind::Sweep | JobKind::Sensitivity => {
             let rows = std::mem::take(&mut req.rows);
             write_rows(shared, id, req.chunk, req.run_start, rows).await?;
         }

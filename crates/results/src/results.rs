@@ -1,5 +1,6 @@
 //! `GetJobResults`: the merged summary of the job's chunks so far, per metric with a
-//! histogram, and for sweeps the grid table with the best point (see [`crate::sweep`]).
+//! histogram, for sweeps the grid table with the best point (see [`crate::sweep`]), for
+//! sensitivity jobs the Sobol' indices (see [`crate::sensitivity`]).
 
 use tanksim_broker::{JobKind, JobStore};
 use tanksim_proto::convert::metric_summaries;
@@ -10,7 +11,7 @@ use tanksim_sim_core::summary::RunSummary;
 use crate::codec;
 use crate::error::Error;
 use crate::shared::{Shared, check_job_id};
-use crate::sweep;
+use crate::{sensitivity, sweep};
 
 const DEFAULT_BINS: u32 = 20;
 const MAX_BINS: u32 = 200;
@@ -34,12 +35,17 @@ pub(crate) async fn job_results<S: JobStore>(
     };
     let sweep = match status.kind {
         JobKind::Sweep => Some(sweep::sweep_result(shared, &status, max_points).await?),
-        JobKind::MonteCarlo | JobKind::Dataset => None,
+        JobKind::MonteCarlo | JobKind::Dataset | JobKind::Sensitivity => None,
+    };
+    let sensitivity = match status.kind {
+        JobKind::Sensitivity => Some(sensitivity::sensitivity_result(shared, &status).await?),
+        JobKind::MonteCarlo | JobKind::Dataset | JobKind::Sweep => None,
     };
     Ok(GetJobResultsResponse {
         job: Some(job_to_proto(&status)),
         metrics: metric_summaries(&merged, bins),
         sweep,
+        sensitivity,
     })
 }
 

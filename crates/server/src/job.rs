@@ -33,6 +33,7 @@ pub fn kind_to_proto(kind: JobKind) -> v1::JobKind {
         JobKind::MonteCarlo => v1::JobKind::MonteCarlo,
         JobKind::Sweep => v1::JobKind::Sweep,
         JobKind::Dataset => v1::JobKind::Dataset,
+        JobKind::Sensitivity => v1::JobKind::Sensitivity,
     }
 }
 

@@ -1,4 +1,4 @@
-//! Job specifications (Monte Carlo, sweep, dataset) and the pure mapping from a run index to
+//! Job specifications (Monte Carlo, sweep, dataset, sensitivity) and the pure mapping from a run index to
 //! that run's configuration and sampled parameters.
 
 use std::ops::Range;
@@ -9,6 +9,7 @@ use crate::metric::Metric;
 use crate::param::Param;
 use crate::rng::{NOISE_STREAM, RunRng};
 use crate::sampling::Sampling;
+use crate::sensitivity::{design_runs, unit};
 use crate::sweep::{Axis, grid_len, grid_values};
 
 /// A distribution over one parameter of a Monte Carlo or dataset job.
@@ -52,6 +53,35 @@ pub struct Sweep {
     pub seed: u64,
 }
 
+/// Sobol' indices of `metrics` with respect to `params` (each over its distribution): the
+/// Saltelli design of `samples` base samples, `samples·(params+2)` runs (see
+/// [`crate::sensitivity`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sensitivity {
+    pub base: SimConfig,
+    /// Base samples `n` (a power of two keeps the Sobol' points balanced).
+    pub samples: u64,
+    pub seed: u64,
+    pub params: Vec<ParamDist>,
+    /// The metrics whose indices the job reports, in the order it reports them.
+    pub metrics: Vec<Metric>,
+    /// Bootstrap resamples for the confidence intervals.
+    pub resamples: u32,
+    /// The intervals' two-sided confidence level, in (0, 1).
+    pub confidence: f64,
+}
+
+impl Sensitivity {
+    /// The bootstrap resamples per job default to SciPy's.
+    pub const DEFAULT_RESAMPLES: u32 = 999;
+    pub const DEFAULT_CONFIDENCE: f64 = 0.95;
+
+    /// The design's run count (0 when it overflows `u64`, which validation rejects).
+    pub fn runs(&self) -> u64 {
+        design_runs(self.samples, self.params.len()).unwrap_or(0)
+    }
+}
+
 /// The kind of a job: the one list of kinds, and the one spelling of their names, that every
 /// service uses (the store, metric labels, spans, request paths).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -59,13 +89,15 @@ pub enum JobKind {
     MonteCarlo,
     Sweep,
     Dataset,
+    Sensitivity,
 }
 
 impl JobKind {
     /// Every kind, in the order of the API's `JobKind` enum.
-    pub const ALL: [JobKind; 3] = [JobKind::MonteCarlo, JobKind::Sweep, JobKind::Dataset];
+    pub const ALL: [JobKind; 4] =
+        [JobKind::MonteCarlo, JobKind::Sweep, JobKind::Dataset, JobKind::Sensitivity];
 
-    /// `monte_carlo`, `sweep` or `dataset`: the kind as specs spell it (the member of a
+    /// `monte_carlo`, `sweep`, `dataset` or `sensitivity`: the kind as specs spell it (the member of a
     /// request's `job`), the prefix of the job's field paths in validation errors, the `kind`
     /// field of a stored job and the `kind` label of metrics and spans.
     pub const fn name(self) -> &'static str {
@@ -73,6 +105,7 @@ impl JobKind {
             JobKind::MonteCarlo => "monte_carlo",
             JobKind::Sweep => "sweep",
             JobKind::Dataset => "dataset",
+            JobKind::Sensitivity => "sensitivity",
         }
     }
 
@@ -90,15 +123,18 @@ pub enum JobSpec {
     /// A Monte Carlo job whose per-run rows (parameters, metrics, decimated trajectories)
     /// are the product.
     Dataset(MonteCarlo),
+    Sensitivity(Sensitivity),
 }
 
 impl JobSpec {
-    /// Number of runs: `runs` for Monte Carlo and datasets, the grid size for sweeps (0 when
-    /// the grid size overflows `u64`, which validation rejects).
+    /// Number of runs: `runs` for Monte Carlo and datasets, the grid size for sweeps, the
+    /// design's size for sensitivity jobs (0 when that overflows `u64`, which validation
+    /// rejects).
     pub fn runs(&self) -> u64 {
         match self {
             JobSpec::MonteCarlo(mc) | JobSpec::Dataset(mc) => mc.runs,
             JobSpec::Sweep(sweep) => grid_len(&sweep.axes).unwrap_or(0),
+            JobSpec::Sensitivity(sa) => sa.runs(),
         }
     }
 
@@ -107,6 +143,7 @@ impl JobSpec {
         match self {
             JobSpec::MonteCarlo(mc) | JobSpec::Dataset(mc) => &mc.base,
             JobSpec::Sweep(sweep) => &sweep.base,
+            JobSpec::Sensitivity(sa) => &sa.base,
         }
     }
 
@@ -115,6 +152,7 @@ impl JobSpec {
         match self {
             JobSpec::MonteCarlo(mc) | JobSpec::Dataset(mc) => mc.seed,
             JobSpec::Sweep(sweep) => sweep.seed,
+            JobSpec::Sensitivity(sa) => sa.seed,
         }
     }
 
@@ -124,6 +162,7 @@ impl JobSpec {
             JobSpec::MonteCarlo(_) => JobKind::MonteCarlo,
             JobSpec::Sweep(_) => JobKind::Sweep,
             JobSpec::Dataset(_) => JobKind::Dataset,
+            JobSpec::Sensitivity(_) => JobKind::Sensitivity,
         }
     }
 
@@ -136,6 +175,7 @@ impl JobSpec {
     pub fn varied_params(&self) -> impl Iterator<Item = Param> + '_ {
         let (dists, axes): (&[ParamDist], &[Axis]) = match self {
             JobSpec::MonteCarlo(mc) | JobSpec::Dataset(mc) => (&mc.params, &[]),
+            JobSpec::Sensitivity(sa) => (&sa.params, &[]),
             JobSpec::Sweep(sweep) => (&[], &sweep.axes),
         };
         dists.iter().map(|d| d.param).chain(axes.iter().map(|a| a.param))
@@ -149,7 +189,8 @@ impl JobSpec {
     /// u64`). With random sampling that is `RunRng::new(seed, run, param as u64)`: each
     /// parameter has its own stream, so adding a second varied parameter never changes the
     /// first one's values. Under every scheme a run's values do not depend on which other runs
-    /// are computed. Sweep values are the coordinates of grid point `run`.
+    /// are computed. Sweep values are the coordinates of grid point `run`. Sensitivity values
+    /// are the quantiles at the design's variates ([`crate::sensitivity::unit`]).
     pub fn run_params(&self, run: u64, out: &mut Vec<(Param, f64)>) {
         out.clear();
         match self {
@@ -160,6 +201,15 @@ impl JobSpec {
                 }));
             }
             JobSpec::Sweep(sweep) => grid_values(&sweep.axes, run, out),
+            JobSpec::Sensitivity(sa) => {
+                let d = sa.params.len();
+                out.extend(
+                    sa.params
+                        .iter()
+                        .enumerate()
+                        .map(|(k, pd)| (pd.param, pd.dist.quantile(unit(sa.seed, sa.samples, d, run, k)))),
+                );
+            }
         }
     }
 
@@ -253,7 +303,7 @@ mod tests {
 
     #[test]
     fn kind_names_are_the_spec_spellings_and_round_trip() {
-        assert_eq!(JobKind::ALL.map(JobKind::name), ["monte_carlo", "sweep", "dataset"]);
+        assert_eq!(JobKind::ALL.map(JobKind::name), ["monte_carlo", "sweep", "dataset", "sensitivity"]);
         for kind in JobKind::ALL {
             assert_eq!(JobKind::from_name(kind.name()), Some(kind));
         }

@@ -9,9 +9,10 @@
 //!   bit-identical to [`simulate`]), producing [`metric::RunMetrics`];
 //! - many runs: [`param`] (field paths), [`rng`], [`sampling`] (random, scrambled Sobol',
 //!   Latin hypercube) and [`distribution`] (reproducible sampling),
-//!   [`sweep`] (grids), [`job`] (run index -> configuration, and the job kinds), [`chunks`]
+//!   [`sweep`] (grids), [`job`] (run index -> configuration, and the job kinds), [`sensitivity`] (its design), [`chunks`]
 //!   (which runs each chunk of a job holds);
-//! - their outcome: [`summary`] (mergeable per-metric summaries with quantile sketches);
+//! - their outcome: [`summary`] (mergeable per-metric summaries with quantile sketches),
+//!   [`sensitivity`] (Sobol' indices of a Saltelli design);
 //! - checking input first: [`validate`].
 
 pub mod batch;
@@ -30,6 +31,7 @@ pub mod profile;
 pub mod response;
 pub mod rng;
 pub mod sampling;
+pub mod sensitivity;
 pub mod simulate;
 pub mod special;
 pub mod summary;

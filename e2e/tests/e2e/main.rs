@@ -18,6 +18,7 @@
 
 mod autoscaling;
 mod cancel;
+mod designs;
 mod faults;
 mod hostile;
 mod log_lines;

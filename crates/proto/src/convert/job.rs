@@ -8,12 +8,13 @@
 //! `record_every`-th sample (none for 0), Monte Carlo and sweep runs record nothing.
 
 use tanksim_sim_core::config::Recording;
-use tanksim_sim_core::job::{JobKind, JobSpec, MonteCarlo, ParamDist, Sweep};
+use tanksim_sim_core::job::{JobKind, JobSpec, MonteCarlo, ParamDist, Sensitivity, Sweep};
 use tanksim_sim_core::sampling::Sampling;
 use tanksim_sim_core::validate::{Limits, validate_job};
 
 use super::bounds::{MAX_NAME_BYTES, too_long};
 use super::config::{read_config, request_path};
+use super::metric::metric_from_i32;
 use super::params::{
     axis_member, distribution_member, read_axis, read_distribution, read_objective, read_param,
 };
@@ -86,7 +87,8 @@ fn read_job(request: &v1::SubmitJobRequest, found: &mut Violations) -> Option<Jo
         }
     };
     let Some(job) = &request.job else {
-        found.push("job", "required: one of monte_carlo, sweep, dataset");
+        let kinds: Vec<&str> = JobKind::ALL.into_iter().map(JobKind::name).collect();
+        found.push("job", format!("required: one of {}", kinds.join(", ")));
         return None;
     };
     match job {
@@ -123,7 +125,50 @@ fn read_job(request: &v1::SubmitJobRequest, found: &mut Violations) -> Option<Jo
             base.record = Recording::None;
             Some(JobSpec::Sweep(Sweep { base, axes: axes?, objective: objective?, seed: sweep.seed }))
         }
+        Job::Sensitivity(sa) => {
+            let params = read_params("sensitivity", &sa.params, found);
+            let metrics = read_metrics("sensitivity.metrics", &sa.metrics, found);
+            let mut base = base?;
+            base.record = Recording::None;
+            Some(JobSpec::Sensitivity(Sensitivity {
+                base,
+                samples: sa.samples,
+                seed: sa.seed,
+                params: params?,
+                metrics: metrics?,
+                resamples: match sa.bootstrap_resamples {
+                    0 => Sensitivity::DEFAULT_RESAMPLES,
+                    n => n,
+                },
+                confidence: if sa.confidence_level == 0.0 {
+                    Sensitivity::DEFAULT_CONFIDENCE
+                } else {
+                    sa.confidence_level
+                },
+            }))
+        }
     }
+}
+
+/// Every entry of a list of metrics (all checked, even after a bad one).
+fn read_metrics(
+    field: &str,
+    values: &[i32],
+    found: &mut Violations,
+) -> Option<Vec<tanksim_sim_core::Metric>> {
+    let mut out = Some(Vec::with_capacity(values.len().min(64)));
+    for (i, &value) in values.iter().enumerate() {
+        let metric = metric_from_i32(value);
+        if metric.is_none() {
+            let names: Vec<&str> = tanksim_sim_core::Metric::ALL.into_iter().map(|m| m.name()).collect();
+            found.push(format!("{field}[{i}]"), not_one_of(value, &names));
+        }
+        out = out.zip(metric).map(|(mut all, metric)| {
+            all.push(metric);
+            all
+        });
+    }
+    out
 }
 
 /// A Monte Carlo or dataset job's `sampling` (unset: random).
@@ -169,6 +214,7 @@ pub fn job_kind(job: &Job) -> JobKind {
         Job::MonteCarlo(_) => JobKind::MonteCarlo,
         Job::Sweep(_) => JobKind::Sweep,
         Job::Dataset(_) => JobKind::Dataset,
+        Job::Sensitivity(_) => JobKind::Sensitivity,
     }
 }
 
@@ -202,6 +248,9 @@ fn entry_path(job: &Job, kind: &str, rest: &str) -> String {
             mc.params.get(i).and_then(|p| p.distribution.as_ref()).map(distribution_member)
         }
         Job::Dataset(ds) => ds.params.get(i).and_then(|p| p.distribution.as_ref()).map(distribution_member),
+        Job::Sensitivity(sa) => {
+            sa.params.get(i).and_then(|p| p.distribution.as_ref()).map(distribution_member)
+        }
         Job::Sweep(s) => s.axes.get(i).and_then(|a| a.values.as_ref()).map(axis_member),
     };
     match (member, tail) {
@@ -227,6 +276,7 @@ mod tests {
             Job::MonteCarlo(v1::MonteCarlo::default()),
             Job::Sweep(v1::Sweep::default()),
             Job::Dataset(v1::Dataset::default()),
+            Job::Sensitivity(v1::Sensitivity::default()),
         ];
         assert_eq!(jobs.each_ref().map(job_kind), JobKind::ALL);
     }

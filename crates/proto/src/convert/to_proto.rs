@@ -173,6 +173,14 @@ impl From<&JobSpec> for v1::SubmitJobRequest {
                 }),
                 seed: s.seed,
             }),
+            JobSpec::Sensitivity(sa) => Job::Sensitivity(v1::Sensitivity {
+                samples: sa.samples,
+                seed: sa.seed,
+                params: sa.params.iter().map(param_distribution).collect(),
+                metrics: sa.metrics.iter().map(|m| metric_to_i32(*m)).collect(),
+                bootstrap_resamples: sa.resamples,
+                confidence_level: sa.confidence,
+            }),
         };
         v1::SubmitJobRequest { name: String::new(), config: Some(config), job: Some(job) }
     }

@@ -168,6 +168,17 @@ fn job() -> BoxedStrategy<Option<Job>> {
                 Job::Dataset(v1::Dataset { runs, seed, params, record_every, sampling })
             }
         ),
+        (runs(), params(), prop::collection::vec(kind(), 0..4), prop_oneof![0u32..3, any::<u32>()], num(),)
+            .prop_map(|(samples, params, metrics, bootstrap_resamples, confidence_level)| {
+                Job::Sensitivity(v1::Sensitivity {
+                    samples,
+                    seed: 3,
+                    params,
+                    metrics,
+                    bootstrap_resamples,
+                    confidence_level,
+                })
+            }),
     ])
     .boxed()
 }
@@ -181,6 +192,7 @@ proptest! {
             Some(Job::MonteCarlo(_)) => "monte_carlo",
             Some(Job::Sweep(_)) => "sweep",
             Some(Job::Dataset(_)) => "dataset",
+            Some(Job::Sensitivity(_)) => "sensitivity",
             None => "job",
         };
         let request = v1::SubmitJobRequest { name: String::new(), config, job };

@@ -27,7 +27,7 @@ fn missing_config_and_job_are_both_reported() {
     let request = v1::SubmitJobRequest { name: "x".into(), config: None, job: None };
     assert_eq!(fields(&request), ["config", "job"]);
     assert_eq!(reason(&request, "config"), "required");
-    assert_eq!(reason(&request, "job"), "required: one of monte_carlo, sweep, dataset");
+    assert_eq!(reason(&request, "job"), "required: one of monte_carlo, sweep, dataset, sensitivity");
 }
 
 #[test]

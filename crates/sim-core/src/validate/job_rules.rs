@@ -6,10 +6,11 @@ use super::domain::{Domain, Span};
 use super::{Limits, Violations};
 use crate::config::{Controller, Plant, SimConfig};
 use crate::distribution::Distribution;
-use crate::job::{JobSpec, MonteCarlo, Sweep};
+use crate::job::{JobSpec, MonteCarlo, ParamDist, Sensitivity, Sweep};
 use crate::metric::Metric;
 use crate::param::Param;
 use crate::sampling::{MAX_SOBOL_DIMENSIONS, MAX_STRUCTURED_RUNS, Sampling};
+use crate::sensitivity::{self as sa, MAX_BOOTSTRAP_RESAMPLES, design_runs};
 use crate::sweep::{AxisValues, grid_len};
 
 /// Checks the job's fields; the range of each varied parameter, for the configuration rules.
@@ -20,12 +21,15 @@ pub(super) fn check(job: &JobSpec, limits: &Limits, found: &mut Violations) -> S
             monte_carlo(job.kind_name(), mc, limits, &mut sources, found)
         }
         JobSpec::Sweep(sweep) => self::sweep(sweep, limits, &mut sources, found),
+        JobSpec::Sensitivity(s) => sensitivity(s, limits, &mut sources, found),
     }
     sources
 }
 
-// Every parameter varies at most once, so a job has a Sobol' dimension for each.
+// Every parameter varies at most once, so a job has a Sobol' dimension for each, and a
+// sensitivity job two (its A and B matrices).
 const _: () = assert!(Param::ALL.len() <= MAX_SOBOL_DIMENSIONS);
+const _: () = assert!(Param::ALL.len() <= sa::MAX_PARAMS);
 
 fn monte_carlo(kind: &str, mc: &MonteCarlo, limits: &Limits, sources: &mut Sources, found: &mut Violations) {
     if mc.runs == 0 || mc.runs > limits.max_runs {
@@ -41,10 +45,62 @@ fn monte_carlo(kind: &str, mc: &MonteCarlo, limits: &Limits, sources: &mut Sourc
             ),
         );
     }
+    params(kind, &mc.params, &mc.base, sources, found);
+}
+
+fn sensitivity(s: &Sensitivity, limits: &Limits, sources: &mut Sources, found: &mut Violations) {
+    let d = s.params.len();
+    match design_runs(s.samples, d) {
+        _ if s.samples < 2 => found.push("sensitivity.samples", format!("must be at least 2, got {}", s.samples)),
+        Some(runs) if runs <= limits.max_runs && s.samples <= MAX_STRUCTURED_RUNS => {
+            let values = runs.saturating_mul(s.metrics.len() as u64);
+            if values > sa::MAX_VALUES {
+                let reason = format!(
+                    "{runs} runs x {} metrics = {values} values, more than the {} a sensitivity job's indices are computed from",
+                    s.metrics.len(),
+                    sa::MAX_VALUES
+                );
+                found.push("sensitivity.samples", reason);
+            }
+        }
+        runs => {
+            let runs = runs.map_or_else(|| "more than 2^64".to_owned(), |r| r.to_string());
+            let reason = format!(
+                "{} samples x ({d} params + 2) = {runs} runs, more than the limit of {} runs",
+                s.samples,
+                limits.max_runs.min(MAX_STRUCTURED_RUNS)
+            );
+            found.push("sensitivity.samples", reason);
+        }
+    }
+    if s.params.is_empty() {
+        found.push("sensitivity.params", "a sensitivity job needs at least one parameter");
+    }
+    params("sensitivity", &s.params, &s.base, sources, found);
+    if s.metrics.is_empty() {
+        found.push("sensitivity.metrics", "a sensitivity job needs at least one metric");
+    }
+    for (i, metric) in s.metrics.iter().enumerate() {
+        if let Some(j) = s.metrics[..i].iter().position(|m| m == metric) {
+            found.push(format!("sensitivity.metrics[{i}]"), format!("{} is already listed as metrics[{j}]", metric.name()));
+        }
+    }
+    if s.resamples > MAX_BOOTSTRAP_RESAMPLES {
+        let reason = format!("must be at most {MAX_BOOTSTRAP_RESAMPLES}, got {}", s.resamples);
+        found.push("sensitivity.bootstrap_resamples", reason);
+    }
+    if !(s.confidence > 0.0 && s.confidence < 1.0) {
+        found.push("sensitivity.confidence_level", format!("must be in (0, 1), got {}", s.confidence));
+    }
+}
+
+/// Each entry of a Monte Carlo, dataset or sensitivity `params` list: varies one parameter
+/// once, over a valid distribution whose support is inside the parameter's domain.
+fn params(kind: &str, list: &[ParamDist], base: &SimConfig, sources: &mut Sources, found: &mut Violations) {
     let mut first = [None; Param::ALL.len()];
-    for (i, pd) in mc.params.iter().enumerate() {
+    for (i, pd) in list.iter().enumerate() {
         let entry = format!("{kind}.params[{i}]");
-        if !varies_once(pd.param, ("params", i), &mut first, &mc.base, &entry, found) {
+        if !varies_once(pd.param, ("params", i), &mut first, base, &entry, found) {
             sources.set(pd.param, Source::Unknown);
             continue;
         }
@@ -54,7 +110,7 @@ fn monte_carlo(kind: &str, mc: &MonteCarlo, limits: &Limits, sources: &mut Sourc
             continue;
         }
         let span = Span::support(pd.dist.support());
-        let domain = Domain::of(pd.param, &mc.base.plant);
+        let domain = Domain::of(pd.param, &base.plant);
         if domain.admits(span) {
             sources.set(pd.param, Source::Varied { span, field: entry });
         } else {
@@ -278,6 +334,58 @@ mod tests {
         }
         let random = JobSpec::MonteCarlo(MonteCarlo { runs: (1 << 32) + 1, ..mc(Vec::new()) });
         assert_eq!(validate_job(&random, &limits), Ok(()));
+    }
+
+    fn sensitivity(params: Vec<ParamDist>, metrics: Vec<Metric>) -> Sensitivity {
+        Sensitivity {
+            base: SimConfig::mc_tau(10.0),
+            samples: 1024,
+            seed: 1,
+            params,
+            metrics,
+            resamples: Sensitivity::DEFAULT_RESAMPLES,
+            confidence: Sensitivity::DEFAULT_CONFIDENCE,
+        }
+    }
+
+    #[test]
+    fn sensitivity_rules_name_their_fields() {
+        let kp = pd(Param::Kp, Distribution::Uniform { lo: 0.5, hi: 3.0 });
+        let tau = pd(Param::Tau, Distribution::Uniform { lo: 5.0, hi: 20.0 });
+        let good = sensitivity(vec![kp.clone(), tau.clone()], vec![Metric::Iae, Metric::OvershootPct]);
+        assert_eq!(fields(&JobSpec::Sensitivity(good.clone())), Vec::<String>::new());
+        assert_eq!(JobSpec::Sensitivity(good.clone()).runs(), 1024 * 4);
+
+        let empty = sensitivity(Vec::new(), Vec::new());
+        assert_eq!(fields(&JobSpec::Sensitivity(empty)), ["sensitivity.params", "sensitivity.metrics"]);
+        let twice = sensitivity(vec![kp.clone(), kp.clone()], vec![Metric::Iae, Metric::Ise, Metric::Iae]);
+        let job = JobSpec::Sensitivity(twice);
+        assert_eq!(fields(&job), ["sensitivity.params[1].param", "sensitivity.metrics[2]"]);
+        assert_eq!(reason(&job, "sensitivity.metrics[2]"), "iae is already listed as metrics[0]");
+        let negative_tau = pd(Param::Tau, Distribution::Uniform { lo: -1.0, hi: 20.0 });
+        let job = JobSpec::Sensitivity(sensitivity(vec![negative_tau], vec![Metric::Iae]));
+        assert_eq!(fields(&job), ["sensitivity.params[0]"]);
+
+        let one = JobSpec::Sensitivity(Sensitivity { samples: 1, ..good.clone() });
+        assert_eq!(reason(&one, "sensitivity.samples"), "must be at least 2, got 1");
+        let big = JobSpec::Sensitivity(Sensitivity { samples: 30_000_000, ..good.clone() });
+        assert_eq!(
+            reason(&big, "sensitivity.samples"),
+            "30000000 samples x (2 params + 2) = 120000000 runs, more than the limit of 100000000 runs"
+        );
+        let many = JobSpec::Sensitivity(Sensitivity { samples: 1 << 21, ..good.clone() });
+        assert_eq!(
+            reason(&many, "sensitivity.samples"),
+            "8388608 runs x 2 metrics = 16777216 values, more than the 8388608 a sensitivity job's indices are computed from"
+        );
+        let overflow = JobSpec::Sensitivity(Sensitivity { samples: u64::MAX, ..good.clone() });
+        assert!(reason(&overflow, "sensitivity.samples").contains("more than 2^64 runs"));
+        let resamples = JobSpec::Sensitivity(Sensitivity { resamples: 10_001, ..good.clone() });
+        assert_eq!(fields(&resamples), ["sensitivity.bootstrap_resamples"]);
+        for confidence in [0.0, 1.0, -0.5, f64::NAN, f64::INFINITY] {
+            let job = JobSpec::Sensitivity(Sensitivity { confidence, ..good.clone() });
+            assert_eq!(fields(&job), ["sensitivity.confidence_level"], "{confidence}");
+        }
     }
 
     #[test]

@@ -1,5 +1,5 @@
-//! A job's output on disk: the per-run rows of a dataset or sweep (Monte Carlo jobs keep
-//! summaries only), estimated before anything runs.
+//! A job's output on disk: the per-run rows of a dataset, sweep or sensitivity job (Monte
+//! Carlo jobs keep summaries only), estimated before anything runs.
 //!
 //! Each run stays within the per-run limits, yet a dataset of 10^7 runs recording every step
 //! would write ~1.9 TB; the estimate lets validation refuse it, and the dispatcher sizes its
@@ -38,6 +38,7 @@ pub fn row_bytes(job: &JobSpec) -> u64 {
         JobSpec::MonteCarlo(_) => return 0,
         JobSpec::Sweep(s) => (s.axes.len() as u64, &s.base),
         JobSpec::Dataset(d) => (d.params.len() as u64, &d.base),
+        JobSpec::Sensitivity(s) => (s.params.len() as u64, &s.base),
     };
     let samples = recorded_samples(base.steps(), base.record);
     fixed_row_bytes(params).saturating_add(SAMPLE_BYTES.saturating_mul(samples))
@@ -72,6 +73,7 @@ pub(super) fn check(job: &JobSpec, limits: &Limits, found: &mut Violations) {
     let field = match job {
         JobSpec::MonteCarlo(_) => return,
         JobSpec::Sweep(_) => "sweep.axes",
+        JobSpec::Sensitivity(_) => "sensitivity.samples",
         JobSpec::Dataset(d) => {
             let without_trajectories = fixed_row_bytes(d.params.len() as u64).saturating_mul(runs);
             if samples > 0 && without_trajectories <= limits.max_job_output_bytes {

@@ -23,7 +23,7 @@ const BLOCK: u64 = 16 * LANES as u64;
 pub(crate) enum Rows {
     /// Monte Carlo: the summary is the product.
     None,
-    /// Sweeps: parameters and metrics of every grid point.
+    /// Sweeps and sensitivity jobs: parameters and metrics of every run.
     Values,
     /// Datasets: parameters, metrics and the decimated trajectory the job's recording keeps.
     WithTrajectories,

@@ -46,6 +46,7 @@ class JobKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     JOB_KIND_MONTE_CARLO: _ClassVar[JobKind]
     JOB_KIND_SWEEP: _ClassVar[JobKind]
     JOB_KIND_DATASET: _ClassVar[JobKind]
+    JOB_KIND_SENSITIVITY: _ClassVar[JobKind]
 
 class JobState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -80,6 +81,7 @@ JOB_KIND_UNSPECIFIED: JobKind
 JOB_KIND_MONTE_CARLO: JobKind
 JOB_KIND_SWEEP: JobKind
 JOB_KIND_DATASET: JobKind
+JOB_KIND_SENSITIVITY: JobKind
 JOB_STATE_UNSPECIFIED: JobState
 JOB_STATE_QUEUED: JobState
 JOB_STATE_RUNNING: JobState
@@ -122,6 +124,22 @@ class Dataset(_message.Message):
     record_every: int
     sampling: Sampling
     def __init__(self, runs: _Optional[int] = ..., seed: _Optional[int] = ..., params: _Optional[_Iterable[_Union[ParamDistribution, _Mapping]]] = ..., record_every: _Optional[int] = ..., sampling: _Optional[_Union[Sampling, str]] = ...) -> None: ...
+
+class Sensitivity(_message.Message):
+    __slots__ = ("samples", "seed", "params", "metrics", "bootstrap_resamples", "confidence_level")
+    SAMPLES_FIELD_NUMBER: _ClassVar[int]
+    SEED_FIELD_NUMBER: _ClassVar[int]
+    PARAMS_FIELD_NUMBER: _ClassVar[int]
+    METRICS_FIELD_NUMBER: _ClassVar[int]
+    BOOTSTRAP_RESAMPLES_FIELD_NUMBER: _ClassVar[int]
+    CONFIDENCE_LEVEL_FIELD_NUMBER: _ClassVar[int]
+    samples: int
+    seed: int
+    params: _containers.RepeatedCompositeFieldContainer[ParamDistribution]
+    metrics: _containers.RepeatedScalarFieldContainer[Metric]
+    bootstrap_resamples: int
+    confidence_level: float
+    def __init__(self, samples: _Optional[int] = ..., seed: _Optional[int] = ..., params: _Optional[_Iterable[_Union[ParamDistribution, _Mapping]]] = ..., metrics: _Optional[_Iterable[_Union[Metric, str]]] = ..., bootstrap_resamples: _Optional[int] = ..., confidence_level: _Optional[float] = ...) -> None: ...
 
 class ParamDistribution(_message.Message):
     __slots__ = ("param", "fixed", "uniform", "normal", "truncated_normal", "log_normal", "triangular", "choice")
@@ -342,6 +360,46 @@ class SweepPoint(_message.Message):
     values: _containers.RepeatedScalarFieldContainer[float]
     objective: float
     def __init__(self, run: _Optional[int] = ..., values: _Optional[_Iterable[float]] = ..., objective: _Optional[float] = ...) -> None: ...
+
+class SensitivityResult(_message.Message):
+    __slots__ = ("params", "samples", "confidence_level", "metrics", "complete")
+    PARAMS_FIELD_NUMBER: _ClassVar[int]
+    SAMPLES_FIELD_NUMBER: _ClassVar[int]
+    CONFIDENCE_LEVEL_FIELD_NUMBER: _ClassVar[int]
+    METRICS_FIELD_NUMBER: _ClassVar[int]
+    COMPLETE_FIELD_NUMBER: _ClassVar[int]
+    params: _containers.RepeatedScalarFieldContainer[str]
+    samples: int
+    confidence_level: float
+    metrics: _containers.RepeatedCompositeFieldContainer[MetricSensitivity]
+    complete: bool
+    def __init__(self, params: _Optional[_Iterable[str]] = ..., samples: _Optional[int] = ..., confidence_level: _Optional[float] = ..., metrics: _Optional[_Iterable[_Union[MetricSensitivity, _Mapping]]] = ..., complete: _Optional[bool] = ...) -> None: ...
+
+class MetricSensitivity(_message.Message):
+    __slots__ = ("metric", "samples_used", "samples_dropped", "variance", "first_order", "total_order")
+    METRIC_FIELD_NUMBER: _ClassVar[int]
+    SAMPLES_USED_FIELD_NUMBER: _ClassVar[int]
+    SAMPLES_DROPPED_FIELD_NUMBER: _ClassVar[int]
+    VARIANCE_FIELD_NUMBER: _ClassVar[int]
+    FIRST_ORDER_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_ORDER_FIELD_NUMBER: _ClassVar[int]
+    metric: Metric
+    samples_used: int
+    samples_dropped: int
+    variance: float
+    first_order: _containers.RepeatedCompositeFieldContainer[SobolIndex]
+    total_order: _containers.RepeatedCompositeFieldContainer[SobolIndex]
+    def __init__(self, metric: _Optional[_Union[Metric, str]] = ..., samples_used: _Optional[int] = ..., samples_dropped: _Optional[int] = ..., variance: _Optional[float] = ..., first_order: _Optional[_Iterable[_Union[SobolIndex, _Mapping]]] = ..., total_order: _Optional[_Iterable[_Union[SobolIndex, _Mapping]]] = ...) -> None: ...
+
+class SobolIndex(_message.Message):
+    __slots__ = ("value", "lo", "hi")
+    VALUE_FIELD_NUMBER: _ClassVar[int]
+    LO_FIELD_NUMBER: _ClassVar[int]
+    HI_FIELD_NUMBER: _ClassVar[int]
+    value: float
+    lo: float
+    hi: float
+    def __init__(self, value: _Optional[float] = ..., lo: _Optional[float] = ..., hi: _Optional[float] = ...) -> None: ...
 
 class RunRow(_message.Message):
     __slots__ = ("run", "params", "metrics", "trajectory")

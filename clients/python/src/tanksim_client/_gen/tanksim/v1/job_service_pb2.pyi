@@ -9,18 +9,20 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class SubmitJobRequest(_message.Message):
-    __slots__ = ("name", "config", "monte_carlo", "sweep", "dataset")
+    __slots__ = ("name", "config", "monte_carlo", "sweep", "dataset", "sensitivity")
     NAME_FIELD_NUMBER: _ClassVar[int]
     CONFIG_FIELD_NUMBER: _ClassVar[int]
     MONTE_CARLO_FIELD_NUMBER: _ClassVar[int]
     SWEEP_FIELD_NUMBER: _ClassVar[int]
     DATASET_FIELD_NUMBER: _ClassVar[int]
+    SENSITIVITY_FIELD_NUMBER: _ClassVar[int]
     name: str
     config: _config_pb2.SimConfig
     monte_carlo: _job_pb2.MonteCarlo
     sweep: _job_pb2.Sweep
     dataset: _job_pb2.Dataset
-    def __init__(self, name: _Optional[str] = ..., config: _Optional[_Union[_config_pb2.SimConfig, _Mapping]] = ..., monte_carlo: _Optional[_Union[_job_pb2.MonteCarlo, _Mapping]] = ..., sweep: _Optional[_Union[_job_pb2.Sweep, _Mapping]] = ..., dataset: _Optional[_Union[_job_pb2.Dataset, _Mapping]] = ...) -> None: ...
+    sensitivity: _job_pb2.Sensitivity
+    def __init__(self, name: _Optional[str] = ..., config: _Optional[_Union[_config_pb2.SimConfig, _Mapping]] = ..., monte_carlo: _Optional[_Union[_job_pb2.MonteCarlo, _Mapping]] = ..., sweep: _Optional[_Union[_job_pb2.Sweep, _Mapping]] = ..., dataset: _Optional[_Union[_job_pb2.Dataset, _Mapping]] = ..., sensitivity: _Optional[_Union[_job_pb2.Sensitivity, _Mapping]] = ...) -> None: ...
 
 class SubmitJobResponse(_message.Message):
     __slots__ = ("job",)
@@ -91,14 +93,16 @@ class GetJobResultsRequest(_message.Message):
     def __init__(self, id: _Optional[str] = ..., histogram_bins: _Optional[int] = ..., max_points: _Optional[int] = ...) -> None: ...
 
 class GetJobResultsResponse(_message.Message):
-    __slots__ = ("job", "metrics", "sweep")
+    __slots__ = ("job", "metrics", "sweep", "sensitivity")
     JOB_FIELD_NUMBER: _ClassVar[int]
     METRICS_FIELD_NUMBER: _ClassVar[int]
     SWEEP_FIELD_NUMBER: _ClassVar[int]
+    SENSITIVITY_FIELD_NUMBER: _ClassVar[int]
     job: _job_pb2.Job
     metrics: _containers.RepeatedCompositeFieldContainer[_job_pb2.MetricSummary]
     sweep: _job_pb2.SweepResult
-    def __init__(self, job: _Optional[_Union[_job_pb2.Job, _Mapping]] = ..., metrics: _Optional[_Iterable[_Union[_job_pb2.MetricSummary, _Mapping]]] = ..., sweep: _Optional[_Union[_job_pb2.SweepResult, _Mapping]] = ...) -> None: ...
+    sensitivity: _job_pb2.SensitivityResult
+    def __init__(self, job: _Optional[_Union[_job_pb2.Job, _Mapping]] = ..., metrics: _Optional[_Iterable[_Union[_job_pb2.MetricSummary, _Mapping]]] = ..., sweep: _Optional[_Union[_job_pb2.SweepResult, _Mapping]] = ..., sensitivity: _Optional[_Union[_job_pb2.SensitivityResult, _Mapping]] = ...) -> None: ...
 
 class ExportRunsRequest(_message.Message):
     __slots__ = ("id",)

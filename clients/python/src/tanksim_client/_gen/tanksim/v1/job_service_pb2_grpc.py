@@ -112,14 +112,14 @@ class JobServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def GetJobResults(self, request, context):
-        """Per-metric summaries (and a sweep's grid and best point).
+        """Per-metric summaries (and a sweep's grid and best point, a sensitivity job's indices).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def ExportRuns(self, request, context):
-        """Per-run rows of a dataset or sweep job, in run order.
+        """Per-run rows of a dataset, sweep or sensitivity job, in run order.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
