@@ -79,7 +79,7 @@ pub struct RunArgs {
     /// Skip the SVG plots.
     #[arg(long)]
     pub no_plots: bool,
-    /// Also write the per-run rows (dataset and sweep jobs).
+    /// Also write the per-run rows (dataset, sweep and sensitivity jobs).
     #[arg(long, value_enum)]
     pub export: Vec<ExportFormat>,
     /// Data directory of the embedded results service (default: a temporary directory).

@@ -188,6 +188,10 @@ fn write_plots(dir: &Path, results: &GetJobResultsResponse) -> anyhow::Result<()
         std::fs::write(&path, svg)?;
         eprintln!("wrote {}", path.display());
     }
+    if let Some(sensitivity) = &results.sensitivity {
+        let files = plot::sensitivity_charts(dir, sensitivity)?;
+        eprintln!("wrote {} Sobol' index charts into {}", files.len(), dir.display());
+    }
     Ok(())
 }
 

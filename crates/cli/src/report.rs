@@ -70,7 +70,8 @@ fn sensitivity_table(result: &SensitivityResult) -> String {
         100.0 * result.confidence_level
     );
     let width = result.params.iter().map(String::len).max().unwrap_or(0).max(9);
-    let _ = writeln!(out, "{:<20} {:<width$} {:>26} {:>26}", "metric", "parameter", "first order S1", "total ST");
+    let _ =
+        writeln!(out, "{:<20} {:<width$} {:>26} {:>26}", "metric", "parameter", "first order S1", "total ST");
     for m in &result.metrics {
         for (i, param) in result.params.iter().enumerate() {
             let index = |list: &[SobolIndex]| list.get(i).map_or_else(|| format!("{:>26}", "-"), interval);

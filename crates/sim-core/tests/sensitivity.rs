@@ -55,7 +55,9 @@ fn uniform_pi() -> Distribution {
 }
 
 fn assert_close(what: &str, got: &Indices, first: &[f64], total: &[f64], tol: f64) {
-    for (i, (e, want)) in got.first_order.iter().zip(first).chain(got.total_order.iter().zip(total)).enumerate() {
+    for (i, (e, want)) in
+        got.first_order.iter().zip(first).chain(got.total_order.iter().zip(total)).enumerate()
+    {
         assert!(
             (e.value - want).abs() <= tol,
             "{what}: index {i} is {} but the analytic value is {want} (tolerance {tol})",
@@ -188,7 +190,12 @@ fn python() -> std::ffi::OsString {
 }
 
 fn floats(v: &Value, key: &str) -> Vec<f64> {
-    v[key].as_array().unwrap_or_else(|| panic!("no {key} in {v}")).iter().map(|x| x.as_f64().expect("a number")).collect()
+    v[key]
+        .as_array()
+        .unwrap_or_else(|| panic!("no {key} in {v}"))
+        .iter()
+        .map(|x| x.as_f64().expect("a number"))
+        .collect()
 }
 
 #[test]
@@ -219,14 +226,21 @@ fn tank_indices_equal_scipys_on_the_same_outputs_and_ishigami_agrees_with_scipys
     let scipy: Value = serde_json::from_str(&std::fs::read_to_string(&dst).expect("read")).expect("json");
     std::fs::remove_dir_all(&dir).ok();
 
-    for ((metric, f), theirs) in job.metrics.iter().zip(&all).zip(scipy["outputs"].as_array().expect("outputs")) {
-        let ours = indices(d, f, &Bootstrap { resamples: job.resamples, confidence: job.confidence, seed: job.seed });
+    for ((metric, f), theirs) in
+        job.metrics.iter().zip(&all).zip(scipy["outputs"].as_array().expect("outputs"))
+    {
+        let ours = indices(
+            d,
+            f,
+            &Bootstrap { resamples: job.resamples, confidence: job.confidence, seed: job.seed },
+        );
         let pairs = [
             ("first", &ours.first_order, "first_order", "first_lo", "first_hi"),
             ("total", &ours.total_order, "total_order", "total_lo", "total_hi"),
         ];
         for (order, estimates, value_key, lo_key, hi_key) in pairs {
-            let (values, lo, hi) = (floats(theirs, value_key), floats(theirs, lo_key), floats(theirs, hi_key));
+            let (values, lo, hi) =
+                (floats(theirs, value_key), floats(theirs, lo_key), floats(theirs, hi_key));
             for (i, e) in estimates.iter().enumerate() {
                 let at = format!("{} {order}-order index of {}", metric.name(), job.params[i].param.path());
                 // The same estimator on the same numbers: equal to rounding.
@@ -267,8 +281,18 @@ fn tank_indices_equal_scipys_on_the_same_outputs_and_ishigami_agrees_with_scipys
         let (values, lo, hi) = (floats(theirs, value_key), floats(theirs, lo_key), floats(theirs, hi_key));
         for (i, e) in estimates.iter().enumerate() {
             let slack = (hi[i] - lo[i]) / 2.0 + (e.hi - e.lo) / 2.0;
-            assert!((e.value - values[i]).abs() <= slack, "ishigami {order} x{}: {e:?} vs SciPy {}", i + 1, values[i]);
-            assert!((values[i] - analytic[i]).abs() <= 0.05, "SciPy's ishigami {order} x{}: {}", i + 1, values[i]);
+            assert!(
+                (e.value - values[i]).abs() <= slack,
+                "ishigami {order} x{}: {e:?} vs SciPy {}",
+                i + 1,
+                values[i]
+            );
+            assert!(
+                (values[i] - analytic[i]).abs() <= 0.05,
+                "SciPy's ishigami {order} x{}: {}",
+                i + 1,
+                values[i]
+            );
         }
     }
 }

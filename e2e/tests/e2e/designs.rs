@@ -16,7 +16,9 @@ const CHUNK: u64 = 1_000;
 /// examples/sensitivity-pi.yaml with `samples` base samples over a `horizon`-second step.
 fn sensitivity(samples: u64, horizon: f64) -> SubmitJobRequest {
     let mut spec = api::example("sensitivity-pi.yaml");
-    let Some(Job::Sensitivity(sa)) = &mut spec.job else { panic!("sensitivity-pi.yaml is a sensitivity job") };
+    let Some(Job::Sensitivity(sa)) = &mut spec.job else {
+        panic!("sensitivity-pi.yaml is a sensitivity job")
+    };
     sa.samples = samples;
     spec.config.as_mut().expect("a config").horizon = horizon;
     spec
@@ -59,7 +61,8 @@ async fn sensitivity_and_structured_datasets_equal_the_embedded_run_with_one_wor
         assert_ne!(latin.rows[5].params, random.rows[5].params);
 
         let cluster =
-            Cluster::start(binaries!(), Options { workers: 1, chunk_size: CHUNK, ..Options::default() }).await;
+            Cluster::start(binaries!(), Options { workers: 1, chunk_size: CHUNK, ..Options::default() })
+                .await;
         let mut client = cluster.gateway_client();
         assert_like(&mut client, small, &reference).await;
         assert_like(&mut client, dataset(1_100, Sampling::Sobol), &sobol).await;
@@ -76,7 +79,8 @@ async fn a_sensitivity_job_loses_nothing_to_a_worker_killed_mid_job_among_three(
         let spec = sensitivity(4_096, 300.0);
         let reference = tanksim_e2e::reference::embedded(spec.clone(), CHUNK).await;
         let cluster =
-            Cluster::start(binaries!(), Options { workers: 3, chunk_size: CHUNK, ..Options::default() }).await;
+            Cluster::start(binaries!(), Options { workers: 3, chunk_size: CHUNK, ..Options::default() })
+                .await;
         let mut client = cluster.gateway_client();
         let job = api::submit(&mut client, spec).await;
         mid_job(&mut client, &job, 3).await;

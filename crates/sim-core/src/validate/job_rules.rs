@@ -51,7 +51,9 @@ fn monte_carlo(kind: &str, mc: &MonteCarlo, limits: &Limits, sources: &mut Sourc
 fn sensitivity(s: &Sensitivity, limits: &Limits, sources: &mut Sources, found: &mut Violations) {
     let d = s.params.len();
     match design_runs(s.samples, d) {
-        _ if s.samples < 2 => found.push("sensitivity.samples", format!("must be at least 2, got {}", s.samples)),
+        _ if s.samples < 2 => {
+            found.push("sensitivity.samples", format!("must be at least 2, got {}", s.samples))
+        }
         Some(runs) if runs <= limits.max_runs && s.samples <= MAX_STRUCTURED_RUNS => {
             let values = runs.saturating_mul(s.metrics.len() as u64);
             if values > sa::MAX_VALUES {
@@ -82,7 +84,10 @@ fn sensitivity(s: &Sensitivity, limits: &Limits, sources: &mut Sources, found: &
     }
     for (i, metric) in s.metrics.iter().enumerate() {
         if let Some(j) = s.metrics[..i].iter().position(|m| m == metric) {
-            found.push(format!("sensitivity.metrics[{i}]"), format!("{} is already listed as metrics[{j}]", metric.name()));
+            found.push(
+                format!("sensitivity.metrics[{i}]"),
+                format!("{} is already listed as metrics[{j}]", metric.name()),
+            );
         }
     }
     if s.resamples > MAX_BOOTSTRAP_RESAMPLES {

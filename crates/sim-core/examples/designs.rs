@@ -1,0 +1,184 @@
+//! What the designs beyond independent draws buy, measured (BENCHMARKS.md, "Sampling designs
+//! and sensitivity"):
+//!
+//! 1. Sampling: the root-mean-square error of the mean of three tank metrics over 30 seeds, for
+//!    random, scrambled Sobol' and Latin hypercube sampling at 2^8..2^14 runs, against a
+//!    2^20-run Sobol' reference (the spec of examples/mc-tau-sobol.yaml).
+//! 2. Sensitivity: how the 95 % intervals of the Sobol' indices of examples/sensitivity-pi.yaml
+//!    narrow with the base samples, and what computing them costs (estimators plus 999
+//!    bootstrap resamples) beside simulating the design's runs.
+//! 3. Summaries: the share of a chunk's time spent summarising (moments and both quantile
+//!    sketches) beside simulating, per run.
+//!
+//!   cargo run --release -p tanksim-sim-core --example designs
+
+use std::time::Instant;
+
+use tanksim_sim_core::batch::simulate_batch;
+use tanksim_sim_core::distribution::Distribution;
+use tanksim_sim_core::job::{JobSpec, MonteCarlo, ParamDist, Sensitivity};
+use tanksim_sim_core::metric::RunMetrics;
+use tanksim_sim_core::sampling::Sampling;
+use tanksim_sim_core::sensitivity::estimate::{Bootstrap, indices};
+use tanksim_sim_core::summary::RunSummary;
+use tanksim_sim_core::{Metric, Param, SimConfig};
+
+const METRICS: [Metric; 3] = [Metric::OvershootPct, Metric::SettlingTime, Metric::Iae];
+
+fn mc_tau_sobol(runs: u64, seed: u64, sampling: Sampling) -> JobSpec {
+    let tau = Distribution::TruncatedNormal { mean: 10.0, sd: 2.0, lo: 1.0, hi: f64::INFINITY };
+    JobSpec::MonteCarlo(MonteCarlo {
+        base: SimConfig::mc_tau(10.0),
+        runs,
+        seed,
+        params: vec![
+            ParamDist { param: Param::Tau, dist: tau },
+            ParamDist { param: Param::Kp, dist: Distribution::Uniform { lo: 1.5, hi: 2.5 } },
+        ],
+        sampling,
+    })
+}
+
+fn simulate(job: &JobSpec) -> Vec<RunMetrics> {
+    let (mut configs, mut out, mut all) = (Vec::new(), Vec::new(), Vec::new());
+    let runs = job.runs();
+    for start in (0..runs).step_by(16_384) {
+        job.configs(start..(start + 16_384).min(runs), &mut configs);
+        simulate_batch(&configs, &mut out);
+        all.append(&mut out);
+    }
+    all
+}
+
+fn means(runs: &[RunMetrics]) -> [f64; 3] {
+    METRICS.map(|m| {
+        let values: Vec<f64> = runs.iter().filter_map(|r| r.get(m)).collect();
+        values.iter().sum::<f64>() / values.len() as f64
+    })
+}
+
+fn sampling_convergence() {
+    println!("## 1. RMSE of the mean over 30 seeds (mc-tau-sobol spec)\n");
+    let reference = means(&simulate(&mc_tau_sobol(1 << 20, 1, Sampling::Sobol)));
+    println!(
+        "reference (2^20 Sobol' runs): overshoot_pct {:.6}, settling_time {:.6}, iae {:.6}\n",
+        reference[0], reference[1], reference[2]
+    );
+    println!("| runs | metric | random | sobol | latin_hypercube | random / sobol | random / LHS |");
+    println!("| ---: | --- | ---: | ---: | ---: | ---: | ---: |");
+    for k in [8, 10, 12, 14] {
+        let runs = 1u64 << k;
+        let rmse = |sampling: Sampling| {
+            let mut squares = [0.0; 3];
+            for seed in 100..130 {
+                let m = means(&simulate(&mc_tau_sobol(runs, seed, sampling)));
+                for i in 0..3 {
+                    squares[i] += (m[i] - reference[i]).powi(2);
+                }
+            }
+            squares.map(|s| (s / 30.0).sqrt())
+        };
+        let (r, s, l) = (rmse(Sampling::Random), rmse(Sampling::Sobol), rmse(Sampling::LatinHypercube));
+        for (i, metric) in METRICS.iter().enumerate() {
+            println!(
+                "| {runs} | {} | {:.3e} | {:.3e} | {:.3e} | {:.1} | {:.1} |",
+                metric.name(),
+                r[i],
+                s[i],
+                l[i],
+                r[i] / s[i],
+                r[i] / l[i]
+            );
+        }
+    }
+}
+
+fn sensitivity_pi(samples: u64) -> Sensitivity {
+    let uniform = |lo, hi| Distribution::Uniform { lo, hi };
+    Sensitivity {
+        base: SimConfig::mc_tau(10.0),
+        samples,
+        seed: 7,
+        params: vec![
+            ParamDist { param: Param::Tau, dist: uniform(5.0, 20.0) },
+            ParamDist { param: Param::Gain, dist: uniform(1.5, 2.5) },
+            ParamDist { param: Param::Kp, dist: uniform(0.5, 3.0) },
+            ParamDist { param: Param::Ki, dist: uniform(0.05, 0.6) },
+        ],
+        metrics: vec![Metric::OvershootPct, Metric::SettlingTime, Metric::Ise],
+        resamples: Sensitivity::DEFAULT_RESAMPLES,
+        confidence: Sensitivity::DEFAULT_CONFIDENCE,
+    }
+}
+
+fn sensitivity_convergence() {
+    println!(
+        "\n## 2. Sobol' indices of ise (sensitivity-pi spec): estimate [95 % interval] by base samples\n"
+    );
+    println!("| base samples | runs | S1 tau | ST tau | S1 gain | simulate (s) | indices, 3 metrics (s) |");
+    println!("| ---: | ---: | --- | --- | --- | ---: | ---: |");
+    for k in [8, 10, 12, 14, 16] {
+        let job = sensitivity_pi(1 << k);
+        let spec = JobSpec::Sensitivity(job.clone());
+        let started = Instant::now();
+        let runs = simulate(&spec);
+        let simulated = started.elapsed().as_secs_f64();
+        let started = Instant::now();
+        let bootstrap = Bootstrap { resamples: job.resamples, confidence: job.confidence, seed: job.seed };
+        let all: Vec<_> = job
+            .metrics
+            .iter()
+            .map(|m| {
+                let outputs: Vec<f64> = runs.iter().map(|r| r.get(*m).unwrap_or(f64::NAN)).collect();
+                indices(job.params.len(), &outputs, &bootstrap)
+            })
+            .collect();
+        let computed = started.elapsed().as_secs_f64();
+        let ise = &all[2];
+        let show = |e: &tanksim_sim_core::sensitivity::estimate::Estimate| {
+            format!("{:.3} [{:.3}, {:.3}]", e.value, e.lo, e.hi)
+        };
+        println!(
+            "| {} | {} | {} | {} | {} | {simulated:.2} | {computed:.2} |",
+            job.samples,
+            runs.len(),
+            show(&ise.first_order[0]),
+            show(&ise.total_order[0]),
+            show(&ise.first_order[1]),
+        );
+    }
+}
+
+fn summary_share() {
+    println!("\n## 3. Summarising beside simulating (mc-tau, 100,000 runs, median of 5)\n");
+    let job = mc_tau_sobol(100_000, 3, Sampling::Random);
+    let mut simulate_s = Vec::new();
+    let mut summarise_s = Vec::new();
+    for _ in 0..5 {
+        let started = Instant::now();
+        let runs = simulate(&job);
+        simulate_s.push(started.elapsed().as_secs_f64());
+        let started = Instant::now();
+        let mut summary = RunSummary::new();
+        runs.iter().for_each(|r| summary.add(r));
+        summarise_s.push(started.elapsed().as_secs_f64());
+        std::hint::black_box(&summary);
+    }
+    let median = |xs: &mut Vec<f64>| {
+        xs.sort_by(f64::total_cmp);
+        xs[xs.len() / 2]
+    };
+    let (sim, sum) = (median(&mut simulate_s), median(&mut summarise_s));
+    println!(
+        "simulate {:.0} ns/run, summarise all 13 metrics {:.0} ns/run: {:.1} % of the simulation",
+        sim * 1e4,
+        sum * 1e4,
+        100.0 * sum / sim
+    );
+}
+
+fn main() {
+    sampling_convergence();
+    sensitivity_convergence();
+    summary_share();
+}
