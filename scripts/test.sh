@@ -13,6 +13,8 @@ ensure_python_tools
 ensure_redis
 ensure_buf
 ensure_prometheus
+ensure_typescript_client
+ensure_streamlit_tools
 
 step "proto/: buf lint, buf breaking against the last released state (scripts/check-proto.sh)"
 bash scripts/check-proto.sh

@@ -91,3 +91,52 @@ ensure_prometheus() {
     export TANKSIM_PROMETHEUS="$dir/usr/bin/prometheus"
     export TANKSIM_PROMTOOL="$dir/usr/bin/promtool"
 }
+
+# The Streamlit frontend's browser test (clients/streamlit/tests/test_app.py): Debian's
+# chromium, driven by Playwright for Python (no `playwright install`: it downloads a browser
+# build), and a venv of its own with clients/streamlit/requirements.txt (exact pins; its
+# stamp names the file's hash, so editing the pins reinstalls).
+ensure_streamlit_tools() {
+    if [ ! -x /usr/bin/chromium ]; then
+        echo "== installing chromium"
+        if [ "$(id -u)" = 0 ]; then
+            apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+        else
+            sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+        fi
+    fi
+    local venv="$TANKSIM_TOOLS/streamlit-venv"
+    local requirements stamp
+    requirements="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/clients/streamlit/requirements.txt"
+    stamp="$venv/.installed-$(sha256sum "$requirements" | cut -c1-16)"
+    if [ ! -f "$stamp" ]; then
+        echo "== installing the Streamlit app's tools into $venv"
+        python3 -m venv "$venv"
+        "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$requirements"
+        rm -f "$venv"/.installed-*
+        touch "$stamp"
+    fi
+    export TANKSIM_STREAMLIT_PYTHON="$venv/bin/python"
+}
+
+# The TypeScript client's packages (clients/typescript: protoc-gen-es, Connect, yaml, exact
+# pins in its package-lock.json), reinstalled whenever package-lock.json is newer than
+# node_modules, and buf, for its test (crates/cli/tests/typescript_client.rs: the example
+# against `tanksim serve all`, and the generated code regenerated and compared); that test
+# runs the Node named by TANKSIM_NODE, and is skipped without it.
+ensure_typescript_client() {
+    local dir
+    dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/clients/typescript"
+    if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+        echo "ensure_typescript_client: node and npm (Node >= 20) are needed" >&2
+        return 1
+    fi
+    if [ ! -d "$dir/node_modules" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules" ]; then
+        echo "== installing the TypeScript client's packages into $dir/node_modules"
+        (cd "$dir" && npm ci --no-audit --no-fund) || return 1
+        touch "$dir/node_modules"
+    fi
+    ensure_buf
+    TANKSIM_NODE="$(command -v node)"
+    export TANKSIM_NODE
+}

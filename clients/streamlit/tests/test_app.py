@@ -1,0 +1,253 @@
+#!/usr/bin/env python3
+"""Browser test of the Streamlit app (clients/streamlit/app.py) against a running gateway.
+
+Starts `streamlit run` headless on a free loopback port, opens the page in Debian's headless
+Chromium (/usr/bin/chromium, driven by Playwright; no `playwright install`), picks the
+mc-tau.yaml example, sets the runs to 2000, submits, waits until the page says the job
+succeeded, checks that the histograms chart is drawn (a canvas or SVG of nonzero size), that
+the page shows no Python exception, and saves a screenshot. Exits 0 on success, 1 with a
+message when a check fails, 2 when Streamlit or the browser cannot start; Streamlit is
+stopped in every case.
+
+    PYTHONPATH=clients/python/src python clients/streamlit/tests/test_app.py \\
+        --gateway 127.0.0.1:50051 --token "$TANKSIM_TOKEN" --screenshot-dir target/test-artifacts/streamlit
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from typing import Optional
+
+APP_DIR = Path(__file__).resolve().parents[1]
+REPO = APP_DIR.parents[1]
+RUNS = 2000
+CHROMIUM = "/usr/bin/chromium"
+
+
+class Failed(Exception):
+    """A check failed: the message says which and what the page showed."""
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--gateway", required=True, help="the tanksim gateway, host:port")
+    parser.add_argument("--token", default=os.environ.get("TANKSIM_TOKEN", ""), help="API token (default $TANKSIM_TOKEN)")
+    parser.add_argument("--screenshot-dir", required=True, type=Path, help="where the PNGs go")
+    parser.add_argument("--chromium", default=CHROMIUM, help=f"the browser (default {CHROMIUM})")
+    parser.add_argument("--timeout", type=float, default=180.0, help="seconds the job may take")
+    args = parser.parse_args()
+    args.screenshot_dir.mkdir(parents=True, exist_ok=True)
+    # A SIGTERM (a runner's timeout) unwinds through the finally blocks that stop streamlit.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+
+    started = time.monotonic()
+    log_dir = Path(tempfile.mkdtemp(prefix="tanksim-streamlit-"))
+    try:
+        streamlit = Streamlit.start(args.gateway, args.token, log_dir)
+    except Failed as e:
+        print(f"FAILED: {e}", file=sys.stderr)
+        return 2
+    try:
+        try:
+            from playwright.sync_api import Error as PlaywrightError
+            from playwright.sync_api import sync_playwright
+        except ImportError as e:
+            print(f"FAILED: Playwright for Python is not installed ({e}); see requirements.txt", file=sys.stderr)
+            return 2
+        with sync_playwright() as p:
+            try:
+                browser = p.chromium.launch(executable_path=args.chromium, headless=True)
+            except PlaywrightError as e:
+                print(f"FAILED: cannot start {args.chromium}: {e}", file=sys.stderr)
+                return 2
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            try:
+                shot = run_checks(page, streamlit.url, args.screenshot_dir, args.timeout)
+            except (Failed, PlaywrightError) as e:
+                failure = args.screenshot_dir / "failure.png"
+                try:
+                    page.screenshot(path=str(failure), full_page=True)
+                    where = f"; the page then: {failure}"
+                except PlaywrightError:
+                    where = ""
+                print(f"FAILED: {e}{where}", file=sys.stderr)
+                print(f"streamlit's log:\n{streamlit.log()}", file=sys.stderr)
+                return 1
+            finally:
+                browser.close()
+    finally:
+        streamlit.stop()
+    print(f"screenshot: {shot}")
+    print(f"PASSED: mc-tau with {RUNS} runs submitted, watched and drawn in {time.monotonic() - started:.1f} s")
+    return 0
+
+
+def run_checks(page, url: str, out: Path, timeout: float) -> Path:  # type: ignore[no-untyped-def]
+    """Drives the page; returns the screenshot's path. Raises Failed on a failed check."""
+    step(f"open {url}")
+    page.goto(url, wait_until="domcontentloaded")
+    example = page.locator('[data-testid="stSelectbox"]').filter(has_text="Example spec")
+    example.wait_for(timeout=60_000)
+
+    step("choose the mc-tau.yaml example")
+    # A combobox: typing filters its options.
+    box = example.locator("input")
+    box.click()
+    box.press_sequentially("mc-tau")
+    page.get_by_role("option", name="mc-tau.yaml", exact=True).click()
+    spec = page.get_by_label("Job spec (YAML of SubmitJobRequest)", exact=True)
+    wait_for(lambda: "name: mc-tau\n" in spec.input_value(), 30, "the example's YAML in the text area", page)
+
+    step(f"set runs to {RUNS}")
+    runs = page.get_by_label("Runs", exact=True)
+    runs.wait_for(timeout=30_000)
+    runs.fill(str(RUNS))
+    runs.press("Enter")
+    wait_for(lambda: f"runs: {RUNS}\n" in spec.input_value(), 30, f"runs: {RUNS} in the YAML", page)
+
+    step("submit")
+    page.get_by_role("button", name="Submit job").click()
+    state = page.locator(".st-key-tanksim-job-state")
+    deadline = time.monotonic() + timeout
+    saw_progress = False
+    while True:
+        exceptions = page.locator('[data-testid="stException"]')
+        if exceptions.count():
+            raise Failed(f"the page shows a Python exception: {exceptions.first.inner_text()[:2000]}")
+        errors = page.locator('[data-testid="stAlertContentError"]')
+        if errors.count():
+            raise Failed(f"the page shows an error: {errors.first.inner_text()[:2000]}")
+        if page.locator(".st-key-tanksim-job-state [data-testid='stProgress']").count():
+            saw_progress = True
+        text = state.inner_text() if state.count() else ""
+        if "succeeded" in text:
+            break
+        if "failed" in text or "cancelled" in text:
+            raise Failed(f"the job did not succeed: {text}")
+        if time.monotonic() > deadline:
+            raise Failed(f"no 'succeeded' after {timeout:.0f} s; the job state shows: {text!r}")
+        time.sleep(0.25)
+    step(f"the page says: {state.inner_text().strip()} (progress bar seen: {saw_progress})")
+    if f"{RUNS}/{RUNS} runs" not in state.inner_text():
+        raise Failed(f"expected {RUNS}/{RUNS} runs in {state.inner_text()!r}")
+
+    step("the histograms chart is drawn")
+    chart = page.locator(".st-key-tanksim-histograms")
+    chart.wait_for(timeout=60_000)
+    drawn = chart.locator("canvas, svg.marks")
+    wait_for(lambda: drawn.count() > 0 and nonzero(drawn.first.bounding_box()), 60, "a drawn histogram chart", page)
+    box = drawn.first.bounding_box()
+    step(f"chart {box['width']:.0f}x{box['height']:.0f} px")
+    # Streamlit scrolls inside its main block, not the document: make the window as tall as
+    # the content so the picture holds the whole page.
+    height = page.evaluate(
+        "() => { const m = document.querySelector('[data-testid=\"stMain\"]');"
+        " return m ? m.scrollHeight : document.body.scrollHeight; }"
+    )
+    page.set_viewport_size({"width": 1400, "height": max(1000, min(int(height) + 40, 8000))})
+    # Vega-Lite redraws after a resize; give it a moment before the picture.
+    page.wait_for_timeout(1500)
+    shot = out / "streamlit-mc-tau.png"
+    page.screenshot(path=str(shot), full_page=True)
+    if not shot.is_file() or shot.stat().st_size == 0:
+        raise Failed(f"no screenshot at {shot}")
+    return shot
+
+
+def nonzero(box: Optional[dict]) -> bool:
+    return bool(box) and box["width"] > 0 and box["height"] > 0
+
+
+def wait_for(check, seconds: float, what: str, page) -> None:  # type: ignore[no-untyped-def]
+    """Polls ``check`` until true; Failed naming ``what`` after ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while not check():
+        if time.monotonic() > deadline:
+            raise Failed(f"timed out after {seconds:.0f} s waiting for {what}")
+        page.wait_for_timeout(200)
+
+
+def step(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+class Streamlit:
+    """`streamlit run app.py` on a free loopback port, its output in files."""
+
+    def __init__(self, proc: subprocess.Popen, port: int, log_dir: Path) -> None:
+        self.proc = proc
+        self.url = f"http://127.0.0.1:{port}/"
+        self.log_dir = log_dir
+
+    @classmethod
+    def start(cls, gateway: str, token: str, log_dir: Path) -> "Streamlit":
+        # The port was free a moment ago; if something took it meanwhile, try another.
+        for attempt in range(3):
+            port = free_port()
+            env = dict(os.environ, TANKSIM_GATEWAY=gateway, TANKSIM_TOKEN=token)
+            src = str(REPO / "clients" / "python" / "src")
+            env["PYTHONPATH"] = os.pathsep.join(filter(None, [src, str(APP_DIR), env.get("PYTHONPATH")]))
+            cmd = [
+                sys.executable, "-m", "streamlit", "run", str(APP_DIR / "app.py"),
+                "--server.headless=true",
+                "--browser.gatherUsageStats=false",
+                "--server.address=127.0.0.1",
+                f"--server.port={port}",
+                "--server.fileWatcherType=none",
+                "--global.developmentMode=false",
+                "--client.toolbarMode=viewer",
+            ]
+            out = open(log_dir / f"streamlit-{attempt}.log", "wb")
+            proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, cwd=REPO, env=env)
+            out.close()
+            server = cls(proc, port, log_dir)
+            step(f"streamlit (pid {proc.pid}) on {server.url}")
+            if server.wait_healthy(60):
+                return server
+            server.stop()
+        raise Failed(f"streamlit did not answer /_stcore/health:\n{server.log()}")
+
+    def wait_healthy(self, seconds: float) -> bool:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                return False
+            try:
+                with urllib.request.urlopen(self.url + "_stcore/health", timeout=2) as r:
+                    if r.status == 200:
+                        return True
+            except OSError:
+                pass
+            time.sleep(0.25)
+        return False
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def log(self) -> str:
+        return "".join(p.read_text(errors="replace")[-20_000:] for p in sorted(self.log_dir.glob("streamlit-*.log")))
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+if __name__ == "__main__":
+    sys.exit(main())
