@@ -10,7 +10,6 @@
 //! one summary plus at most [`BATCH`] chunk summaries at a time.
 
 use tanksim_broker::{JobState, JobStatus, JobStore};
-use tanksim_server::job::now_ms;
 use tanksim_sim_core::summary::RunSummary;
 
 use crate::codec;
@@ -56,7 +55,7 @@ pub(crate) async fn advance<S: JobStore>(store: &S, status: JobStatus) -> Result
     if upto < total || status.state.is_terminal() {
         return Ok(status);
     }
-    let now = now_ms();
+    let now = metrics::transition_stamp_ms();
     let finished = store.finish(id, now).await?;
     metrics::finished_by_this_call(status.state, &finished, now);
     if finished.state == JobState::Succeeded && status.state != JobState::Succeeded {

@@ -33,10 +33,22 @@ pub(crate) fn jobs_expired(jobs: usize) {
     counter!(JOBS_EXPIRED_TOTAL).increment(jobs as u64);
 }
 
+/// A time stamp for a transition to a final state: the wall clock in milliseconds, but never
+/// the same value twice in this process, so that [`finished_by_this_call`] can tell two calls
+/// apart that race on one job within the same millisecond (two chunk reports finishing it).
+pub(crate) fn transition_stamp_ms() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static LAST: AtomicU64 = AtomicU64::new(0);
+    let now = tanksim_server::job::now_ms();
+    let previous = LAST.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |last| Some(now.max(last + 1)));
+    // `fetch_update` with a closure that always returns `Some` cannot fail.
+    now.max(previous.unwrap_or(0) + 1)
+}
+
 /// Counts `after` as finished if it is the outcome of this call's transition to a final
 /// state: final now, not before (`before` is the state the caller read), and stamped with
-/// this call's `now_ms` (two replicas racing on one job both see it final; only the one whose
-/// time the store kept made the change).
+/// this call's `now_ms` from [`transition_stamp_ms`] (two calls racing on one job both see it
+/// final; only the one whose stamp the store kept made the change).
 pub(crate) fn finished_by_this_call(before: JobState, after: &JobStatus, now_ms: u64) {
     if before.is_terminal() || !after.state.is_terminal() || after.finished_at_ms != Some(now_ms) {
         return;
@@ -73,6 +85,14 @@ mod tests {
             error: None,
             trace_context: Vec::new(),
         }
+    }
+
+    #[test]
+    fn transition_stamps_are_unique_and_follow_the_clock() {
+        let stamps: Vec<u64> = (0..10_000).map(|_| transition_stamp_ms()).collect();
+        assert!(stamps.windows(2).all(|w| w[0] < w[1]), "strictly increasing");
+        let now = tanksim_server::job::now_ms();
+        assert!(stamps[0] + 10_000 >= now && *stamps.last().unwrap() <= now + 10_000);
     }
 
     #[test]
