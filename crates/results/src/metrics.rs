@@ -40,9 +40,11 @@ pub(crate) fn transition_stamp_ms() -> u64 {
     use std::sync::atomic::{AtomicU64, Ordering};
     static LAST: AtomicU64 = AtomicU64::new(0);
     let now = tanksim_server::job::now_ms();
-    let previous = LAST.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |last| Some(now.max(last + 1)));
-    // `fetch_update` with a closure that always returns `Some` cannot fail.
-    now.max(previous.unwrap_or(0) + 1)
+    let stamp = |last: u64| now.max(last + 1);
+    // The closure always returns `Some`, so the update always succeeds.
+    let (Ok(last) | Err(last)) =
+        LAST.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |last| Some(stamp(last)));
+    stamp(last)
 }
 
 /// Counts `after` as finished if it is the outcome of this call's transition to a final

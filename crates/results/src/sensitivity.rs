@@ -39,7 +39,7 @@ pub(crate) async fn sensitivity_result<S: JobStore>(
 
 fn compute(rows: &RowsDir, id: &str, chunks: u32, job: &Sensitivity) -> Result<SensitivityResult, Error> {
     let runs = job.runs();
-    let per = runs_per_sample(job.params.len());
+    let per = runs_per_sample(job.params.len()) as usize;
     let len =
         usize::try_from(runs).map_err(|_| Error::corrupt(format!("spec of job {id}"), "too many runs"))?;
     // Metric-major: metric k's value in run r at k·runs + r.
@@ -61,11 +61,10 @@ fn compute(rows: &RowsDir, id: &str, chunks: u32, job: &Sensitivity) -> Result<S
         }
     }
     // The base samples whose every run is in, in order.
-    let complete: Vec<usize> = (0..len / per as usize)
-        .filter(|j| seen[j * per as usize..(j + 1) * per as usize].iter().all(|s| *s))
-        .collect();
+    let complete: Vec<usize> =
+        (0..len / per).filter(|j| seen[j * per..(j + 1) * per].iter().all(|s| *s)).collect();
     let bootstrap = Bootstrap { resamples: job.resamples, confidence: job.confidence, seed: job.seed };
-    let mut outputs = Vec::with_capacity(complete.len() * per as usize);
+    let mut outputs = Vec::with_capacity(complete.len() * per);
     let metrics = job
         .metrics
         .iter()
@@ -74,7 +73,7 @@ fn compute(rows: &RowsDir, id: &str, chunks: u32, job: &Sensitivity) -> Result<S
             let column = &values[k * len..(k + 1) * len];
             outputs.clear();
             for j in &complete {
-                outputs.extend_from_slice(&column[j * per as usize..(j + 1) * per as usize]);
+                outputs.extend_from_slice(&column[j * per..(j + 1) * per]);
             }
             let got = indices(job.params.len(), &outputs, &bootstrap);
             MetricSensitivity {
