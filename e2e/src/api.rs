@@ -139,6 +139,10 @@ pub fn same_results(got: &GetJobResultsResponse, want: &GetJobResultsResponse) -
             got.sensitivity, want.sensitivity
         ));
     }
+    let stop = |r: &GetJobResultsResponse| r.stop.as_ref().map(Message::encode_to_vec);
+    if stop(got) != stop(want) {
+        return Err(format!("adaptive results differ:\n got {:?}\nwant {:?}", got.stop, want.stop));
+    }
     Ok(())
 }
 

@@ -30,5 +30,5 @@ pub use queue::{DeadLetter, Delivery, MemoryQueue, QueueStats, RedisQueue, Task,
 pub use quota::{JobQuota, QuotaExceeded, QuotaLimit, QuotaUsage};
 pub use store::{
     CancelOutcome, ChunkRecorded, DEFAULT_TENANT, JobKind, JobState, JobStatus, JobStore, MemoryStore,
-    NewJob, RedisStore,
+    NewJob, RedisStore, StopOutcome,
 };

@@ -8,8 +8,10 @@
 //! admit more than the limit; a refused job is not created and nothing changes. The job keeps
 //! its reservation until it ends: the transition that makes it terminal (finish, fail, cancel)
 //! gives it back in the same step, exactly once (a repeated or late transition changes
-//! nothing). Runs of the day are never given back: they count what was submitted that day,
-//! and the day's counter expires on its own ([`DAY_COUNTER_TTL`]).
+//! nothing). Runs of the day count what was submitted that day, and the day's counter expires
+//! on its own ([`DAY_COUNTER_TTL`]); they are given back only by an adaptive job that stops
+//! before its cap ([`JobStore::stop_early`](crate::JobStore::stop_early)): the runs it will
+//! never run, from its usage and from its submission day's counter while that exists.
 
 use std::fmt;
 use std::time::Duration;

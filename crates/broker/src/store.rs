@@ -8,6 +8,10 @@
 //! holds its share of its tenant's quota ([`crate::quota`]) from its creation to the
 //! transition that ends it; an ended job is kept until retention deletes it
 //! ([`JobStore::expire_ended`]).
+//!
+//! An adaptive job runs in waves: the dispatcher enqueues only the chunks released so far, and
+//! after each wave the results service releases more ([`JobStore::release`]) or stops the job
+//! at the chunks done ([`JobStore::stop_early`]), giving back the runs it no longer needs.
 
 mod memory;
 mod redis;
@@ -79,6 +83,10 @@ pub struct NewJob {
     pub runs_total: u64,
     pub chunk_size: u64,
     pub chunks_total: u32,
+    /// Chunks the dispatcher may enqueue from the start: `chunks_total` for a job not run in
+    /// waves, the first wave's chunks for one that is (more are released by
+    /// [`JobStore::release`]). Stored clamped to `chunks_total`.
+    pub chunks_released: u32,
     pub submitted_at_ms: u64,
     /// W3C trace context (`traceparent`, `tracestate`) of the span that accepted the job ("the
     /// job context"): the background enqueueing, also after a restart, continues its trace.
@@ -98,6 +106,9 @@ pub struct JobStatus {
     pub runs_done: u64,
     pub chunk_size: u64,
     pub chunks_total: u32,
+    /// Chunks released so far: the dispatcher enqueues chunks `0..chunks_released` only. Equal
+    /// to `chunks_total` for a job not run in waves (and for jobs stored before waves existed).
+    pub chunks_released: u32,
     /// Chunks the dispatcher has appended to the stream so far.
     pub chunks_enqueued: u32,
     pub chunks_done: u32,
@@ -135,6 +146,16 @@ pub struct CancelOutcome {
     /// True when this call cancelled the job; false when it was terminal already (nothing
     /// changed), so exactly one of concurrent cancels sees true.
     pub cancelled: bool,
+    /// The job's status after the call.
+    pub status: JobStatus,
+}
+
+/// The outcome of [`JobStore::stop_early`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StopOutcome {
+    /// True when this call truncated the job (lowered its chunks or runs); false when it was
+    /// refused or had nothing left to cut (a repeated call), so the quota is given back once.
+    pub stopped: bool,
     /// The job's status after the call.
     pub status: JobStatus,
 }
@@ -197,12 +218,46 @@ pub trait JobStore: Clone + Send + Sync + 'static {
         limit: usize,
     ) -> impl Future<Output = Result<Vec<JobStatus>, BrokerError>> + Send;
 
-    /// Raises the job's `chunks_enqueued` to `chunks` (never lowers it).
+    /// Raises the job's `chunks_enqueued` to `chunks` (never lowers it; the dispatcher enqueues
+    /// no further than `chunks_released`). The job stays among [`JobStore::jobs_to_dispatch`]
+    /// until every chunk of `chunks_total` is enqueued or it ends, also while it waits for its
+    /// next wave.
     fn mark_enqueued(&self, id: &str, chunks: u32) -> impl Future<Output = Result<(), BrokerError>> + Send;
 
-    /// Non-terminal jobs whose chunks are not all enqueued (a restarted dispatcher resumes
-    /// them), oldest first.
+    /// Non-terminal jobs whose chunks are not all enqueued, oldest first: a restarted
+    /// dispatcher resumes them, enqueueing up to each one's `chunks_released`. A job run in
+    /// waves is listed while it waits for its next release too.
     fn jobs_to_dispatch(&self) -> impl Future<Output = Result<Vec<JobStatus>, BrokerError>> + Send;
+
+    /// Releases the job's chunks up to `chunks`: raises `chunks_released` to
+    /// `min(chunks, chunks_total)` for a non-terminal job (never lowers it); a terminal job is
+    /// unchanged. Safe to repeat and to call from several replicas. Returns the status after
+    /// the call, `None` for an unknown job.
+    fn release(
+        &self,
+        id: &str,
+        chunks: u32,
+    ) -> impl Future<Output = Result<Option<JobStatus>, BrokerError>> + Send;
+
+    /// Stops a job early: it needs nothing past its first `chunks` chunks (`runs` runs). For a
+    /// non-terminal job with `chunks_done <= chunks <= chunks_total` and `runs <= runs_total`:
+    /// `chunks_total` and `chunks_released` become `chunks` and `runs_total` becomes `runs`; the
+    /// runs no longer needed are given back from the tenant's quota reservation (while the job
+    /// holds one) and from its runs of the job's submission day (while that day is still
+    /// counted); the job leaves the dispatching set once `chunks_enqueued >= chunks`; and, as
+    /// in [`JobStore::finish`], a `Running` job whose done chunks cover it succeeds
+    /// (`finished_at_ms = now_ms`, its reservation given back). Otherwise nothing changes.
+    /// Repeating a call changes nothing more (`stopped: false`). `None` for an unknown job.
+    ///
+    /// The store counts done chunks, not which ones: call it at a wave's end, when the done
+    /// chunks are `0..chunks_done`, so that none is past the cut.
+    fn stop_early(
+        &self,
+        id: &str,
+        chunks: u32,
+        runs: u64,
+        now_ms: u64,
+    ) -> impl Future<Output = Result<Option<StopOutcome>, BrokerError>> + Send;
 
     /// Cancels a non-terminal job (`Cancelled`, `finished_at_ms = now_ms`, `error = reason`)
     /// and gives back its quota reservation; a terminal job is returned unchanged

@@ -12,7 +12,7 @@ use futures_util::StreamExt;
 use tanksim_broker::quota::{JOB_QUOTA_RETRY_AFTER, until_next_utc_day};
 use tanksim_broker::{
     BrokerError, CancelOutcome, JobKind, JobQuota, JobState, JobStatus, JobStore, MemoryStore, NewJob,
-    QuotaExceeded, QuotaLimit, QuotaUsage, RedisStore,
+    QuotaExceeded, QuotaLimit, QuotaUsage, RedisStore, StopOutcome,
 };
 use tanksim_test_util::{Persistence, RedisServer};
 
@@ -29,6 +29,7 @@ fn new_job(id: &str, submitted_at_ms: u64, chunks_total: u32) -> NewJob {
         runs_total: u64::from(chunks_total) * 10,
         chunk_size: 10,
         chunks_total,
+        chunks_released: chunks_total,
         submitted_at_ms,
         trace_context: Vec::new(),
     }
@@ -73,6 +74,7 @@ async fn create_get_and_spec_round_trip<S: JobStore>(store: S) {
         runs_done: 0,
         chunk_size: 10,
         chunks_total: 4,
+        chunks_released: 4,
         chunks_enqueued: 0,
         chunks_done: 0,
         chunks_failed: 0,
@@ -700,6 +702,168 @@ async fn ended_jobs_expire_oldest_end_first_and_running_ones_never<S: JobStore>(
     assert_eq!(create(&store, "done", 10, 1).await.state, JobState::Queued);
 }
 
+/// A job of `chunks` chunks of 10 runs submitted at `at_ms` (on [`DAY0`]), of which the first
+/// `released` may be enqueued: a job run in waves.
+fn in_waves(id: &str, chunks: u32, released: u32, at_ms: u64) -> NewJob {
+    NewJob { chunks_released: released, ..new_job(id, at_ms, chunks) }
+}
+
+/// Records chunks `chunks` of `id`, 10 runs each.
+async fn record<S: JobStore>(store: &S, id: &str, chunks: std::ops::Range<u32>) {
+    for chunk in chunks {
+        assert!(store.record_chunk(id, chunk, 10, &[chunk as u8], DAY0 + 10).await.unwrap().recorded);
+    }
+}
+
+fn dispatching_ids(jobs: Vec<JobStatus>) -> Vec<String> {
+    jobs.into_iter().map(|j| j.id).collect()
+}
+
+async fn release_raises_never_lowers_and_clamps_to_chunks_total<S: JobStore>(store: S) {
+    assert_eq!(store.create_job(&in_waves("w", 6, 2, DAY0)).await.unwrap().chunks_released, 2);
+    assert_eq!(store.create_job(&in_waves("clamped", 3, 9, DAY0 + 1)).await.unwrap().chunks_released, 3);
+    assert_eq!(create(&store, "whole", DAY0 + 2, 4).await.chunks_released, 4, "not in waves: every chunk");
+
+    // The first wave enqueued, the job waits for the next one and is still to dispatch.
+    store.mark_enqueued("w", 2).await.unwrap();
+    assert_eq!(dispatching_ids(store.jobs_to_dispatch().await.unwrap()), ["w", "clamped", "whole"]);
+
+    let raised = store.release("w", 4).await.unwrap().unwrap();
+    assert_eq!((raised.chunks_released, raised.chunks_total, raised.chunks_enqueued), (4, 6, 2));
+    assert_eq!(status(&store, "w").await, raised);
+    assert_eq!(store.release("w", 4).await.unwrap().unwrap(), raised, "twice is once");
+    assert_eq!(store.release("w", 3).await.unwrap().unwrap(), raised, "never lowered");
+    assert_eq!(store.release("w", 0).await.unwrap().unwrap(), raised, "never lowered");
+    assert_eq!(store.release("w", 100).await.unwrap().unwrap().chunks_released, 6, "at most chunks_total");
+    assert_eq!(store.release("nope", 1).await.unwrap(), None);
+    assert_eq!(store.job("nope").await.unwrap(), None, "release creates nothing");
+
+    // Replicas releasing at once: the highest wins, whatever the order.
+    store.create_job(&in_waves("raced", 40, 1, DAY0 + 3)).await.unwrap();
+    let mut tasks = Vec::new();
+    for replica in 0..8u32 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            for step in 0..5 {
+                store.release("raced", 1 + (replica * 7 + step * 3) % 40).await.unwrap();
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    let highest = (0..8u32).flat_map(|r| (0..5).map(move |s| 1 + (r * 7 + s * 3) % 40)).max();
+    assert_eq!(Some(status(&store, "raced").await.chunks_released), highest);
+
+    // A terminal job is left as it is.
+    store.create_job(&in_waves("t", 4, 1, DAY0 + 4)).await.unwrap();
+    let cancelled = store.cancel("t", "user", DAY0 + 5).await.unwrap().unwrap().status;
+    assert_eq!(store.release("t", 4).await.unwrap().unwrap(), cancelled);
+    assert_eq!(status(&store, "t").await.chunks_released, 1);
+}
+
+async fn stop_early_truncates_gives_back_and_succeeds_a_covered_job<S: JobStore>(store: S) {
+    // "a": 10 chunks (100 runs) capped, its first wave of 3 done.
+    store.create_job(&in_waves("a", 10, 3, DAY0)).await.unwrap();
+    store.mark_enqueued("a", 3).await.unwrap();
+    record(&store, "a", 0..3).await;
+    assert_eq!(store.quota_usage(TENANT, DAY0).await.unwrap(), usage(1, 100, 100));
+
+    let Some(StopOutcome { stopped: true, status: done }) =
+        store.stop_early("a", 3, 30, DAY0 + 50).await.unwrap()
+    else {
+        panic!("a running job whose done chunks cover the cut stops");
+    };
+    assert_eq!(done.state, JobState::Succeeded);
+    assert_eq!(done.finished_at_ms, Some(DAY0 + 50));
+    assert_eq!((done.chunks_total, done.chunks_released, done.runs_total), (3, 3, 30));
+    assert_eq!((done.chunks_done, done.runs_done, done.chunks_enqueued), (3, 30, 3));
+    assert_eq!(status(&store, "a").await, done);
+    // It ended: its reservation is back, and the day counts only the runs it kept.
+    assert_eq!(store.quota_usage(TENANT, DAY0).await.unwrap(), usage(0, 0, 30));
+    assert!(store.jobs_to_dispatch().await.unwrap().is_empty());
+
+    // Again: nothing more changes, nothing is given back twice.
+    let again = store.stop_early("a", 3, 30, DAY0 + 60).await.unwrap();
+    assert_eq!(again, Some(StopOutcome { stopped: false, status: done.clone() }));
+    assert_eq!(store.quota_usage(TENANT, DAY0).await.unwrap(), usage(0, 0, 30));
+    assert_eq!(store.stop_early("nope", 1, 10, DAY0).await.unwrap(), None);
+    assert_eq!(store.job("nope").await.unwrap(), None, "stop_early creates nothing");
+}
+
+async fn stop_early_before_the_cut_is_done_keeps_the_job_running<S: JobStore>(store: S) {
+    // "b": 10 chunks, 4 released and enqueued, 2 done; it needs only those 4.
+    store.create_job(&in_waves("b", 10, 4, DAY0)).await.unwrap();
+    store.mark_enqueued("b", 4).await.unwrap();
+    record(&store, "b", 0..2).await;
+    let outcome = store.stop_early("b", 4, 40, DAY0 + 50).await.unwrap().unwrap();
+    assert!(outcome.stopped);
+    let cut = outcome.status;
+    assert_eq!((cut.state, cut.finished_at_ms), (JobState::Running, None));
+    assert_eq!((cut.chunks_total, cut.chunks_released, cut.runs_total), (4, 4, 40));
+    assert_eq!(status(&store, "b").await, cut);
+    // The 60 runs it no longer needs are given back; it holds the other 40 until it ends.
+    assert_eq!(store.quota_usage(TENANT, DAY0).await.unwrap(), usage(1, 40, 40));
+    // Every chunk it still has is enqueued: nothing left to dispatch.
+    assert!(store.jobs_to_dispatch().await.unwrap().is_empty());
+
+    let again = store.stop_early("b", 4, 40, DAY0 + 60).await.unwrap();
+    assert_eq!(again, Some(StopOutcome { stopped: false, status: cut.clone() }), "idempotent");
+    assert_eq!(store.quota_usage(TENANT, DAY0).await.unwrap(), usage(1, 40, 40));
+
+    // Its last chunks come in: it finishes as any job does, and gives back the rest.
+    record(&store, "b", 2..4).await;
+    let done = store.finish("b", DAY0 + 70).await.unwrap();
+    assert_eq!((done.state, done.chunks_done, done.runs_done), (JobState::Succeeded, 4, 40));
+    assert_eq!(store.quota_usage(TENANT, DAY0).await.unwrap(), usage(0, 0, 40));
+
+    // "d": cut past what it enqueued, it stays to dispatch until those chunks are enqueued.
+    store.create_job(&in_waves("d", 10, 2, DAY0 + 1)).await.unwrap();
+    store.mark_enqueued("d", 2).await.unwrap();
+    let cut = store.stop_early("d", 3, 30, DAY0 + 80).await.unwrap().unwrap();
+    assert!(cut.stopped);
+    assert_eq!(
+        (cut.status.state, cut.status.chunks_total, cut.status.chunks_released),
+        (JobState::Queued, 3, 3)
+    );
+    assert_eq!(dispatching_ids(store.jobs_to_dispatch().await.unwrap()), ["d"]);
+    store.mark_enqueued("d", 3).await.unwrap();
+    assert!(store.jobs_to_dispatch().await.unwrap().is_empty());
+}
+
+async fn stop_early_outside_the_job_changes_nothing<S: JobStore>(store: S) {
+    // "c": 10 chunks, 5 released and enqueued, 3 done.
+    store.create_job(&in_waves("c", 10, 5, DAY0)).await.unwrap();
+    store.mark_enqueued("c", 5).await.unwrap();
+    record(&store, "c", 0..3).await;
+    let before = status(&store, "c").await;
+    let held = store.quota_usage(TENANT, DAY0).await.unwrap();
+    let unchanged = Some(StopOutcome { stopped: false, status: before.clone() });
+    for (chunks, runs, why) in [
+        (2, 20, "fewer chunks than are done"),
+        (11, 100, "more chunks than the job has"),
+        (5, 101, "more runs than the job has"),
+    ] {
+        assert_eq!(store.stop_early("c", chunks, runs, DAY0 + 50).await.unwrap(), unchanged, "{why}");
+        assert_eq!(status(&store, "c").await, before, "{why}");
+        assert_eq!(store.quota_usage(TENANT, DAY0).await.unwrap(), held, "{why}");
+    }
+    assert_eq!(dispatching_ids(store.jobs_to_dispatch().await.unwrap()), ["c"]);
+
+    // Exactly at the done chunks is in range.
+    let cut = store.stop_early("c", 3, 30, DAY0 + 60).await.unwrap().unwrap();
+    assert!(cut.stopped);
+    assert_eq!(cut.status.state, JobState::Succeeded);
+
+    // A terminal job is never cut.
+    store.create_job(&in_waves("f", 4, 2, DAY0 + 1)).await.unwrap();
+    let failed = store.fail("f", 0, "boom", DAY0 + 70).await.unwrap();
+    let held = store.quota_usage(TENANT, DAY0).await.unwrap();
+    let refused = store.stop_early("f", 2, 20, DAY0 + 80).await.unwrap();
+    assert_eq!(refused, Some(StopOutcome { stopped: false, status: failed }));
+    assert_eq!(store.quota_usage(TENANT, DAY0).await.unwrap(), held);
+}
+
 conformance!(
     a_job_over_a_quota_is_refused_and_nothing_changes,
     ended_jobs_expire_oldest_end_first_and_running_ones_never,
@@ -717,6 +881,10 @@ conformance!(
     chunk_summaries_come_in_order_with_gaps,
     save_merged_moves_forward_and_drops_merged_chunks,
     trace_context_round_trips_through_every_read,
+    release_raises_never_lowers_and_clamps_to_chunks_total,
+    stop_early_truncates_gives_back_and_succeeds_a_covered_job,
+    stop_early_before_the_cut_is_done_keeps_the_job_running,
+    stop_early_outside_the_job_changes_nothing,
 );
 
 /// Retries `op` until Redis is back (the connection manager reconnects in the background).
@@ -942,4 +1110,61 @@ async fn redis_a_full_store_refuses_creates_and_writes_nothing() {
         ::redis::cmd("CONFIG").arg("SET").arg("maxmemory").arg("0").query_async(&mut conn).await.unwrap();
     create(&store, "after", 2, 4).await;
     assert!(store.record_chunk("before", 0, 10, b"s", 10).await.unwrap().recorded);
+}
+
+/// A job stored before waves existed (no `chunks_released` field) has released every chunk:
+/// releasing keeps it so, and stopping it early writes the field. Its tenant field may be
+/// missing too (a job from before tenants): stopping it still finds its day counter.
+#[tokio::test]
+async fn redis_a_job_stored_without_chunks_released_released_every_chunk() {
+    let server = RedisServer::start();
+    let store = RedisStore::connect(&server.url()).await.unwrap();
+    store.create_job(&in_waves("old", 5, 1, DAY0)).await.unwrap();
+    let mut conn =
+        ::redis::Client::open(server.url()).unwrap().get_multiplexed_async_connection().await.unwrap();
+    let _: i64 = ::redis::cmd("HDEL")
+        .arg("tanksim:job:old")
+        .arg("chunks_released")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(status(&store, "old").await.chunks_released, 5);
+    assert_eq!(store.release("old", 2).await.unwrap().unwrap().chunks_released, 5);
+
+    store
+        .create_job(&NewJob {
+            tenant: tanksim_broker::DEFAULT_TENANT.into(),
+            ..in_waves("untenanted", 5, 5, DAY0)
+        })
+        .await
+        .unwrap();
+    let _: i64 = ::redis::cmd("HDEL")
+        .arg("tanksim:job:untenanted")
+        .arg("tenant")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    let cut = store.stop_early("untenanted", 2, 20, DAY0 + 1).await.unwrap().unwrap();
+    assert!(cut.stopped);
+    assert_eq!((cut.status.chunks_total, cut.status.chunks_released), (2, 2));
+    let held = store.quota_usage(tanksim_broker::DEFAULT_TENANT, DAY0).await.unwrap();
+    assert_eq!(held, usage(1, 20, 20), "given back to the default tenant's counters");
+}
+
+/// Stopping early gives runs back to the submission day's counter only while it exists: an
+/// expired counter is not created again.
+#[tokio::test]
+async fn redis_stop_early_never_recreates_an_expired_day_counter() {
+    let server = RedisServer::start();
+    let store = RedisStore::connect(&server.url()).await.unwrap();
+    store.create_job(&in_waves("j", 10, 2, DAY0)).await.unwrap();
+    let mut conn =
+        ::redis::Client::open(server.url()).unwrap().get_multiplexed_async_connection().await.unwrap();
+    let day = "tanksim:tenant:acme:runs:2025-01-01";
+    let _: i64 = ::redis::cmd("DEL").arg(day).query_async(&mut conn).await.unwrap();
+    let cut = store.stop_early("j", 2, 20, DAY0 + 1).await.unwrap().unwrap();
+    assert!(cut.stopped);
+    let exists: bool = ::redis::cmd("EXISTS").arg(day).query_async(&mut conn).await.unwrap();
+    assert!(!exists, "the expired day counter stays gone");
+    assert_eq!(store.quota_usage(TENANT, DAY0).await.unwrap(), usage(1, 20, 0));
 }

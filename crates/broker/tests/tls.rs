@@ -80,6 +80,7 @@ async fn child(dispatcher: &str, keys_admin: &str) {
         runs_total: 10,
         chunk_size: 10,
         chunks_total: 1,
+        chunks_released: 1,
         submitted_at_ms: 1_700_000_000_000,
         trace_context: Vec::new(),
     };

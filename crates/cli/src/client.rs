@@ -99,11 +99,18 @@ pub async fn watch(client: &mut Client, id: &str, show_bar: bool) -> anyhow::Res
     let mut last = None;
     while let Some(event) = stream.next().await {
         let job = event.map_err(describe_status)?.job.context("watch event without a job")?;
+        let mut message = state_name(job.state()).to_owned();
         if let Some(p) = &job.progress {
-            bar.set_length(p.runs_total);
+            // An adaptive job runs in waves: the bar fills to the current wave's end.
+            let in_waves = p.runs_released != 0 && p.runs_released < p.runs_total;
+            bar.set_length(if in_waves { p.runs_released } else { p.runs_total });
             bar.set_position(p.runs_done);
+            if in_waves {
+                message =
+                    format!("{message}: this wave ends at run {}, at most {}", p.runs_released, p.runs_total);
+            }
         }
-        bar.set_message(state_name(job.state()).to_owned());
+        bar.set_message(message);
         let done = is_terminal(job.state());
         last = Some(job);
         if done {

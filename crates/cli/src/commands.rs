@@ -137,7 +137,9 @@ async fn run_embedded(args: RunArgs) -> anyhow::Result<()> {
     let outcome = async {
         let mut c = client::connect(&system.gateway_url, None).await?;
         let job = client::submit(&mut c, spec).await?;
-        eprintln!("job {} accepted: {} runs", job.id, job.progress.map_or(0, |p| p.runs_total));
+        let p = job.progress.unwrap_or_default();
+        let at_most = if p.runs_released < p.runs_total { "at most " } else { "" };
+        eprintln!("job {} accepted: {at_most}{} runs", job.id, p.runs_total);
         let out = args
             .out
             .clone()

@@ -3,7 +3,7 @@
 use std::fmt::Write;
 
 use tanksim_proto::v1::{
-    GetJobResultsResponse, Job, Metric, MetricSummary, SensitivityResult, SobolIndex, SweepResult,
+    GetJobResultsResponse, Job, Metric, MetricSummary, SensitivityResult, SobolIndex, StopResult, SweepResult,
 };
 
 use crate::client::state_name;
@@ -56,7 +56,32 @@ pub fn results_table(results: &GetJobResultsResponse) -> String {
     if let Some(sensitivity) = &results.sensitivity {
         out.push_str(&sensitivity_table(sensitivity));
     }
+    if let Some(stop) = &results.stop {
+        out.push_str(&stop_summary(stop));
+    }
     out
+}
+
+/// An adaptive job's precision: the interval of its metric's mean, the target and the runs.
+fn stop_summary(stop: &StopResult) -> String {
+    let verdict = if stop.target_reached {
+        "target reached"
+    } else if stop.runs >= stop.max_runs {
+        "stopped at the run cap, target not reached"
+    } else {
+        "target not reached yet"
+    };
+    format!(
+        "
+mean {} = {} +- {} ({:.0} % confidence; target +- {}) after {} of at most {} runs: {verdict}\n",
+        metric_name(stop.metric()),
+        num(stop.mean).trim(),
+        num(stop.half_width).trim(),
+        100.0 * stop.confidence_level,
+        num(stop.target_half_width).trim(),
+        stop.runs,
+        stop.max_runs,
+    )
 }
 
 /// Each metric's first-order (S1) and total (ST) index per parameter, with intervals.

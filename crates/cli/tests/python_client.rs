@@ -1,6 +1,6 @@
 //! The Python client (clients/python) against a running `tanksim serve all`: its MC-tau
-//! example submits, watches and reads results, its sensitivity example prints the indices the
-//! gateway holds; and its committed stubs match the protos.
+//! example submits, watches and reads results, its sensitivity and adaptive examples print
+//! the indices and the precision the gateway holds; and its committed stubs match the protos.
 //!
 //! Needs `$TANKSIM_PYTHON`, an interpreter with grpcio, grpcio-tools, protobuf and PyYAML
 //! (the test command's venv); without it every test prints SKIPPED and passes.
@@ -83,6 +83,39 @@ async fn sensitivity_example_prints_the_indices_the_gateway_holds() {
         }
     }
     assert_eq!(lines, 3 * 4);
+}
+
+#[tokio::test]
+async fn adaptive_example_prints_the_precision_the_gateway_holds() {
+    let Some(python) = python() else { return };
+    let served = Served::start().await;
+    let token = key(&served);
+    let mut cmd = Command::new(&python);
+    cmd.arg(repo().join("clients/python/examples/adaptive.py"))
+        .args(["--target", &served.addr, "--relative", "0.02"])
+        .env("PYTHONPATH", repo().join("clients/python/src"))
+        .env("TANKSIM_TOKEN", &token);
+    let (status, stdout, stderr) = run_example(cmd).await;
+    let context = served.context(&stdout, &stderr);
+    assert!(status.success(), "adaptive.py exited with {status}\n{context}");
+    let job_id = submitted_job_id(&stdout, &context);
+    let mut client = tanksim_cli::client::connect(&served.url(), Some(&token)).await.expect("connect");
+    let results = client
+        .get_job_results(GetJobResultsRequest { id: job_id, ..Default::default() })
+        .await
+        .expect("GetJobResults")
+        .into_inner();
+    let stop = results.stop.expect("an adaptive result");
+    assert!(stop.target_reached && stop.runs < stop.max_runs, "{stop:?}\n{context}");
+    let value = |name: &str| -> String {
+        let line = stdout.lines().find(|l| l.split_whitespace().next() == Some(name));
+        let line = line.unwrap_or_else(|| panic!("no {name} line\n{context}"));
+        line.split_whitespace().nth(1).expect("a value").to_owned()
+    };
+    assert_eq!(value("runs"), stop.runs.to_string(), "{context}");
+    let printed: f64 = value("half_width").parse().expect("a number");
+    assert!((printed - stop.half_width).abs() <= 1e-5 * stop.half_width, "{printed} vs {stop:?}\n{context}");
+    assert!(stdout.contains("target reached"), "{context}");
 }
 
 #[test]

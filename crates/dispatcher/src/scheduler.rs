@@ -12,6 +12,11 @@
 //! same lag, so the backlog must be at least the worker ScaledObject's `maxReplicaCount x
 //! lagCount` for it to reach its maximum (checked on the manifests).
 //!
+//! An adaptive job's chunks are released in waves (`chunks_released`, raised by the results
+//! service after each wave): the scheduler places the released ones, keeps the job while it
+//! waits for the next wave, and re-reads such waiting jobs every [`WAVE_POLL_EVERY`] to place
+//! the next wave's chunks (or drop the job, stopped early or ended).
+//!
 //! Each job's progress is recorded after each append (`chunks_enqueued`), so a restarted
 //! dispatcher resumes every unfinished job where it stopped (a chunk appended twice is
 //! harmless: results count each chunk once). Redis errors are retried with backoff until the
@@ -47,6 +52,9 @@ const POLL_EVERY: Duration = Duration::from_millis(50);
 /// How often the jobs in the rotation are re-read (a job failed by the results service leaves;
 /// a tenant's changed weight applies).
 const RECHECK_EVERY: Duration = Duration::from_secs(1);
+/// How often they are re-read while a job waits for its next wave (an adaptive job whose
+/// released chunks are all on the stream): the wait adds to every wave.
+const WAVE_POLL_EVERY: Duration = Duration::from_millis(50);
 
 /// The scheduler's settings.
 #[derive(Debug, Clone)]
@@ -162,6 +170,7 @@ impl<Q: TaskQueue, S: JobStore> State<Q, S> {
                     backoff = Backoff::default();
                     Some(POLL_EVERY)
                 }
+                Ok(Step::Idle) if self.waiting_for_wave() => Some(WAVE_POLL_EVERY),
                 Ok(Step::Idle) => None,
                 Err(e) => {
                     tracing::warn!(error = %e, retry_in_ms = backoff.millis(), "scheduling failed; retrying");
@@ -205,7 +214,9 @@ impl<Q: TaskQueue, S: JobStore> State<Q, S> {
             return;
         }
         let weight = self.schedule.quotas.for_tenant(&job.tenant).weight;
-        self.fair.insert(&job.tenant, weight, &job.id, job.chunks_enqueued, job.chunks_total);
+        // Chunks past the released ones wait for their wave (none at all, when the released
+        // ones are all on the stream already).
+        self.fair.insert(&job.tenant, weight, &job.id, job.chunks_enqueued, job.chunks_released);
         if !self.jobs.contains_key(&job.id) {
             let traced = Traced::new(&job);
             self.jobs.insert(job.id.clone(), Scheduled { job, traced });
@@ -219,9 +230,15 @@ impl<Q: TaskQueue, S: JobStore> State<Q, S> {
         }
     }
 
+    /// Whether a job in the rotation has every released chunk on the stream and more to come.
+    fn waiting_for_wave(&self) -> bool {
+        self.jobs.values().any(|s| s.traced.end >= s.job.chunks_released && s.traced.end < s.job.chunks_total)
+    }
+
     /// Re-reads the jobs in the rotation, fills the backlog.
     async fn step(&mut self) -> Result<Step, BrokerError> {
-        if self.checked.elapsed() >= RECHECK_EVERY {
+        let recheck_every = if self.waiting_for_wave() { WAVE_POLL_EVERY } else { RECHECK_EVERY };
+        if self.checked.elapsed() >= recheck_every {
             self.recheck().await?;
         }
         if self.fair.is_empty() {
@@ -252,7 +269,7 @@ impl<Q: TaskQueue, S: JobStore> State<Q, S> {
                 if !self.fair.rewind(id, *first) {
                     let job = &self.jobs[*id].job;
                     let weight = self.schedule.quotas.for_tenant(&job.tenant).weight;
-                    self.fair.insert(&job.tenant, weight, id, *first, job.chunks_total);
+                    self.fair.insert(&job.tenant, weight, id, *first, job.chunks_released);
                 }
             }
             return Err(e);
@@ -289,8 +306,9 @@ impl<Q: TaskQueue, S: JobStore> State<Q, S> {
         }
     }
 
-    /// Drops the jobs that ended meanwhile (failed, cancelled elsewhere, gone) and applies the
-    /// tenants' current weights: one read of every job's status.
+    /// Drops the jobs that ended meanwhile (failed, cancelled elsewhere, gone, or stopped
+    /// early at what is on the stream), places the chunks of waves released meanwhile and
+    /// applies the tenants' current weights: one read of every job's status.
     async fn recheck(&mut self) -> Result<(), BrokerError> {
         let ids: Vec<String> = self.jobs.keys().cloned().collect();
         let statuses = self.store.jobs(&ids).await?;
@@ -299,6 +317,20 @@ impl<Q: TaskQueue, S: JobStore> State<Q, S> {
                 Some(job) if !job.state.is_terminal() => {
                     let weight = self.schedule.quotas.for_tenant(&job.tenant).weight;
                     self.fair.set_weight(&job.tenant, weight);
+                    let Some(scheduled) = self.jobs.get_mut(&id) else { continue };
+                    let end = scheduled.traced.end;
+                    if end >= job.chunks_total {
+                        tracing::debug!(job_id = %id, chunks = job.chunks_total, "the job stopped early");
+                        self.remove(&id);
+                        continue;
+                    }
+                    if job.chunks_released > scheduled.job.chunks_released {
+                        tracing::debug!(job_id = %id, released = job.chunks_released, "the next wave is released");
+                        self.fair.insert(&job.tenant, weight, &id, end, job.chunks_released);
+                    }
+                    scheduled.job.chunks_released = job.chunks_released;
+                    scheduled.job.chunks_total = job.chunks_total;
+                    scheduled.job.runs_total = job.runs_total;
                 }
                 Some(_) | None => {
                     tracing::debug!(job_id = %id, "the job ended before all its chunks were enqueued");

@@ -17,6 +17,7 @@ use tanksim_proto::internal::v1::{
 };
 use tanksim_server::job::{job_to_proto, now_ms};
 use tanksim_sim_core::ChunkLayout;
+use tanksim_sim_core::adaptive::chunk_size_within;
 use tanksim_sim_core::job::JobSpec;
 use tanksim_sim_core::validate::row_bytes;
 use tanksim_telemetry::propagation;
@@ -120,6 +121,9 @@ impl<S: JobStore> Dispatcher<S> {
             reason: format!("{runs} runs in chunks of {chunk_size} exceed {} chunks", u32::MAX),
         })?;
         let chunks_total = layout.chunks();
+        // An adaptive job's chunks are released a wave at a time (see `tanksim_sim_core::adaptive`):
+        // the first wave now, the next ones by the results service.
+        let chunks_released = layout.chunks_covering(job.first_wave());
         let id = uuid::Uuid::now_v7().to_string();
         span.record("job.id", id.as_str());
         span.record("job.kind", job.kind_name());
@@ -135,6 +139,7 @@ impl<S: JobStore> Dispatcher<S> {
             runs_total: runs,
             chunk_size,
             chunks_total,
+            chunks_released,
             submitted_at_ms: now_ms(),
             trace_context: propagation::inject(span),
         };
@@ -189,7 +194,13 @@ const _: () = assert!(ROWS_BUDGET_BYTES < MAX_CHUNK_REPORT_BYTES as u64);
 /// so that a chunk's rows stay within [`ROWS_BUDGET_BYTES`] (a dataset run with 121 recorded
 /// samples is ~4 KB: 2,000 runs per chunk). A row's size is the estimate the job's output
 /// limit is checked with ([`row_bytes`]).
+///
+/// An adaptive Monte Carlo job's chunk size divides its wave batch, so that every wave ends at
+/// a chunk boundary.
 pub fn chunk_size_for(job: &JobSpec, configured: u64) -> u64 {
+    if let Some(stop) = job.stop() {
+        return chunk_size_within(stop.batch, configured);
+    }
     match row_bytes(job) {
         0 => configured,
         bytes_per_run => configured.min((ROWS_BUDGET_BYTES / bytes_per_run).max(1)),

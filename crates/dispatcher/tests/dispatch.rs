@@ -131,6 +131,7 @@ async fn a_restarted_dispatcher_resumes_unfinished_jobs() {
         runs_total: 40,
         chunk_size: 10,
         chunks_total: 4,
+        chunks_released: 4,
         submitted_at_ms: 1,
         trace_context: Vec::new(),
     };

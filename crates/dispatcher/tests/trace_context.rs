@@ -138,6 +138,7 @@ async fn a_resumed_job_continues_its_stored_trace() {
         runs_total: 40,
         chunk_size: 10,
         chunks_total: 4,
+        chunks_released: 4,
         submitted_at_ms: 1,
         trace_context: vec![("traceparent".into(), format!("00-{trace}-{job_span}-01"))],
     };

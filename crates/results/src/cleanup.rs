@@ -172,6 +172,7 @@ mod tests {
             runs_total: 1,
             chunk_size: 1,
             chunks_total: 1,
+            chunks_released: 1,
             submitted_at_ms,
             trace_context: Vec::new(),
         }

@@ -40,6 +40,7 @@ mod sensitivity;
 mod shared;
 mod sweep;
 mod watch;
+mod waves;
 
 use std::future::Future;
 use std::sync::Arc;

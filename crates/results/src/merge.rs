@@ -1,6 +1,7 @@
 //! Advancing a job's merged prefix: the recorded chunk summaries after the stored prefix are
 //! merged into it in chunk order, as far as they are contiguous, and a job whose chunks are
-//! all merged is finished.
+//! all merged is finished (an adaptive job whose released chunks are all merged goes on to
+//! its next wave or stops: [`crate::waves`]).
 //!
 //! Merging in chunk order, from an empty summary, with summaries that round-trip every bit
 //! through storage, makes the result bit-identical however many workers ran the job, in
@@ -14,7 +15,7 @@ use tanksim_sim_core::summary::RunSummary;
 
 use crate::codec;
 use crate::error::Error;
-use crate::metrics;
+use crate::{metrics, waves};
 
 /// Chunk summaries fetched (and held) at once.
 const BATCH: u32 = 64;
@@ -52,7 +53,14 @@ pub(crate) async fn advance<S: JobStore>(store: &S, status: JobStatus) -> Result
         }
         (upto, merged) = (theirs, their_merged);
     }
-    if upto < total || status.state.is_terminal() {
+    if status.state.is_terminal() {
+        return Ok(status);
+    }
+    // An adaptive job's wave is over: stop here or release the next one.
+    if upto < total && upto >= status.chunks_released {
+        return waves::after_wave(store, status, upto, &merged).await;
+    }
+    if upto < total {
         return Ok(status);
     }
     let now = metrics::transition_stamp_ms();

@@ -78,6 +78,7 @@ mod tests {
             runs_done: 10,
             chunk_size: 10,
             chunks_total: 1,
+            chunks_released: 1,
             chunks_enqueued: 1,
             chunks_done: 1,
             chunks_failed: 0,

@@ -128,6 +128,11 @@ fn check_layout(status: &JobStatus, req: &ReportChunkRequest) -> Result<u64, Err
         let reason = format!("chunk {} of a job with {} chunks", req.chunk, status.chunks_total);
         return Err(Error::invalid("chunk", reason));
     };
+    if req.chunk >= status.chunks_released {
+        let reason =
+            format!("chunk {} of a job with {} chunks released so far", req.chunk, status.chunks_released);
+        return Err(Error::invalid("chunk", reason));
+    }
     if req.run_start != start {
         return Err(Error::invalid("run_start", format!("chunk {} starts at run {start}", req.chunk)));
     }

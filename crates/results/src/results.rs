@@ -1,6 +1,7 @@
 //! `GetJobResults`: the merged summary of the job's chunks so far, per metric with a
 //! histogram, for sweeps the grid table with the best point (see [`crate::sweep`]), for
-//! sensitivity jobs the Sobol' indices (see [`crate::sensitivity`]).
+//! sensitivity jobs the Sobol' indices (see [`crate::sensitivity`]), for adaptive Monte Carlo
+//! jobs the precision reached (see [`crate::waves`]).
 
 use tanksim_broker::{JobKind, JobStore};
 use tanksim_proto::convert::metric_summaries;
@@ -11,7 +12,7 @@ use tanksim_sim_core::summary::RunSummary;
 use crate::codec;
 use crate::error::Error;
 use crate::shared::{Shared, check_job_id};
-use crate::{sensitivity, sweep};
+use crate::{sensitivity, sweep, waves};
 
 const DEFAULT_BINS: u32 = 20;
 const MAX_BINS: u32 = 200;
@@ -41,11 +42,19 @@ pub(crate) async fn job_results<S: JobStore>(
         JobKind::Sensitivity => Some(sensitivity::sensitivity_result(shared, &status).await?),
         JobKind::MonteCarlo | JobKind::Dataset | JobKind::Sweep => None,
     };
+    let stop = match status.kind {
+        JobKind::MonteCarlo => {
+            let spec = codec::load_spec(&shared.store, &status.id).await?;
+            spec.stop().map(|stop| waves::stop_result(stop, spec.runs(), &merged))
+        }
+        JobKind::Dataset | JobKind::Sweep | JobKind::Sensitivity => None,
+    };
     Ok(GetJobResultsResponse {
         job: Some(job_to_proto(&status)),
         metrics: metric_summaries(&merged, bins),
         sweep,
         sensitivity,
+        stop,
     })
 }
 

@@ -36,6 +36,7 @@ async fn create_traced_job(store: &MemoryStore, id: &str, layout: Layout) {
         runs_total: layout.runs,
         chunk_size: layout.chunk_size,
         chunks_total: layout.chunks(),
+        chunks_released: layout.chunks(),
         submitted_at_ms: tanksim_server::job::now_ms(),
         trace_context: vec![("traceparent".into(), format!("00-{JOB_TRACE_ID}-{JOB_SPAN_ID}-01"))],
     };

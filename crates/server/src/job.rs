@@ -19,6 +19,7 @@ pub fn job_to_proto(s: &JobStatus) -> v1::Job {
             chunks_total: s.chunks_total,
             chunks_done: s.chunks_done,
             chunks_failed: s.chunks_failed,
+            runs_released: s.layout().map_or(s.runs_total, |layout| layout.runs_before(s.chunks_released)),
         }),
         submitted_at: Some(timestamp(s.submitted_at_ms)),
         started_at: s.started_at_ms.map(timestamp),

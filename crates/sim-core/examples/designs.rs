@@ -36,6 +36,7 @@ fn mc_tau_sobol(runs: u64, seed: u64, sampling: Sampling) -> JobSpec {
             ParamDist { param: Param::Kp, dist: Distribution::Uniform { lo: 1.5, hi: 2.5 } },
         ],
         sampling,
+        stop: None,
     })
 }
 

@@ -19,5 +19,6 @@ pub fn mc_tau_job(runs: u64, seed: u64) -> JobSpec {
         seed,
         params: vec![ParamDist { param: Param::Tau, dist: MC_TAU_DIST }],
         sampling: Sampling::Random,
+        stop: None,
     })
 }

@@ -30,6 +30,25 @@ impl ChunkLayout {
         self.chunks
     }
 
+    /// How many chunks from the first hold runs `0..runs` (all of them for `runs` at or past
+    /// the job's runs).
+    pub fn chunks_covering(&self, runs: u64) -> u32 {
+        if runs >= self.runs {
+            return self.chunks;
+        }
+        // runs < self.runs, so this is below `chunks`, a u32.
+        u32::try_from(runs.div_ceil(self.chunk_size)).unwrap_or(self.chunks)
+    }
+
+    /// The runs in the first `chunks` chunks (all of them from the last chunk on).
+    pub fn runs_before(&self, chunks: u32) -> u64 {
+        if chunks >= self.chunks {
+            return self.runs;
+        }
+        // chunks < self.chunks: at most the runs before the last chunk.
+        u64::from(chunks) * self.chunk_size
+    }
+
     /// The runs of chunk `chunk`; `None` past the last chunk.
     pub fn runs_of(&self, chunk: u32) -> Option<Range<u64>> {
         if chunk >= self.chunks {

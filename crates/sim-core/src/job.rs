@@ -3,6 +3,7 @@
 
 use std::ops::Range;
 
+use crate::adaptive::Stop;
 use crate::config::SimConfig;
 use crate::distribution::Distribution;
 use crate::metric::Metric;
@@ -19,7 +20,8 @@ pub struct ParamDist {
     pub dist: Distribution,
 }
 
-/// `runs` simulations of `base` with parameters drawn from `params` as `sampling` says.
+/// `runs` simulations of `base` with parameters drawn from `params` as `sampling` says (with a
+/// `stop`, at most `runs`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct MonteCarlo {
     pub base: SimConfig,
@@ -27,6 +29,9 @@ pub struct MonteCarlo {
     pub seed: u64,
     pub params: Vec<ParamDist>,
     pub sampling: Sampling,
+    /// Stop before `runs` (then the cap) once a metric's mean is known precisely enough
+    /// ([`crate::adaptive`]); `None`: run all `runs`.
+    pub stop: Option<Stop>,
 }
 
 /// Whether the sweep's best point has the smallest or the largest objective.
@@ -136,6 +141,21 @@ impl JobSpec {
             JobSpec::Sweep(sweep) => grid_len(&sweep.axes).unwrap_or(0),
             JobSpec::Sensitivity(sa) => sa.runs(),
         }
+    }
+
+    /// The rule an adaptive Monte Carlo job stops by ([`crate::adaptive`]).
+    pub fn stop(&self) -> Option<&Stop> {
+        match self {
+            JobSpec::MonteCarlo(mc) => mc.stop.as_ref(),
+            JobSpec::Dataset(_) | JobSpec::Sweep(_) | JobSpec::Sensitivity(_) => None,
+        }
+    }
+
+    /// The runs to do before anything is decided: all of them, or an adaptive job's first
+    /// wave.
+    pub fn first_wave(&self) -> u64 {
+        let runs = self.runs();
+        self.stop().map_or(runs, |stop| stop.first_wave(runs))
     }
 
     /// The configuration every run starts from.
@@ -260,7 +280,14 @@ mod tests {
     use proptest::prelude::*;
 
     fn mc(params: Vec<ParamDist>, runs: u64, seed: u64) -> MonteCarlo {
-        MonteCarlo { base: SimConfig::mc_tau(10.0), runs, seed, params, sampling: Sampling::Random }
+        MonteCarlo {
+            base: SimConfig::mc_tau(10.0),
+            runs,
+            seed,
+            params,
+            sampling: Sampling::Random,
+            stop: None,
+        }
     }
 
     fn tau_dist() -> ParamDist {

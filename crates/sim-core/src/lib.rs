@@ -10,11 +10,13 @@
 //! - many runs: [`param`] (field paths), [`rng`], [`sampling`] (random, scrambled Sobol',
 //!   Latin hypercube) and [`distribution`] (reproducible sampling),
 //!   [`sweep`] (grids), [`job`] (run index -> configuration, and the job kinds), [`sensitivity`] (its design), [`chunks`]
-//!   (which runs each chunk of a job holds);
+//!   (which runs each chunk of a job holds), [`adaptive`] (when a Monte Carlo job with a
+//!   precision target stops);
 //! - their outcome: [`summary`] (mergeable per-metric summaries with quantile sketches),
 //!   [`sensitivity`] (Sobol' indices of a Saltelli design);
 //! - checking input first: [`validate`].
 
+pub mod adaptive;
 pub mod batch;
 pub mod canonical;
 pub mod chunks;

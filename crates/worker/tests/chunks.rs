@@ -203,6 +203,7 @@ async fn a_spec_that_no_longer_converts_fails_the_chunk_with_the_reason() {
         runs_total: 10,
         chunk_size: 10,
         chunks_total: 1,
+        chunks_released: 1,
         submitted_at_ms: 1,
         trace_context: Vec::new(),
     };

@@ -2,13 +2,11 @@
 //! and Sobol' / Latin hypercube datasets equal the embedded run's bit for bit, with one worker
 //! and with three, one of them killed mid-job.
 
-use std::os::unix::process::ExitStatusExt;
-
 use tanksim_e2e::reference::Reference;
 use tanksim_e2e::{Cluster, Options, api, binaries, scenario};
 use tanksim_proto::v1::{JobState, Sampling, SubmitJobRequest, submit_job_request::Job};
 
-use crate::{JOB_LIMIT, LIMIT, mid_job, worker_busy};
+use crate::{JOB_LIMIT, LIMIT, kill_busy_worker, mid_job};
 
 /// Chunks of the jobs here: several rows files per job, stitched in order.
 const CHUNK: u64 = 1_000;
@@ -84,9 +82,7 @@ async fn a_sensitivity_job_loses_nothing_to_a_worker_killed_mid_job_among_three(
         let mut client = cluster.gateway_client();
         let job = api::submit(&mut client, spec).await;
         mid_job(&mut client, &job, 3).await;
-        worker_busy(&cluster, 0).await;
-        let status = cluster.kill_worker(0);
-        assert_eq!(status.signal(), Some(9), "{status:?}");
+        kill_busy_worker(&cluster, 0).await;
         let job = api::wait_ended(&mut client, &job.id, JOB_LIMIT).await;
         assert_eq!(job.state(), JobState::Succeeded, "{job:?}");
         let results = api::results(&mut client, &job.id).await;

@@ -4,13 +4,13 @@
 //! Redis killed and restarted (with its append-only file). Each time the job succeeds with
 //! results identical to the embedded run's.
 
-use std::os::unix::process::ExitStatusExt;
 use std::time::Duration;
 
 use tanksim_e2e::{Cluster, Options, Persistence, api, binaries, scenario};
 
 use crate::{
-    CHUNK, LIMIT, RUNS, assert_complete_and_identical, mc_tau, mc_tau_reference, mid_job, worker_busy,
+    CHUNK, LIMIT, RUNS, assert_complete_and_identical, kill_busy_worker, mc_tau, mc_tau_reference, mid_job,
+    worker_busy,
 };
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -23,9 +23,7 @@ async fn workers_killed_mid_job_lose_nothing() {
 
         // Worker 0 dies for good: worker 1 claims its chunk after the visibility timeout.
         let at = mid_job(&mut client, &job, 4).await;
-        worker_busy(&cluster, 0).await;
-        let status = cluster.kill_worker(0);
-        assert_eq!(status.signal(), Some(9), "{status:?}");
+        kill_busy_worker(&cluster, 0).await;
         let left = cluster.pending_of_worker(0).await;
         assert!(left >= 1, "worker 0 held no chunk when killed");
 

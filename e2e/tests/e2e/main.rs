@@ -16,6 +16,7 @@
 
 #![allow(clippy::unwrap_used)] // a failed step should just fail the test
 
+mod adaptive;
 mod autoscaling;
 mod cancel;
 mod designs;
@@ -34,6 +35,7 @@ mod telemetry;
 mod trace_structure;
 mod validation;
 
+use std::os::unix::process::ExitStatusExt;
 use std::time::Duration;
 
 use tanksim_broker::TaskQueue;
@@ -91,6 +93,13 @@ async fn worker_busy(cluster: &Cluster, i: usize) {
         assert!(tokio::time::Instant::now() < deadline, "worker {i} never held a chunk");
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
+}
+
+/// SIGKILLs worker `i` while it holds a chunk (once it holds one).
+async fn kill_busy_worker(cluster: &Cluster, i: usize) {
+    worker_busy(cluster, i).await;
+    let status = cluster.kill_worker(i);
+    assert_eq!(status.signal(), Some(9), "{status:?}");
 }
 
 /// Checks a finished MC-tau job of `RUNS` runs: SUCCEEDED, every chunk counted once, results

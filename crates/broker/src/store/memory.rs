@@ -9,7 +9,7 @@ use futures_util::{Stream, StreamExt};
 use tokio::sync::broadcast;
 use tokio_stream::wrappers::BroadcastStream;
 
-use super::{CancelOutcome, ChunkRecorded, JobState, JobStatus, JobStore, NewJob};
+use super::{CancelOutcome, ChunkRecorded, JobState, JobStatus, JobStore, NewJob, StopOutcome};
 use crate::BrokerError;
 use crate::quota::{self, JobQuota, QuotaExceeded, QuotaUsage};
 
@@ -101,6 +101,54 @@ impl Inner {
         Some((ended, status))
     }
 
+    /// `Running` with every chunk recorded -> `Succeeded` (`finished_at_ms = now_ms`), giving
+    /// back the job's reservation (like finish.lua); returns the status after it.
+    fn succeed_if_done(&mut self, id: &str, now_ms: u64) -> Result<JobStatus, BrokerError> {
+        let s = &mut self.job_mut(id)?.status;
+        let succeeded = s.state == JobState::Running && s.chunks_done >= s.chunks_total;
+        if succeeded {
+            s.state = JobState::Succeeded;
+            s.finished_at_ms = Some(now_ms);
+        }
+        let status = s.clone();
+        self.update_dispatching(id);
+        if succeeded {
+            self.release_quota(id);
+        }
+        Ok(status)
+    }
+
+    /// Truncates job `id` to its first `chunks` chunks (`runs` runs) if it may be (see
+    /// [`JobStore::stop_early`]), giving back the runs no longer needed; returns whether it cut
+    /// anything, or `None` when the job may not be truncated so.
+    fn truncate(&mut self, id: &str, chunks: u32, runs: u64) -> Result<Option<bool>, BrokerError> {
+        let job = self.job_mut(id)?;
+        let s = &job.status;
+        let fits = !s.state.is_terminal()
+            && s.chunks_done <= chunks
+            && chunks <= s.chunks_total
+            && runs <= s.runs_total;
+        if !fits {
+            return Ok(None);
+        }
+        let unneeded = s.runs_total - runs;
+        let cut = chunks < s.chunks_total || unneeded > 0;
+        let s = &mut job.status;
+        (s.chunks_total, s.chunks_released, s.runs_total) = (chunks, chunks, runs);
+        let (tenant, day) = (s.tenant.clone(), quota::utc_day(s.submitted_at_ms));
+        if job.reserved
+            && let Some(held) = self.usage.get_mut(&tenant)
+        {
+            held.queued_runs = held.queued_runs.saturating_sub(unneeded);
+        }
+        // Only a day still counted (like the Redis counter, which is never recreated).
+        if let Some(day_runs) = self.day_runs.get_mut(&(tenant, day)) {
+            *day_runs = day_runs.saturating_sub(unneeded);
+        }
+        self.update_dispatching(id);
+        Ok(Some(cut))
+    }
+
     /// What `tenant` holds, with its runs on `day`.
     fn usage(&self, tenant: &str, day: &str) -> QuotaUsage {
         let held = self.usage.get(tenant).copied().unwrap_or_default();
@@ -167,6 +215,7 @@ impl JobStore for MemoryStore {
             runs_done: 0,
             chunk_size: job.chunk_size,
             chunks_total: job.chunks_total,
+            chunks_released: job.chunks_released.min(job.chunks_total),
             chunks_enqueued: 0,
             chunks_done: 0,
             chunks_failed: 0,
@@ -239,6 +288,35 @@ impl JobStore for MemoryStore {
             .filter_map(|(_, id)| inner.jobs.get(id))
             .map(|j| j.status.clone())
             .collect())
+    }
+
+    async fn release(&self, id: &str, chunks: u32) -> Result<Option<JobStatus>, BrokerError> {
+        let mut inner = self.lock();
+        let Some(job) = inner.jobs.get_mut(id) else { return Ok(None) };
+        let s = &mut job.status;
+        if !s.state.is_terminal() {
+            s.chunks_released = s.chunks_released.max(chunks.min(s.chunks_total));
+        }
+        Ok(Some(s.clone()))
+    }
+
+    async fn stop_early(
+        &self,
+        id: &str,
+        chunks: u32,
+        runs: u64,
+        now_ms: u64,
+    ) -> Result<Option<StopOutcome>, BrokerError> {
+        let mut inner = self.lock();
+        if !inner.jobs.contains_key(id) {
+            return Ok(None);
+        }
+        let outcome = match inner.truncate(id, chunks, runs)? {
+            Some(stopped) => StopOutcome { stopped, status: inner.succeed_if_done(id, now_ms)? },
+            // Refused: nothing changes, not even a job that could finish.
+            None => StopOutcome { stopped: false, status: inner.job(id)?.status.clone() },
+        };
+        Ok(Some(outcome))
     }
 
     async fn cancel(
@@ -344,20 +422,7 @@ impl JobStore for MemoryStore {
     }
 
     async fn finish(&self, id: &str, now_ms: u64) -> Result<JobStatus, BrokerError> {
-        let mut inner = self.lock();
-        let job = inner.job_mut(id)?;
-        let s = &mut job.status;
-        let succeeded = s.state == JobState::Running && s.chunks_done >= s.chunks_total;
-        if succeeded {
-            s.state = JobState::Succeeded;
-            s.finished_at_ms = Some(now_ms);
-        }
-        let status = s.clone();
-        inner.update_dispatching(id);
-        if succeeded {
-            inner.release_quota(id);
-        }
-        Ok(status)
+        self.lock().succeed_if_done(id, now_ms)
     }
 
     async fn fail(&self, id: &str, _chunk: u32, reason: &str, now_ms: u64) -> Result<JobStatus, BrokerError> {

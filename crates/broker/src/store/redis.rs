@@ -2,7 +2,8 @@
 //!
 //! Layout (names from [`crate::names`]): `tanksim:job:{id}` is a hash with every
 //! [`JobStatus`] field (absent optionals and an empty `trace_context` are missing fields; a
-//! trace context is JSON), `...:spec` the spec,
+//! trace context is JSON; a missing `chunks_released`, from a version before waves, reads as
+//! `chunks_total`), `...:spec` the spec,
 //! `...:chunks` a hash chunk -> summary, `...:done` a bitmap of recorded chunks, `...:merged`
 //! a hash `{upto, bytes}`; `tanksim:jobs` indexes ids by submission time,
 //! [`names::DISPATCHING_SET`](crate::names::DISPATCHING_SET) holds the jobs whose chunks are not all enqueued
@@ -24,7 +25,7 @@ use futures_util::{Stream, StreamExt};
 use redis::aio::{ConnectionManager, PubSubStream};
 use redis::{Client, Script, Value};
 
-use super::{CancelOutcome, ChunkRecorded, JobKind, JobState, JobStatus, JobStore, NewJob};
+use super::{CancelOutcome, ChunkRecorded, JobKind, JobState, JobStatus, JobStore, NewJob, StopOutcome};
 use crate::BrokerError;
 use crate::names::{self, JOBS_INDEX, events_channel, job_key, job_subkey};
 use crate::quota::{self, JobQuota, QuotaExceeded, QuotaLimit, QuotaUsage};
@@ -32,6 +33,11 @@ use crate::quota::{self, JobQuota, QuotaExceeded, QuotaLimit, QuotaUsage};
 /// A subscription whose connection dropped retries after this, doubling up to the max.
 const RESUBSCRIBE_MIN_DELAY: Duration = Duration::from_millis(100);
 const RESUBSCRIBE_MAX_DELAY: Duration = Duration::from_secs(5);
+
+/// Reads of a job [`JobStore::stop_early`] makes before giving up on a job replaced under its
+/// id between its read and its script (expired and created again): more than once is already
+/// a coincidence.
+const STOP_EARLY_ATTEMPTS: usize = 3;
 
 /// The job store on Redis. Cheap to clone.
 #[derive(Debug, Clone)]
@@ -47,6 +53,8 @@ pub struct RedisStore {
 struct Scripts {
     create: Script,
     mark_enqueued: Script,
+    release: Script,
+    stop_early: Script,
     record_chunk: Script,
     cancel: Script,
     finish: Script,
@@ -60,6 +68,7 @@ impl Scripts {
         Scripts {
             create: Script::new(include_str!("scripts/create.lua")),
             mark_enqueued: Script::new(include_str!("scripts/mark_enqueued.lua")),
+            release: Script::new(include_str!("scripts/release.lua")),
             record_chunk: Script::new(include_str!("scripts/record_chunk.lua")),
             // The scripts that end a job share one definition of what ending does.
             cancel: Script::new(concat!(
@@ -71,6 +80,10 @@ impl Scripts {
                 include_str!("scripts/finish.lua")
             )),
             fail: Script::new(concat!(include_str!("scripts/end_job.lua"), include_str!("scripts/fail.lua"))),
+            stop_early: Script::new(concat!(
+                include_str!("scripts/end_job.lua"),
+                include_str!("scripts/stop_early.lua")
+            )),
             save_merged: Script::new(include_str!("scripts/save_merged.lua")),
             expire: Script::new(include_str!("scripts/expire.lua")),
         }
@@ -149,6 +162,7 @@ impl JobStore for RedisStore {
             .arg(quota.queued_runs)
             .arg(quota.runs_per_day)
             .arg(quota::DAY_COUNTER_TTL.as_secs())
+            .arg(job.chunks_released.min(job.chunks_total))
             .invoke_async(&mut self.conn())
             .await?;
         match reply {
@@ -289,6 +303,59 @@ impl JobStore for RedisStore {
             .collect();
         jobs.sort_by(|a, b| (a.submitted_at_ms, &a.id).cmp(&(b.submitted_at_ms, &b.id)));
         Ok(jobs)
+    }
+
+    async fn release(&self, id: &str, chunks: u32) -> Result<Option<JobStatus>, BrokerError> {
+        let reply: Value =
+            self.scripts.release.key(job_key(id)).arg(chunks).invoke_async(&mut self.conn()).await?;
+        match reply {
+            Value::Nil => Ok(None),
+            hash => decode_status(hash).map(Some),
+        }
+    }
+
+    /// The day counter the script gives runs back to is named after the job's tenant and
+    /// submission day, read first (as `create_job_within` names it); the script checks that
+    /// the job it changes is the one read.
+    async fn stop_early(
+        &self,
+        id: &str,
+        chunks: u32,
+        runs: u64,
+        now_ms: u64,
+    ) -> Result<Option<StopOutcome>, BrokerError> {
+        for _ in 0..STOP_EARLY_ATTEMPTS {
+            let Some(job) = self.job(id).await? else { return Ok(None) };
+            let day_runs = names::tenant_day_runs_key(&job.tenant, &quota::utc_day(job.submitted_at_ms));
+            let reply: Value = self
+                .scripts
+                .stop_early
+                .key(job_key(id))
+                .key(names::DISPATCHING_SET)
+                .key(names::ENDED_INDEX)
+                .key(day_runs)
+                .arg(chunks)
+                .arg(runs)
+                .arg(now_ms)
+                .arg(id)
+                .arg(job.submitted_at_ms)
+                .arg(&job.tenant)
+                .arg(super::DEFAULT_TENANT)
+                .invoke_async(&mut self.conn())
+                .await?;
+            match reply {
+                Value::Nil => return Ok(None),
+                // Replaced since it was read: read it again.
+                Value::Int(-1) => continue,
+                Value::Array(mut pair) if pair.len() == 2 => {
+                    let hash = pair.pop().unwrap_or_default();
+                    let stopped = matches!(pair.pop(), Some(Value::Int(1)));
+                    return Ok(Some(StopOutcome { stopped, status: decode_status(hash)? }));
+                }
+                other => return Err(corrupt("stop_early reply", format!("{other:?}"))),
+            }
+        }
+        Err(corrupt("stop_early", format!("job {id} was replaced under its id while being stopped")))
     }
 
     async fn cancel(
@@ -604,6 +671,7 @@ struct Fields(HashMap<String, String>);
 
 impl Fields {
     fn status(mut self) -> Result<JobStatus, BrokerError> {
+        let chunks_total = self.number("chunks_total")?;
         Ok(JobStatus {
             id: self.text("id")?,
             // Jobs stored before tenants existed belong to the default tenant.
@@ -614,7 +682,9 @@ impl Fields {
             runs_total: self.number("runs_total")?,
             runs_done: self.number("runs_done")?,
             chunk_size: self.number("chunk_size")?,
-            chunks_total: self.number("chunks_total")?,
+            chunks_total,
+            // Jobs stored before waves existed released every chunk.
+            chunks_released: self.optional_number("chunks_released")?.unwrap_or(chunks_total),
             chunks_enqueued: self.number("chunks_enqueued")?,
             chunks_done: self.number("chunks_done")?,
             chunks_failed: self.number("chunks_failed")?,
@@ -684,6 +754,7 @@ mod tests {
         assert_eq!((status.runs_total, status.chunks_total), (10, 3));
         assert_eq!((status.started_at_ms, status.finished_at_ms, status.error), (None, None, None));
         assert!(status.trace_context.is_empty(), "a job stored before trace contexts has none");
+        assert_eq!(status.chunks_released, 3, "a job stored before waves released every chunk");
     }
 
     #[test]
@@ -710,6 +781,8 @@ mod tests {
         let scripts = [
             include_str!("scripts/create.lua"),
             include_str!("scripts/mark_enqueued.lua"),
+            include_str!("scripts/release.lua"),
+            include_str!("scripts/stop_early.lua"),
             include_str!("scripts/record_chunk.lua"),
             include_str!("scripts/end_job.lua"),
             include_str!("scripts/cancel.lua"),

@@ -112,6 +112,7 @@ fn new_job(id: &str, chunks_total: u32) -> NewJob {
         runs_total: u64::from(chunks_total) * 10,
         chunk_size: 10,
         chunks_total,
+        chunks_released: chunks_total,
         submitted_at_ms: 1_700_000_000_000,
         trace_context: Vec::new(),
     }
@@ -237,23 +238,29 @@ async fn keda_reads_the_pending(users: &Users, want: i64) -> Step {
     ensure(summary.0 == want, || format!("pending {summary:?}"))
 }
 
-/// ReportChunk for all of j1's chunks (merged, finished, watched), ReportChunkFailure for j2,
+/// ReportChunk for j1's chunks (merged, stopped early as an adaptive job, watched), ReportChunkFailure for j2,
 /// GetJob, ListJobs (both pages' queries), the spec for exports.
 async fn results_records_and_finishes(users: &Users) -> Step {
     let store = RedisStore::connect(&users.url("results")).await.map_err(text)?;
     store.ping().await.map_err(text)?;
     let mut watch = store.subscribe("j1").await.map_err(text)?;
-    for chunk in 0..3 {
+    for chunk in 0..2 {
         let summary = format!("summary {chunk}");
         let recorded =
             store.record_chunk("j1", chunk, 10, summary.as_bytes(), 1_700_000_001_000).await.map_err(text)?;
         ensure(recorded.recorded, || format!("chunk {chunk} not recorded"))?;
     }
-    let summaries = store.chunk_summaries("j1", 0, 3).await.map_err(text)?;
+    let summaries = store.chunk_summaries("j1", 0, 2).await.map_err(text)?;
     ensure(summaries.iter().all(Option::is_some), || format!("summaries {summaries:?}"))?;
     store.save_merged("j1", 2, b"merged 0..2").await.map_err(text)?;
     let merged = store.merged("j1").await.map_err(text)?;
     ensure(merged == Some((2, b"merged 0..2".to_vec())), || format!("merged {merged:?}"))?;
+    // An adaptive job's wave decisions: release (nothing more here), then stop at 2 chunks,
+    // giving 10 runs back to the tenant's usage and day counter, which succeeds the job.
+    let released = store.release("j1", 3).await.map_err(text)?;
+    ensure(released.is_some_and(|j| j.chunks_released == 3), || "j1 not released".to_owned())?;
+    let stopped = store.stop_early("j1", 2, 20, 1_700_000_002_000).await.map_err(text)?;
+    ensure(stopped.as_ref().is_some_and(|s| s.stopped), || format!("stopped {stopped:?}"))?;
     let finished = store.finish("j1", 1_700_000_002_000).await.map_err(text)?;
     ensure(finished.state == JobState::Succeeded, || format!("finished {finished:?}"))?;
     store.notify("j1").await.map_err(text)?;

@@ -7,6 +7,7 @@
 //! `Simulate` reads, as the proto says): a dataset's base configuration records every
 //! `record_every`-th sample (none for 0), Monte Carlo and sweep runs record nothing.
 
+use tanksim_sim_core::adaptive::{Stop, Target};
 use tanksim_sim_core::config::Recording;
 use tanksim_sim_core::job::{JobKind, JobSpec, MonteCarlo, ParamDist, Sensitivity, Sweep};
 use tanksim_sim_core::sampling::Sampling;
@@ -97,8 +98,19 @@ fn read_job(request: &v1::SubmitJobRequest, found: &mut Violations) -> Option<Jo
             let sampling = read_sampling("monte_carlo", mc.sampling, found);
             let mut base = base?;
             base.record = Recording::None;
-            let (params, sampling) = (params?, sampling?);
-            Some(JobSpec::MonteCarlo(MonteCarlo { base, runs: mc.runs, seed: mc.seed, params, sampling }))
+            let stop = match &mc.stop {
+                Some(stop) => Some(Some(read_stop(stop, found)?)),
+                None => Some(None),
+            };
+            let (params, sampling, stop) = (params?, sampling?, stop?);
+            Some(JobSpec::MonteCarlo(MonteCarlo {
+                base,
+                runs: mc.runs,
+                seed: mc.seed,
+                params,
+                sampling,
+                stop,
+            }))
         }
         Job::Dataset(ds) => {
             let params = read_params("dataset", &ds.params, found);
@@ -109,7 +121,14 @@ fn read_job(request: &v1::SubmitJobRequest, found: &mut Violations) -> Option<Jo
                 n => Recording::Every(n),
             };
             let (params, sampling) = (params?, sampling?);
-            Some(JobSpec::Dataset(MonteCarlo { base, runs: ds.runs, seed: ds.seed, params, sampling }))
+            Some(JobSpec::Dataset(MonteCarlo {
+                base,
+                runs: ds.runs,
+                seed: ds.seed,
+                params,
+                sampling,
+                stop: None,
+            }))
         }
         Job::Sweep(sweep) => {
             let mut axes = Some(Vec::with_capacity(sweep.axes.len().min(64)));
@@ -169,6 +188,36 @@ fn read_metrics(
         });
     }
     out
+}
+
+/// A Monte Carlo job's `stop` (its numbers are checked by validation).
+fn read_stop(stop: &v1::MonteCarloStop, found: &mut Violations) -> Option<Stop> {
+    let metric = metric_from_i32(stop.metric);
+    if metric.is_none() {
+        let names: Vec<&str> = tanksim_sim_core::Metric::ALL.into_iter().map(|m| m.name()).collect();
+        found.push("monte_carlo.stop.metric", not_one_of(stop.metric, &names));
+    }
+    let target = match stop.target {
+        Some(v1::monte_carlo_stop::Target::HalfWidth(h)) => Some(Target::Absolute(h)),
+        Some(v1::monte_carlo_stop::Target::RelativeHalfWidth(r)) => Some(Target::Relative(r)),
+        None => {
+            found.push("monte_carlo.stop.target", "required: one of half_width, relative_half_width");
+            None
+        }
+    };
+    Some(Stop {
+        metric: metric?,
+        target: target?,
+        confidence: if stop.confidence_level == 0.0 {
+            Stop::DEFAULT_CONFIDENCE
+        } else {
+            stop.confidence_level
+        },
+        batch: match stop.batch_runs {
+            0 => Stop::DEFAULT_BATCH,
+            n => n,
+        },
+    })
 }
 
 /// A Monte Carlo or dataset job's `sampling` (unset: random).

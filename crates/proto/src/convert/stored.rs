@@ -51,6 +51,7 @@ mod tests {
             seed: 1,
             params: vec![],
             sampling: Sampling::Random,
+            stop: None,
         });
         let bytes = SubmitJobRequest::from(&spec).encode_to_vec();
         assert_eq!(decode_stored_spec(&bytes).expect("decodes"), spec);

@@ -10,6 +10,7 @@
 //! Infinite bounds that the proto expresses by absence are written absent: `u_min = -inf`,
 //! `u_max = +inf`, `disturbance.end = +inf`, a truncated normal's `lo = -inf` / `hi = +inf`.
 
+use tanksim_sim_core::adaptive::{Stop, Target};
 use tanksim_sim_core::config::{AntiWindup, Controller, DerivativeOn, Plant, Profile, Recording, SimConfig};
 use tanksim_sim_core::distribution::Distribution;
 use tanksim_sim_core::job::{Goal, JobSpec, MonteCarlo, ParamDist};
@@ -138,6 +139,19 @@ fn sampling(sampling: Sampling) -> i32 {
     }
 }
 
+fn stop(stop: &Stop) -> v1::MonteCarloStop {
+    use v1::monte_carlo_stop::Target as Member;
+    v1::MonteCarloStop {
+        metric: metric_to_i32(stop.metric),
+        target: Some(match stop.target {
+            Target::Absolute(h) => Member::HalfWidth(h),
+            Target::Relative(r) => Member::RelativeHalfWidth(r),
+        }),
+        confidence_level: stop.confidence,
+        batch_runs: stop.batch,
+    }
+}
+
 /// The request for a job (with an empty `name`).
 impl From<&JobSpec> for v1::SubmitJobRequest {
     fn from(job: &JobSpec) -> Self {
@@ -150,6 +164,7 @@ impl From<&JobSpec> for v1::SubmitJobRequest {
                 seed: mc.seed,
                 params: params(mc),
                 sampling: sampling(mc.sampling),
+                stop: mc.stop.as_ref().map(stop),
             }),
             JobSpec::Dataset(ds) => Job::Dataset(v1::Dataset {
                 runs: ds.runs,

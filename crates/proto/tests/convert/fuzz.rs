@@ -156,7 +156,7 @@ fn job() -> BoxedStrategy<Option<Job>> {
         prop::option::of((kind(), kind()).prop_map(|(metric, goal)| v1::Objective { metric, goal }));
     prop::option::of(prop_oneof![
         (runs(), any::<u64>(), params(), kind()).prop_map(|(runs, seed, params, sampling)| Job::MonteCarlo(
-            v1::MonteCarlo { runs, seed, params, sampling }
+            v1::MonteCarlo { runs, seed, params, sampling, stop: None }
         )),
         (axes, objective, any::<u64>()).prop_map(|(axes, objective, seed)| Job::Sweep(v1::Sweep {
             axes,

@@ -4,6 +4,7 @@
 use proptest::prelude::*;
 use prost::Message;
 use tanksim_proto::v1;
+use tanksim_sim_core::adaptive::{Stop, Target};
 use tanksim_sim_core::config::*;
 use tanksim_sim_core::distribution::Distribution;
 use tanksim_sim_core::job::{Goal, JobSpec, MonteCarlo, Objective, ParamDist, Sweep};
@@ -133,7 +134,7 @@ fn job() -> BoxedStrategy<JobSpec> {
         (sim_config(), any::<u64>(), any::<u64>(), params(), prop::sample::select(Sampling::ALL.to_vec()))
             .prop_map(|(mut base, runs, seed, params, sampling)| {
                 base.record = Recording::None;
-                MonteCarlo { base, runs, seed, params, sampling }
+                MonteCarlo { base, runs, seed, params, sampling, stop: None }
             })
             .boxed()
     };
@@ -157,7 +158,16 @@ fn job() -> BoxedStrategy<JobSpec> {
             JobSpec::Dataset(ds)
         },
     );
-    prop_oneof![mc().prop_map(JobSpec::MonteCarlo).boxed(), sweep.boxed(), dataset.boxed()].boxed()
+    let stop = (prop::sample::select(Metric::ALL.to_vec()), prop::bool::ANY, num(), 0.01..0.99f64, 1u64..)
+        .prop_map(|(metric, relative, target, confidence, batch)| Stop {
+            metric,
+            target: if relative { Target::Relative(target) } else { Target::Absolute(target) },
+            confidence,
+            batch,
+        });
+    let monte_carlo =
+        (mc(), prop::option::of(stop)).prop_map(|(mc, stop)| JobSpec::MonteCarlo(MonteCarlo { stop, ..mc }));
+    prop_oneof![monte_carlo.boxed(), sweep.boxed(), dataset.boxed()].boxed()
 }
 
 /// Through the wire, so optional fields and oneofs survive encoding too.

@@ -148,6 +148,7 @@ pub(crate) async fn create_job_at<S: JobStore>(
         runs_total: layout.runs,
         chunk_size: layout.chunk_size,
         chunks_total: layout.chunks(),
+        chunks_released: layout.chunks(),
         submitted_at_ms: at_ms,
         trace_context: Vec::new(),
     };

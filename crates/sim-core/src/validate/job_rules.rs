@@ -4,9 +4,10 @@
 use super::config_rules::{Source, Sources};
 use super::domain::{Domain, Span};
 use super::{Limits, Violations};
+use crate::adaptive::{MIN_BATCH as MIN_STOP_BATCH, Stop, Target};
 use crate::config::{Controller, Plant, SimConfig};
 use crate::distribution::Distribution;
-use crate::job::{JobSpec, MonteCarlo, ParamDist, Sensitivity, Sweep};
+use crate::job::{JobKind, JobSpec, MonteCarlo, ParamDist, Sensitivity, Sweep};
 use crate::metric::Metric;
 use crate::param::Param;
 use crate::sampling::{MAX_SOBOL_DIMENSIONS, MAX_STRUCTURED_RUNS, Sampling};
@@ -46,6 +47,41 @@ fn monte_carlo(kind: &str, mc: &MonteCarlo, limits: &Limits, sources: &mut Sourc
         );
     }
     params(kind, &mc.params, &mc.base, sources, found);
+    if let Some(stop) = &mc.stop {
+        stop_rule(kind, stop, mc, found);
+    }
+}
+
+/// An adaptive Monte Carlo job's stopping rule ([`crate::adaptive`]).
+fn stop_rule(kind: &str, stop: &Stop, mc: &MonteCarlo, found: &mut Violations) {
+    let field = |name: &str| format!("{kind}.stop.{name}");
+    if kind != JobKind::MonteCarlo.name() {
+        found.push(format!("{kind}.stop"), "only Monte Carlo jobs stop early");
+    }
+    match stop.target {
+        Target::Absolute(h) if !(h.is_finite() && h > 0.0) => {
+            found.push(field("half_width"), format!("must be a finite number > 0, got {h}"))
+        }
+        Target::Relative(r) if !(r.is_finite() && r > 0.0) => {
+            found.push(field("relative_half_width"), format!("must be a finite number > 0, got {r}"))
+        }
+        Target::Absolute(_) | Target::Relative(_) => {}
+    }
+    let c = stop.confidence;
+    if !(c > 0.0 && c < 1.0) {
+        found.push(field("confidence_level"), format!("must be in (0, 1), got {c}"));
+    }
+    if stop.batch < MIN_STOP_BATCH || stop.batch > mc.runs.max(MIN_STOP_BATCH) {
+        let reason = format!("must be in {MIN_STOP_BATCH}..=runs ({}), got {}", mc.runs, stop.batch);
+        found.push(field("batch_runs"), reason);
+    }
+    if mc.sampling != Sampling::Random {
+        let reason = format!(
+            "a stop rule needs random sampling (its interval assumes independent runs), got {}",
+            mc.sampling.name()
+        );
+        found.push(format!("{kind}.sampling"), reason);
+    }
 }
 
 fn sensitivity(s: &Sensitivity, limits: &Limits, sources: &mut Sources, found: &mut Violations) {
@@ -301,6 +337,7 @@ mod tests {
             seed: 42,
             params,
             sampling: Sampling::Random,
+            stop: None,
         }
     }
 
@@ -325,6 +362,40 @@ mod tests {
     fn canonical_mc_tau_job_is_valid() {
         let job = JobSpec::MonteCarlo(mc(vec![pd(Param::Tau, truncated(10.0, 2.0, 1.0, f64::INFINITY))]));
         assert_eq!(validate_job(&job, &Limits::default()), Ok(()));
+    }
+
+    #[test]
+    fn a_stop_rule_names_each_bad_field() {
+        use crate::adaptive::{Stop, Target};
+        let good =
+            Stop { metric: Metric::Iae, target: Target::Relative(0.01), confidence: 0.95, batch: 1_000 };
+        let with = |stop: Stop, sampling| {
+            JobSpec::MonteCarlo(MonteCarlo { stop: Some(stop), sampling, ..mc(Vec::new()) })
+        };
+        assert_eq!(validate_job(&with(good.clone(), Sampling::Random), &Limits::default()), Ok(()));
+        let bad = Stop { target: Target::Absolute(-1.0), confidence: 1.0, batch: 20_000, ..good.clone() };
+        let err = validate_job(&with(bad, Sampling::LatinHypercube), &Limits::default()).unwrap_err();
+        let fields: Vec<&str> = err.violations().iter().map(|v| v.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            [
+                "monte_carlo.stop.half_width",
+                "monte_carlo.stop.confidence_level",
+                "monte_carlo.stop.batch_runs",
+                "monte_carlo.sampling"
+            ],
+            "{err}"
+        );
+        assert!(err.violations()[3].reason.contains("needs random sampling"), "{err}");
+        let nan =
+            with(Stop { target: Target::Relative(f64::NAN), batch: 10, ..good.clone() }, Sampling::Random);
+        assert_eq!(
+            reason(&nan, "monte_carlo.stop.relative_half_width"),
+            "must be a finite number > 0, got NaN"
+        );
+        assert_eq!(reason(&nan, "monte_carlo.stop.batch_runs"), "must be in 100..=runs (10000), got 10");
+        let dataset = JobSpec::Dataset(MonteCarlo { stop: Some(good), ..mc(Vec::new()) });
+        assert_eq!(reason(&dataset, "dataset.stop"), "only Monte Carlo jobs stop early");
     }
 
     #[test]

@@ -125,7 +125,7 @@ mod tests {
         let mut base = SimConfig::mc_tau(10.0); // 6000 steps
         base.record = record;
         let params = vec![ParamDist { param: Param::Tau, dist: Distribution::Uniform { lo: 5.0, hi: 15.0 } }];
-        JobSpec::Dataset(MonteCarlo { base, runs, seed: 1, params, sampling: Sampling::Random })
+        JobSpec::Dataset(MonteCarlo { base, runs, seed: 1, params, sampling: Sampling::Random, stop: None })
     }
 
     fn violations(job: &JobSpec, limits: &Limits) -> Vec<(String, String)> {

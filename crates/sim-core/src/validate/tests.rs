@@ -193,7 +193,14 @@ fn job() -> impl Strategy<Value = JobSpec> {
     );
     let sampling = prop::sample::select(Sampling::ALL.to_vec());
     let mc = (config(), runs, any::<u64>(), params, sampling)
-        .prop_map(|(base, runs, seed, params, sampling)| MonteCarlo { base, runs, seed, params, sampling })
+        .prop_map(|(base, runs, seed, params, sampling)| MonteCarlo {
+            base,
+            runs,
+            seed,
+            params,
+            sampling,
+            stop: None,
+        })
         .boxed();
     let axes = prop::collection::vec(
         (param(), axis_values()).prop_map(|(param, values)| Axis { param, values }),

@@ -198,6 +198,7 @@ mod tests {
             seed: 9,
             params: vec![tanksim_sim_core::job::ParamDist { param: tanksim_sim_core::Param::Tau, dist }],
             sampling: tanksim_sim_core::sampling::Sampling::Random,
+            stop: None,
         });
         let (mut configs, mut metrics) = (Vec::new(), Vec::new());
         spec.configs(100..701, &mut configs);
@@ -220,6 +221,7 @@ mod tests {
             seed: 1,
             params: Vec::new(),
             sampling: tanksim_sim_core::sampling::Sampling::Random,
+            stop: None,
         });
         assert!(compute(&spec, 0..1_000, Rows::None, 2, &AtomicBool::new(true)).is_none());
         let out = compute(&spec, 0..40, Rows::Values, 2, &AtomicBool::new(false)).expect("not cancelled");

@@ -81,6 +81,7 @@ mod tests {
             seed: 1,
             params: vec![],
             sampling: Sampling::Random,
+            stop: None,
         });
         Arc::new(JobPlan { spec, rows: Rows::None })
     }
@@ -104,6 +105,7 @@ mod tests {
             seed: 1,
             params: vec![],
             sampling: Sampling::Random,
+            stop: None,
         });
         let bytes = v1::SubmitJobRequest::from(&spec).encode_to_vec();
         let plan = JobPlan::decode(&bytes).expect("decodes");

@@ -156,6 +156,7 @@ pub async fn create_job<S: JobStore>(store: &S, id: &str, spec: &JobSpec, chunk_
         runs_total: runs,
         chunk_size,
         chunks_total: u32::try_from(chunks).expect("chunks fit"),
+        chunks_released: u32::try_from(chunks).expect("chunks fit"),
         submitted_at_ms: 1,
         trace_context: Vec::new(),
     };

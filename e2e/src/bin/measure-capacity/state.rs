@@ -96,6 +96,7 @@ pub(crate) async fn unmerged(url: &str, redis: &probe::Redis, count: u32) -> Unm
         runs_total: u64::from(count + 1) * CHUNK,
         chunk_size: CHUNK,
         chunks_total: count + 1,
+        chunks_released: count + 1,
         submitted_at_ms: now,
         trace_context: Vec::new(),
     };

@@ -8,8 +8,8 @@
 -- hash, the tenant's runs counter of the job's UTC day.
 -- ARGV: id, name, kind, runs_total, chunk_size, chunks_total, submitted_at_ms, spec,
 -- trace_context (encoded; empty: none, and no field is stored), tenant, then the limits
--- (0: unlimited) concurrent jobs, queued runs, runs per day, and the day counter's TTL in
--- seconds.
+-- (0: unlimited) concurrent jobs, queued runs, runs per day, the day counter's TTL in
+-- seconds, and chunks_released (at most chunks_total).
 -- Returns {1, the job hash (HGETALL)}, or {0, the limit's name, what the tenant holds of it}.
 if redis.call('EXISTS', KEYS[1]) == 1 then
   return {1, redis.call('HGETALL', KEYS[1])}
@@ -36,7 +36,8 @@ end
 redis.call('HSET', KEYS[1],
   'id', ARGV[1], 'name', ARGV[2], 'kind', ARGV[3], 'state', 'queued',
   'runs_total', ARGV[4], 'runs_done', 0, 'chunk_size', ARGV[5],
-  'chunks_total', ARGV[6], 'chunks_enqueued', 0, 'chunks_done', 0, 'chunks_failed', 0,
+  'chunks_total', ARGV[6], 'chunks_released', ARGV[15], 'chunks_enqueued', 0, 'chunks_done', 0,
+  'chunks_failed', 0,
   'submitted_at_ms', ARGV[7], 'tenant', ARGV[10], 'quota_key', KEYS[6])
 if ARGV[9] ~= '' then
   redis.call('HSET', KEYS[1], 'trace_context', ARGV[9])

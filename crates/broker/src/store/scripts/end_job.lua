@@ -1,6 +1,6 @@
--- Prepended to every script that ends a job (cancel, fail, finish), called once the job's
--- state is terminal: the job leaves the dispatching set, gives back what it reserved of its
--- tenant's quota, and enters the ended index (scored by its end) that retention reads
+-- Prepended to every script that ends a job (cancel, fail, finish, stop_early), called once the
+-- job's state is terminal: the job leaves the dispatching set, gives back what it reserved of
+-- its tenant's quota, and enters the ended index (scored by its end) that retention reads
 -- (expire.lua). The job's `quota_key` field names the usage hash it reserved in and goes with
 -- the reservation, so a second call gives back nothing; jobs created before quotas existed have
 -- no field and give back nothing.

@@ -38,6 +38,14 @@ export declare type MonteCarlo = Message<"tanksim.v1.MonteCarlo"> & {
    * @generated from field: tanksim.v1.Sampling sampling = 4;
    */
   sampling: Sampling;
+
+  /**
+   * Stop before `runs` once a metric's mean is known precisely enough: `runs` is then the
+   * cap. Unset: run all `runs`.
+   *
+   * @generated from field: tanksim.v1.MonteCarloStop stop = 5;
+   */
+  stop?: MonteCarloStop | undefined;
 };
 
 /**
@@ -45,6 +53,66 @@ export declare type MonteCarlo = Message<"tanksim.v1.MonteCarlo"> & {
  * Use `create(MonteCarloSchema)` to create a new message.
  */
 export declare const MonteCarloSchema: GenMessage<MonteCarlo>;
+
+/**
+ * Adaptive Monte Carlo: the job runs in waves and stops after the first wave whose confidence
+ * interval of `metric`'s mean has a half-width of at most the target, or at the run cap.
+ * The first wave is `batch_runs` runs; each next one ends where the spread so far says the
+ * target will be met (a multiple of `batch_runs`, at most 4x the runs so far). Reproducible:
+ * the same spec stops at the same run count with the same aggregates. Needs
+ * SAMPLING_RANDOM (the interval assumes independent runs).
+ *
+ * @generated from message tanksim.v1.MonteCarloStop
+ */
+export declare type MonteCarloStop = Message<"tanksim.v1.MonteCarloStop"> & {
+  /**
+   * @generated from field: tanksim.v1.Metric metric = 1;
+   */
+  metric: Metric;
+
+  /**
+   * The target, exactly one of them > 0.
+   *
+   * @generated from oneof tanksim.v1.MonteCarloStop.target
+   */
+  target: {
+    /**
+     * In the metric's unit.
+     *
+     * @generated from field: double half_width = 2;
+     */
+    value: number;
+    case: "halfWidth";
+  } | {
+    /**
+     * A fraction of the mean's magnitude (0.01: +-1 % of the mean).
+     *
+     * @generated from field: double relative_half_width = 3;
+     */
+    value: number;
+    case: "relativeHalfWidth";
+  } | { case: undefined; value?: undefined };
+
+  /**
+   * The interval's two-sided confidence level, in (0, 1) (0: 0.95).
+   *
+   * @generated from field: double confidence_level = 4;
+   */
+  confidenceLevel: number;
+
+  /**
+   * Runs per wave step (0: 1,000); every wave ends at a multiple of it, or at the cap.
+   *
+   * @generated from field: uint64 batch_runs = 5;
+   */
+  batchRuns: bigint;
+};
+
+/**
+ * Describes the message tanksim.v1.MonteCarloStop.
+ * Use `create(MonteCarloStopSchema)` to create a new message.
+ */
+export declare const MonteCarloStopSchema: GenMessage<MonteCarloStop>;
 
 /**
  * One run per point of a grid: the objective at every point, and the best.
@@ -636,6 +704,15 @@ export declare type Progress = Message<"tanksim.v1.Progress"> & {
    * @generated from field: uint32 chunks_failed = 5;
    */
   chunksFailed: number;
+
+  /**
+   * Runs the job may run so far: `runs_total`, except while an adaptive Monte Carlo job
+   * (`MonteCarlo.stop`) runs its waves: then the end of its current wave, `runs_total` being
+   * its cap until it stops (and the runs it stopped at after).
+   *
+   * @generated from field: uint64 runs_released = 6;
+   */
+  runsReleased: bigint;
 };
 
 /**

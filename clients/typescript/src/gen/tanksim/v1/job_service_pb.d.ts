@@ -5,7 +5,7 @@
 import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import type { Message } from "@bufbuild/protobuf";
 import type { SimConfig } from "./config_pb.js";
-import type { Dataset, Job, MetricSummary, MonteCarlo, RunRow, Sensitivity, SensitivityResult, Sweep, SweepResult } from "./job_pb.js";
+import type { Dataset, Job, Metric, MetricSummary, MonteCarlo, RunRow, Sensitivity, SensitivityResult, Sweep, SweepResult } from "./job_pb.js";
 
 /**
  * Describes the file tanksim/v1/job_service.proto.
@@ -310,6 +310,13 @@ export declare type GetJobResultsResponse = Message<"tanksim.v1.GetJobResultsRes
    * @generated from field: tanksim.v1.SensitivityResult sensitivity = 4;
    */
   sensitivity?: SensitivityResult | undefined;
+
+  /**
+   * For Monte Carlo jobs with a stop rule: the precision reached.
+   *
+   * @generated from field: tanksim.v1.StopResult stop = 5;
+   */
+  stop?: StopResult | undefined;
 };
 
 /**
@@ -317,6 +324,76 @@ export declare type GetJobResultsResponse = Message<"tanksim.v1.GetJobResultsRes
  * Use `create(GetJobResultsResponseSchema)` to create a new message.
  */
 export declare const GetJobResultsResponseSchema: GenMessage<GetJobResultsResponse>;
+
+/**
+ * How precisely an adaptive Monte Carlo job (`MonteCarlo.stop`) estimated its metric's mean,
+ * after the runs so far (final once the job succeeded).
+ *
+ * @generated from message tanksim.v1.StopResult
+ */
+export declare type StopResult = Message<"tanksim.v1.StopResult"> & {
+  /**
+   * @generated from field: tanksim.v1.Metric metric = 1;
+   */
+  metric: Metric;
+
+  /**
+   * @generated from field: double mean = 2;
+   */
+  mean: number;
+
+  /**
+   * Half-width of the mean's confidence interval at `confidence_level`.
+   *
+   * @generated from field: double half_width = 3;
+   */
+  halfWidth: number;
+
+  /**
+   * The half-width asked for, in the metric's unit (a relative target times |mean|).
+   *
+   * @generated from field: double target_half_width = 4;
+   */
+  targetHalfWidth: number;
+
+  /**
+   * @generated from field: double confidence_level = 5;
+   */
+  confidenceLevel: number;
+
+  /**
+   * Runs done, and the runs with a finite value of the metric (the interval's sample).
+   *
+   * @generated from field: uint64 runs = 6;
+   */
+  runs: bigint;
+
+  /**
+   * @generated from field: uint64 values = 7;
+   */
+  values: bigint;
+
+  /**
+   * The job's run cap (`MonteCarlo.runs`).
+   *
+   * @generated from field: uint64 max_runs = 8;
+   */
+  maxRuns: bigint;
+
+  /**
+   * True once the half-width is at most the target; a finished job that stopped at its cap
+   * says false here.
+   *
+   * @generated from field: bool target_reached = 9;
+   */
+  targetReached: boolean;
+};
+
+/**
+ * Describes the message tanksim.v1.StopResult.
+ * Use `create(StopResultSchema)` to create a new message.
+ */
+export declare const StopResultSchema: GenMessage<StopResult>;
 
 /**
  * Which job's runs.

@@ -90,16 +90,32 @@ JOB_STATE_FAILED: JobState
 JOB_STATE_CANCELLED: JobState
 
 class MonteCarlo(_message.Message):
-    __slots__ = ("runs", "seed", "params", "sampling")
+    __slots__ = ("runs", "seed", "params", "sampling", "stop")
     RUNS_FIELD_NUMBER: _ClassVar[int]
     SEED_FIELD_NUMBER: _ClassVar[int]
     PARAMS_FIELD_NUMBER: _ClassVar[int]
     SAMPLING_FIELD_NUMBER: _ClassVar[int]
+    STOP_FIELD_NUMBER: _ClassVar[int]
     runs: int
     seed: int
     params: _containers.RepeatedCompositeFieldContainer[ParamDistribution]
     sampling: Sampling
-    def __init__(self, runs: _Optional[int] = ..., seed: _Optional[int] = ..., params: _Optional[_Iterable[_Union[ParamDistribution, _Mapping]]] = ..., sampling: _Optional[_Union[Sampling, str]] = ...) -> None: ...
+    stop: MonteCarloStop
+    def __init__(self, runs: _Optional[int] = ..., seed: _Optional[int] = ..., params: _Optional[_Iterable[_Union[ParamDistribution, _Mapping]]] = ..., sampling: _Optional[_Union[Sampling, str]] = ..., stop: _Optional[_Union[MonteCarloStop, _Mapping]] = ...) -> None: ...
+
+class MonteCarloStop(_message.Message):
+    __slots__ = ("metric", "half_width", "relative_half_width", "confidence_level", "batch_runs")
+    METRIC_FIELD_NUMBER: _ClassVar[int]
+    HALF_WIDTH_FIELD_NUMBER: _ClassVar[int]
+    RELATIVE_HALF_WIDTH_FIELD_NUMBER: _ClassVar[int]
+    CONFIDENCE_LEVEL_FIELD_NUMBER: _ClassVar[int]
+    BATCH_RUNS_FIELD_NUMBER: _ClassVar[int]
+    metric: Metric
+    half_width: float
+    relative_half_width: float
+    confidence_level: float
+    batch_runs: int
+    def __init__(self, metric: _Optional[_Union[Metric, str]] = ..., half_width: _Optional[float] = ..., relative_half_width: _Optional[float] = ..., confidence_level: _Optional[float] = ..., batch_runs: _Optional[int] = ...) -> None: ...
 
 class Sweep(_message.Message):
     __slots__ = ("axes", "objective", "seed")
@@ -286,18 +302,20 @@ class Job(_message.Message):
     def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., kind: _Optional[_Union[JobKind, str]] = ..., state: _Optional[_Union[JobState, str]] = ..., progress: _Optional[_Union[Progress, _Mapping]] = ..., submitted_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., finished_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., error: _Optional[str] = ..., tenant: _Optional[str] = ...) -> None: ...
 
 class Progress(_message.Message):
-    __slots__ = ("runs_total", "runs_done", "chunks_total", "chunks_done", "chunks_failed")
+    __slots__ = ("runs_total", "runs_done", "chunks_total", "chunks_done", "chunks_failed", "runs_released")
     RUNS_TOTAL_FIELD_NUMBER: _ClassVar[int]
     RUNS_DONE_FIELD_NUMBER: _ClassVar[int]
     CHUNKS_TOTAL_FIELD_NUMBER: _ClassVar[int]
     CHUNKS_DONE_FIELD_NUMBER: _ClassVar[int]
     CHUNKS_FAILED_FIELD_NUMBER: _ClassVar[int]
+    RUNS_RELEASED_FIELD_NUMBER: _ClassVar[int]
     runs_total: int
     runs_done: int
     chunks_total: int
     chunks_done: int
     chunks_failed: int
-    def __init__(self, runs_total: _Optional[int] = ..., runs_done: _Optional[int] = ..., chunks_total: _Optional[int] = ..., chunks_done: _Optional[int] = ..., chunks_failed: _Optional[int] = ...) -> None: ...
+    runs_released: int
+    def __init__(self, runs_total: _Optional[int] = ..., runs_done: _Optional[int] = ..., chunks_total: _Optional[int] = ..., chunks_done: _Optional[int] = ..., chunks_failed: _Optional[int] = ..., runs_released: _Optional[int] = ...) -> None: ...
 
 class MetricSummary(_message.Message):
     __slots__ = ("metric", "count", "absent", "non_finite", "mean", "std", "min", "max", "p5", "p50", "p95", "histogram")

@@ -93,16 +93,40 @@ class GetJobResultsRequest(_message.Message):
     def __init__(self, id: _Optional[str] = ..., histogram_bins: _Optional[int] = ..., max_points: _Optional[int] = ...) -> None: ...
 
 class GetJobResultsResponse(_message.Message):
-    __slots__ = ("job", "metrics", "sweep", "sensitivity")
+    __slots__ = ("job", "metrics", "sweep", "sensitivity", "stop")
     JOB_FIELD_NUMBER: _ClassVar[int]
     METRICS_FIELD_NUMBER: _ClassVar[int]
     SWEEP_FIELD_NUMBER: _ClassVar[int]
     SENSITIVITY_FIELD_NUMBER: _ClassVar[int]
+    STOP_FIELD_NUMBER: _ClassVar[int]
     job: _job_pb2.Job
     metrics: _containers.RepeatedCompositeFieldContainer[_job_pb2.MetricSummary]
     sweep: _job_pb2.SweepResult
     sensitivity: _job_pb2.SensitivityResult
-    def __init__(self, job: _Optional[_Union[_job_pb2.Job, _Mapping]] = ..., metrics: _Optional[_Iterable[_Union[_job_pb2.MetricSummary, _Mapping]]] = ..., sweep: _Optional[_Union[_job_pb2.SweepResult, _Mapping]] = ..., sensitivity: _Optional[_Union[_job_pb2.SensitivityResult, _Mapping]] = ...) -> None: ...
+    stop: StopResult
+    def __init__(self, job: _Optional[_Union[_job_pb2.Job, _Mapping]] = ..., metrics: _Optional[_Iterable[_Union[_job_pb2.MetricSummary, _Mapping]]] = ..., sweep: _Optional[_Union[_job_pb2.SweepResult, _Mapping]] = ..., sensitivity: _Optional[_Union[_job_pb2.SensitivityResult, _Mapping]] = ..., stop: _Optional[_Union[StopResult, _Mapping]] = ...) -> None: ...
+
+class StopResult(_message.Message):
+    __slots__ = ("metric", "mean", "half_width", "target_half_width", "confidence_level", "runs", "values", "max_runs", "target_reached")
+    METRIC_FIELD_NUMBER: _ClassVar[int]
+    MEAN_FIELD_NUMBER: _ClassVar[int]
+    HALF_WIDTH_FIELD_NUMBER: _ClassVar[int]
+    TARGET_HALF_WIDTH_FIELD_NUMBER: _ClassVar[int]
+    CONFIDENCE_LEVEL_FIELD_NUMBER: _ClassVar[int]
+    RUNS_FIELD_NUMBER: _ClassVar[int]
+    VALUES_FIELD_NUMBER: _ClassVar[int]
+    MAX_RUNS_FIELD_NUMBER: _ClassVar[int]
+    TARGET_REACHED_FIELD_NUMBER: _ClassVar[int]
+    metric: _job_pb2.Metric
+    mean: float
+    half_width: float
+    target_half_width: float
+    confidence_level: float
+    runs: int
+    values: int
+    max_runs: int
+    target_reached: bool
+    def __init__(self, metric: _Optional[_Union[_job_pb2.Metric, str]] = ..., mean: _Optional[float] = ..., half_width: _Optional[float] = ..., target_half_width: _Optional[float] = ..., confidence_level: _Optional[float] = ..., runs: _Optional[int] = ..., values: _Optional[int] = ..., max_runs: _Optional[int] = ..., target_reached: _Optional[bool] = ...) -> None: ...
 
 class ExportRunsRequest(_message.Message):
     __slots__ = ("id",)
