@@ -29,6 +29,6 @@ pub use keys::{ApiKey, KeyStore, MemoryKeys, RedisKeys};
 pub use queue::{DeadLetter, Delivery, MemoryQueue, QueueStats, RedisQueue, Task, TaskQueue};
 pub use quota::{JobQuota, QuotaExceeded, QuotaLimit, QuotaUsage};
 pub use store::{
-    CancelOutcome, ChunkRecorded, DEFAULT_TENANT, JobKind, JobState, JobStatus, JobStore, MemoryStore,
+    CancelOutcome, ChunkRecorded, DEFAULT_TENANT, Ended, JobKind, JobState, JobStatus, JobStore, MemoryStore,
     NewJob, RedisStore, StopOutcome,
 };

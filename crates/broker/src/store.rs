@@ -160,6 +160,16 @@ pub struct StopOutcome {
     pub status: JobStatus,
 }
 
+/// The outcome of a call that may end a job ([`JobStore::finish`], [`JobStore::fail`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ended {
+    /// True when this call made the job terminal; false when it was terminal already or stays
+    /// running (nothing ended), so exactly one of concurrent calls sees true.
+    pub ended: bool,
+    /// The job's status after the call.
+    pub status: JobStatus,
+}
+
 /// Job state. Cheap to clone (clones share the connection or the memory).
 pub trait JobStore: Clone + Send + Sync + 'static {
     /// Records a new job (state `Queued`) and its spec, within its tenant's `quota`; returns
@@ -316,19 +326,23 @@ pub trait JobStore: Clone + Send + Sync + 'static {
     ) -> impl Future<Output = Result<Vec<String>, BrokerError>> + Send;
 
     /// `Running` with every chunk recorded -> `Succeeded` (`finished_at_ms = now_ms`), giving
-    /// back the job's quota reservation. Otherwise unchanged. Returns the status after the call.
-    fn finish(&self, id: &str, now_ms: u64) -> impl Future<Output = Result<JobStatus, BrokerError>> + Send;
+    /// back the job's quota reservation (`ended: true`). Otherwise unchanged (`ended: false`):
+    /// of concurrent calls on a job they finish, exactly one says it ended it. Returns the
+    /// status after the call; errors with `NoSuchJob` for an unknown job.
+    fn finish(&self, id: &str, now_ms: u64) -> impl Future<Output = Result<Ended, BrokerError>> + Send;
 
     /// A chunk failed for good: a non-terminal job -> `Failed` with `error = reason`,
-    /// `chunks_failed += 1`, `finished_at_ms = now_ms`, its quota reservation given back.
-    /// Returns the status after the call.
+    /// `chunks_failed += 1`, `finished_at_ms = now_ms`, its quota reservation given back
+    /// (`ended: true`); a terminal job is unchanged (`ended: false`), so of concurrent calls
+    /// exactly one says it ended the job. Returns the status after the call; errors with
+    /// `NoSuchJob` for an unknown job.
     fn fail(
         &self,
         id: &str,
         chunk: u32,
         reason: &str,
         now_ms: u64,
-    ) -> impl Future<Output = Result<JobStatus, BrokerError>> + Send;
+    ) -> impl Future<Output = Result<Ended, BrokerError>> + Send;
 
     /// Tells watchers of job `id` that its status changed (pub/sub in Redis, so watchers on
     /// other replicas wake too).

@@ -11,7 +11,7 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use tanksim_broker::quota::{JOB_QUOTA_RETRY_AFTER, until_next_utc_day};
 use tanksim_broker::{
-    BrokerError, CancelOutcome, JobKind, JobQuota, JobState, JobStatus, JobStore, MemoryStore, NewJob,
+    BrokerError, CancelOutcome, Ended, JobKind, JobQuota, JobState, JobStatus, JobStore, MemoryStore, NewJob,
     QuotaExceeded, QuotaLimit, QuotaUsage, RedisStore, StopOutcome,
 };
 use tanksim_test_util::{Persistence, RedisServer};
@@ -54,6 +54,11 @@ async fn status<S: JobStore>(store: &S, id: &str) -> JobStatus {
 /// What `cancel` returns for a job that was terminal already: it, unchanged.
 fn unchanged(status: &JobStatus) -> Option<CancelOutcome> {
     Some(CancelOutcome { cancelled: false, status: status.clone() })
+}
+
+/// What `finish` and `fail` return when they end nothing: the job, unchanged.
+fn not_ended(status: &JobStatus) -> Ended {
+    Ended { ended: false, status: status.clone() }
 }
 
 fn no_such_job<T: std::fmt::Debug>(result: Result<T, BrokerError>) -> bool {
@@ -253,22 +258,93 @@ async fn concurrent_records_of_the_same_chunks_count_once<S: JobStore>(store: S)
 }
 
 async fn finish_only_when_every_chunk_is_recorded<S: JobStore>(store: S) {
-    create(&store, "j", 1, 3).await;
-    assert_eq!(store.finish("j", 50).await.unwrap().state, JobState::Queued);
+    let queued = create(&store, "j", 1, 3).await;
+    assert_eq!(store.finish("j", 50).await.unwrap(), not_ended(&queued));
     store.record_chunk("j", 0, 10, b"0", 100).await.unwrap();
     store.record_chunk("j", 2, 10, b"2", 110).await.unwrap();
     store.record_chunk("j", 2, 10, b"2", 115).await.unwrap();
     let running = store.finish("j", 120).await.unwrap();
-    assert_eq!(running.state, JobState::Running);
-    assert_eq!(running.finished_at_ms, None);
+    assert!(!running.ended, "a job not done is not ended");
+    assert_eq!(running.status.state, JobState::Running);
+    assert_eq!(running.status.finished_at_ms, None);
+    assert_eq!(status(&store, "j").await, running.status);
 
     store.record_chunk("j", 1, 10, b"1", 130).await.unwrap();
-    let done = store.finish("j", 140).await.unwrap();
+    let Ended { ended: true, status: done } = store.finish("j", 140).await.unwrap() else {
+        panic!("a running job with every chunk done is ended by this call");
+    };
     assert_eq!(done.state, JobState::Succeeded);
     assert_eq!(done.finished_at_ms, Some(140));
     assert_eq!((done.chunks_done, done.runs_done), (3, 30));
-    assert_eq!(store.finish("j", 150).await.unwrap(), done);
+    assert_eq!(store.finish("j", 150).await.unwrap(), not_ended(&done), "once");
     assert_eq!(status(&store, "j").await, done);
+}
+
+async fn fail_ends_a_job_once<S: JobStore>(store: S) {
+    create(&store, "f", 1, 3).await;
+    store.record_chunk("f", 0, 10, b"0", 100).await.unwrap();
+    let Ended { ended: true, status: failed } = store.fail("f", 1, "chunk 1 crashed", 200).await.unwrap()
+    else {
+        panic!("a running job is failed by this call");
+    };
+    assert_eq!((failed.state, failed.finished_at_ms), (JobState::Failed, Some(200)));
+    assert_eq!(store.fail("f", 1, "chunk 1 crashed", 300).await.unwrap(), not_ended(&failed), "once");
+    assert_eq!(status(&store, "f").await, failed);
+}
+
+/// Ends `CHUNKS`-chunk jobs by `end` from 8 tasks at once (every task tries every job): each
+/// job is ended by exactly one call, and the status it returned is the one stored.
+async fn concurrent_ends_end_each_job_once<S, F, Fut>(store: &S, prefix: &str, end: F)
+where
+    S: JobStore,
+    F: Fn(S, String, u64) -> Fut + Clone + Send + 'static,
+    Fut: std::future::Future<Output = Result<Ended, BrokerError>> + Send + 'static,
+{
+    const JOBS: u32 = 6;
+    const CHUNKS: u32 = 2;
+    let ids: Vec<String> = (0..JOBS).map(|j| format!("{prefix}{j}")).collect();
+    for id in &ids {
+        create(store, id, 1, CHUNKS).await;
+        record(store, id, 0..CHUNKS).await;
+    }
+    let mut tasks = Vec::new();
+    for replica in 0..8u64 {
+        let (store, ids, end) = (store.clone(), ids.clone(), end.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut ended = Vec::new();
+            for id in ids {
+                let outcome = end(store.clone(), id.clone(), DAY0 + 20 + replica).await.unwrap();
+                assert!(outcome.status.state.is_terminal(), "{outcome:?}");
+                if outcome.ended {
+                    ended.push((id, outcome.status));
+                }
+            }
+            ended
+        }));
+    }
+    let mut ended = Vec::new();
+    for task in futures_util::future::join_all(tasks).await {
+        ended.extend(task.unwrap());
+    }
+    ended.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(ended.iter().map(|(id, _)| id.clone()).collect::<Vec<_>>(), ids, "each job ended once");
+    for (id, returned) in ended {
+        assert_eq!(status(store, &id).await, returned, "the ending call's status is the stored one");
+    }
+}
+
+async fn concurrent_finishes_end_a_job_once<S: JobStore>(store: S) {
+    concurrent_ends_end_each_job_once(&store, "s", |store: S, id, at_ms| async move {
+        store.finish(&id, at_ms).await
+    })
+    .await;
+}
+
+async fn concurrent_fails_end_a_job_once<S: JobStore>(store: S) {
+    concurrent_ends_end_each_job_once(&store, "f", |store: S, id, at_ms| async move {
+        store.fail(&id, 0, "boom", at_ms).await
+    })
+    .await;
 }
 
 async fn terminal_states_never_change<S: JobStore>(store: S) {
@@ -276,14 +352,16 @@ async fn terminal_states_never_change<S: JobStore>(store: S) {
     create(&store, "f", 1, 3).await;
     store.record_chunk("f", 0, 10, b"0", 100).await.unwrap();
     let failed = store.fail("f", 1, "chunk 1 crashed", 200).await.unwrap();
+    assert!(failed.ended);
+    let failed = failed.status;
     assert_eq!(failed.state, JobState::Failed);
     assert_eq!(failed.error.as_deref(), Some("chunk 1 crashed"));
     assert_eq!((failed.chunks_failed, failed.finished_at_ms), (1, Some(200)));
-    assert_eq!(store.fail("f", 2, "chunk 2 crashed", 300).await.unwrap(), failed);
+    assert_eq!(store.fail("f", 2, "chunk 2 crashed", 300).await.unwrap(), not_ended(&failed));
     assert_eq!(store.cancel("f", "user", 300).await.unwrap(), unchanged(&failed));
     let late = store.record_chunk("f", 2, 10, b"2", 300).await.unwrap();
     assert_eq!(late.status, failed);
-    assert_eq!(store.finish("f", 300).await.unwrap(), failed);
+    assert_eq!(store.finish("f", 300).await.unwrap(), not_ended(&failed));
 
     // Cancelled while queued; later reports are stored but count for nothing.
     create(&store, "c", 1, 2).await;
@@ -300,8 +378,8 @@ async fn terminal_states_never_change<S: JobStore>(store: S) {
     assert_eq!(late.status, cancelled);
     assert_eq!(store.chunk_summaries("c", 0, 1).await.unwrap(), [Some(b"0".to_vec())]);
     assert!(!store.record_chunk("c", 0, 10, b"0", 500).await.unwrap().recorded);
-    assert_eq!(store.fail("c", 1, "boom", 500).await.unwrap(), cancelled);
-    assert_eq!(store.finish("c", 500).await.unwrap(), cancelled);
+    assert_eq!(store.fail("c", 1, "boom", 500).await.unwrap(), not_ended(&cancelled));
+    assert_eq!(store.finish("c", 500).await.unwrap(), not_ended(&cancelled));
 
     // Cancelled while running.
     create(&store, "r", 1, 2).await;
@@ -317,9 +395,11 @@ async fn terminal_states_never_change<S: JobStore>(store: S) {
     create(&store, "s", 1, 1).await;
     store.record_chunk("s", 0, 10, b"0", 900).await.unwrap();
     let succeeded = store.finish("s", 1000).await.unwrap();
+    assert!(succeeded.ended);
+    let succeeded = succeeded.status;
     assert_eq!(succeeded.state, JobState::Succeeded);
     assert_eq!(store.cancel("s", "too late", 1100).await.unwrap(), unchanged(&succeeded));
-    assert_eq!(store.fail("s", 0, "too late", 1100).await.unwrap(), succeeded);
+    assert_eq!(store.fail("s", 0, "too late", 1100).await.unwrap(), not_ended(&succeeded));
     assert_eq!(status(&store, "s").await, succeeded);
 }
 
@@ -576,8 +656,8 @@ async fn a_job_gives_its_reservation_back_once_when_it_ends<S: JobStore>(store: 
     let repeat_every_end = |id: &'static str| {
         let store = store.clone();
         async move {
-            store.finish(id, DAY0 + 9).await.unwrap();
-            store.fail(id, 0, "again", DAY0 + 9).await.unwrap();
+            assert!(!store.finish(id, DAY0 + 9).await.unwrap().ended);
+            assert!(!store.fail(id, 0, "again", DAY0 + 9).await.unwrap().ended);
             assert!(!store.cancel(id, "again", DAY0 + 9).await.unwrap().unwrap().cancelled);
         }
     };
@@ -585,12 +665,12 @@ async fn a_job_gives_its_reservation_back_once_when_it_ends<S: JobStore>(store: 
     // Queued and running do not give anything back: only the end does.
     store.record_chunk("s", 0, 10, b"s0", DAY0 + 1).await.unwrap();
     assert_eq!(store.quota_usage(TENANT, DAY0).await.unwrap(), usage(3, 30, 30));
-    assert_eq!(store.finish("s", DAY0 + 2).await.unwrap().state, JobState::Succeeded);
+    assert_eq!(store.finish("s", DAY0 + 2).await.unwrap().status.state, JobState::Succeeded);
     assert_eq!(store.quota_usage(TENANT, DAY0).await.unwrap(), usage(2, 20, 30));
     repeat_every_end("s").await;
     assert_eq!(store.quota_usage(TENANT, DAY0).await.unwrap(), usage(2, 20, 30), "finish gave back once");
 
-    assert_eq!(store.fail("f", 0, "boom", DAY0 + 3).await.unwrap().state, JobState::Failed);
+    assert_eq!(store.fail("f", 0, "boom", DAY0 + 3).await.unwrap().status.state, JobState::Failed);
     assert_eq!(store.quota_usage(TENANT, DAY0).await.unwrap(), usage(1, 10, 30));
     repeat_every_end("f").await;
     assert_eq!(store.quota_usage(TENANT, DAY0).await.unwrap(), usage(1, 10, 30), "fail gave back once");
@@ -660,10 +740,10 @@ async fn end<S: JobStore>(store: &S, id: &str, how: JobState, at_ms: u64) {
     match how {
         JobState::Succeeded => {
             store.record_chunk(id, 0, 10, b"s", at_ms).await.unwrap();
-            assert_eq!(store.finish(id, at_ms).await.unwrap().state, JobState::Succeeded);
+            assert_eq!(store.finish(id, at_ms).await.unwrap().status.state, JobState::Succeeded);
         }
         JobState::Failed => {
-            assert_eq!(store.fail(id, 0, "poison", at_ms).await.unwrap().state, JobState::Failed)
+            assert_eq!(store.fail(id, 0, "poison", at_ms).await.unwrap().status.state, JobState::Failed)
         }
         _ => assert!(store.cancel(id, "by the test", at_ms).await.unwrap().unwrap().cancelled),
     }
@@ -814,6 +894,8 @@ async fn stop_early_before_the_cut_is_done_keeps_the_job_running<S: JobStore>(st
     // Its last chunks come in: it finishes as any job does, and gives back the rest.
     record(&store, "b", 2..4).await;
     let done = store.finish("b", DAY0 + 70).await.unwrap();
+    assert!(done.ended, "stopping did not end it: finishing does");
+    let done = done.status;
     assert_eq!((done.state, done.chunks_done, done.runs_done), (JobState::Succeeded, 4, 40));
     assert_eq!(store.quota_usage(TENANT, DAY0).await.unwrap(), usage(0, 0, 40));
 
@@ -857,7 +939,7 @@ async fn stop_early_outside_the_job_changes_nothing<S: JobStore>(store: S) {
 
     // A terminal job is never cut.
     store.create_job(&in_waves("f", 4, 2, DAY0 + 1)).await.unwrap();
-    let failed = store.fail("f", 0, "boom", DAY0 + 70).await.unwrap();
+    let failed = store.fail("f", 0, "boom", DAY0 + 70).await.unwrap().status;
     let held = store.quota_usage(TENANT, DAY0).await.unwrap();
     let refused = store.stop_early("f", 2, 20, DAY0 + 80).await.unwrap();
     assert_eq!(refused, Some(StopOutcome { stopped: false, status: failed }));
@@ -877,6 +959,9 @@ conformance!(
     record_chunk_counts_each_chunk_once,
     concurrent_records_of_the_same_chunks_count_once,
     finish_only_when_every_chunk_is_recorded,
+    fail_ends_a_job_once,
+    concurrent_finishes_end_a_job_once,
+    concurrent_fails_end_a_job_once,
     terminal_states_never_change,
     chunk_summaries_come_in_order_with_gaps,
     save_merged_moves_forward_and_drops_merged_chunks,
@@ -936,6 +1021,8 @@ async fn redis_restart_with_persistence_keeps_everything() {
     store.mark_enqueued("j", 4).await.unwrap();
     assert!(store.record_chunk("j", 3, 10, &[3], 2000).await.unwrap().recorded);
     let done = store.finish("j", 3000).await.unwrap();
+    assert!(done.ended);
+    let done = done.status;
     assert_eq!((done.state, done.chunks_done, done.runs_done), (JobState::Succeeded, 4, 40));
     let pending = store.jobs_to_dispatch().await.unwrap();
     assert_eq!(pending.iter().map(|j| j.id.as_str()).collect::<Vec<_>>(), ["old"]);

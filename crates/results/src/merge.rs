@@ -10,7 +10,8 @@
 //! same bytes for the same prefix and `save_merged` only moves forward. Memory stays bounded:
 //! one summary plus at most [`BATCH`] chunk summaries at a time.
 
-use tanksim_broker::{JobState, JobStatus, JobStore};
+use tanksim_broker::{JobStatus, JobStore};
+use tanksim_server::job::now_ms;
 use tanksim_sim_core::summary::RunSummary;
 
 use crate::codec;
@@ -63,13 +64,12 @@ pub(crate) async fn advance<S: JobStore>(store: &S, status: JobStatus) -> Result
     if upto < total {
         return Ok(status);
     }
-    let now = metrics::transition_stamp_ms();
-    let finished = store.finish(id, now).await?;
-    metrics::finished_by_this_call(status.state, &finished, now);
-    if finished.state == JobState::Succeeded && status.state != JobState::Succeeded {
-        tracing::info!(job_id = id, runs = finished.runs_done, "job succeeded");
+    let finished = store.finish(id, now_ms()).await?;
+    if finished.ended {
+        metrics::job_ended(&finished.status);
+        tracing::info!(job_id = id, runs = finished.status.runs_done, "job succeeded");
     }
-    Ok(finished)
+    Ok(finished.status)
 }
 
 /// The stored merged prefix, or chunk 0 with an empty summary.

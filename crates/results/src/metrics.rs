@@ -1,8 +1,8 @@
 //! The results service's business metrics (names and labels in
 //! `tanksim_telemetry::metrics::names`): jobs that reached a final state, and how long they
-//! took from submission, by kind and state. Counted by the call that made the transition
-//! only, so a job counts once however many replicas and duplicate reports there are. And the
-//! ended jobs retention deleted.
+//! took from submission, by kind and state. Counted by the call the store says made the
+//! transition ([`tanksim_broker::Ended`]) only, so a job counts once however many replicas
+//! and duplicate reports there are. And the ended jobs retention deleted.
 
 use std::time::Duration;
 
@@ -33,37 +33,26 @@ pub(crate) fn jobs_expired(jobs: usize) {
     counter!(JOBS_EXPIRED_TOTAL).increment(jobs as u64);
 }
 
-/// A time stamp for a transition to a final state: the wall clock in milliseconds, but never
-/// the same value twice in this process, so that [`finished_by_this_call`] can tell two calls
-/// apart that race on one job within the same millisecond (two chunk reports finishing it).
-pub(crate) fn transition_stamp_ms() -> u64 {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static LAST: AtomicU64 = AtomicU64::new(0);
-    let now = tanksim_server::job::now_ms();
-    let stamp = |last: u64| now.max(last + 1);
-    // The closure always returns `Some`, so the update always succeeds.
-    let (Ok(last) | Err(last)) =
-        LAST.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |last| Some(stamp(last)));
-    stamp(last)
-}
-
-/// Counts `after` as finished if it is the outcome of this call's transition to a final
-/// state: final now, not before (`before` is the state the caller read), and stamped with
-/// this call's `now_ms` from [`transition_stamp_ms`] (two calls racing on one job both see it
-/// final; only the one whose stamp the store kept made the change).
-pub(crate) fn finished_by_this_call(before: JobState, after: &JobStatus, now_ms: u64) {
-    if before.is_terminal() || !after.state.is_terminal() || after.finished_at_ms != Some(now_ms) {
-        return;
-    }
-    let (kind, state) = (after.kind.name(), after.state.name());
+/// Counts `status` as finished: the counter and the duration from submission to its end
+/// (`finished_at_ms - submitted_at_ms`), by kind and final state. Call it only for a job this
+/// call ended, as the store says ([`tanksim_broker::Ended::ended`], or a
+/// [`tanksim_broker::StopOutcome`] that stopped the job and left it terminal): of concurrent
+/// calls on one job the store tells exactly one so, on whichever replica.
+pub(crate) fn job_ended(status: &JobStatus) {
+    let (kind, state) = (status.kind.name(), status.state.name());
     counter!(SIMULATION_JOBS_FINISHED_TOTAL, LABEL_KIND => kind, LABEL_STATE => state).increment(1);
-    let seconds = Duration::from_millis(now_ms.saturating_sub(after.submitted_at_ms)).as_secs_f64();
-    histogram!(SIMULATION_JOB_DURATION_SECONDS, LABEL_KIND => kind, LABEL_STATE => state).record(seconds);
+    // A terminal status always has its end; without one there is no duration to record.
+    if let Some(finished_at_ms) = status.finished_at_ms {
+        let seconds =
+            Duration::from_millis(finished_at_ms.saturating_sub(status.submitted_at_ms)).as_secs_f64();
+        histogram!(SIMULATION_JOB_DURATION_SECONDS, LABEL_KIND => kind, LABEL_STATE => state).record(seconds);
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use metrics_exporter_prometheus::PrometheusBuilder;
+    use tanksim_broker::Ended;
 
     use super::*;
 
@@ -91,26 +80,23 @@ mod tests {
     }
 
     #[test]
-    fn transition_stamps_are_unique_and_follow_the_clock() {
-        let stamps: Vec<u64> = (0..10_000).map(|_| transition_stamp_ms()).collect();
-        assert!(stamps.windows(2).all(|w| w[0] < w[1]), "strictly increasing");
-        let now = tanksim_server::job::now_ms();
-        assert!(stamps[0] + 10_000 >= now && *stamps.last().unwrap() <= now + 10_000);
-    }
-
-    #[test]
-    fn only_the_call_that_made_the_transition_counts() {
+    fn only_a_job_the_store_says_this_call_ended_counts() {
         let recorder = PrometheusBuilder::new().build_recorder();
         let handle = recorder.handle();
+        // What a caller does with the store's answer.
+        let count = |outcome: Ended| {
+            if outcome.ended {
+                job_ended(&outcome.status);
+            }
+        };
         metrics::with_local_recorder(&recorder, || {
             init();
             // This call finished it at 4000.
-            finished_by_this_call(JobState::Running, &status(JobState::Succeeded, Some(4_000)), 4_000);
-            // A racing replica: saw it running, but the store kept the other call's time.
-            finished_by_this_call(JobState::Running, &status(JobState::Succeeded, Some(4_000)), 4_001);
-            // Already final before the call; not final after it.
-            finished_by_this_call(JobState::Failed, &status(JobState::Failed, Some(5_000)), 5_000);
-            finished_by_this_call(JobState::Queued, &status(JobState::Running, None), 5_000);
+            count(Ended { ended: true, status: status(JobState::Succeeded, Some(4_000)) });
+            // A racing replica's call on the same job, or a repeat: already final, not ended by it.
+            count(Ended { ended: false, status: status(JobState::Succeeded, Some(4_000)) });
+            // A job not done yet: nothing ended.
+            count(Ended { ended: false, status: status(JobState::Running, None) });
         });
         let text = handle.render();
         let line = |prefix: &str| text.lines().find(|l| l.starts_with(prefix)).map(str::to_owned);
@@ -125,6 +111,10 @@ mod tests {
         assert!(
             text.contains("simulation_job_duration_seconds_sum{kind=\"sweep\",state=\"succeeded\"} 3"),
             "{text}"
+        );
+        assert!(
+            text.contains("simulation_job_duration_seconds_count{kind=\"sweep\",state=\"succeeded\"} 1"),
+            "one duration, from submission to the end: {text}"
         );
     }
 }

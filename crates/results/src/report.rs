@@ -178,9 +178,11 @@ async fn report_failure<S: JobStore>(
     }
     let detail = if req.reason.is_empty() { "no reason given" } else { clip(&req.reason) };
     let reason = format!("chunk {} failed after {} deliveries: {detail}", req.chunk, req.deliveries);
-    let now = metrics::transition_stamp_ms();
-    let after = shared.store.fail(id, req.chunk, &reason, now).await?;
-    metrics::finished_by_this_call(status.state, &after, now);
+    let outcome = shared.store.fail(id, req.chunk, &reason, now_ms()).await?;
+    if outcome.ended {
+        metrics::job_ended(&outcome.status);
+    }
+    let after = outcome.status;
     tracing::Span::current().record("job.state", after.state.name());
     tracing::warn!(
         job_id = id,

@@ -10,6 +10,7 @@
 use tanksim_broker::{JobStatus, JobStore};
 use tanksim_proto::convert::metric_to_i32;
 use tanksim_proto::v1::StopResult;
+use tanksim_server::job::now_ms;
 use tanksim_sim_core::adaptive::{Stop, Wave};
 use tanksim_sim_core::summary::RunSummary;
 
@@ -45,14 +46,17 @@ pub(crate) async fn after_wave<S: JobStore>(
             Ok(after)
         }
         Wave::Stop(why) => {
-            let now = metrics::transition_stamp_ms();
             let outcome = store
-                .stop_early(id, upto, merged.runs(), now)
+                .stop_early(id, upto, merged.runs(), now_ms())
                 .await?
                 .ok_or_else(|| Error::NotFound(id.to_owned()))?;
-            metrics::finished_by_this_call(status.state, &outcome.status, now);
             if outcome.stopped {
                 tracing::info!(job_id = id, runs = merged.runs(), reason = ?why, "adaptive job stopped");
+                // At a wave's end the job has chunks past `upto`, so the call that ends it is
+                // the one that cuts it; a repeat has nothing left to cut (`stopped: false`).
+                if outcome.status.state.is_terminal() {
+                    metrics::job_ended(&outcome.status);
+                }
             }
             Ok(outcome.status)
         }

@@ -9,7 +9,7 @@ use futures_util::{Stream, StreamExt};
 use tokio::sync::broadcast;
 use tokio_stream::wrappers::BroadcastStream;
 
-use super::{CancelOutcome, ChunkRecorded, JobState, JobStatus, JobStore, NewJob, StopOutcome};
+use super::{CancelOutcome, ChunkRecorded, Ended, JobState, JobStatus, JobStore, NewJob, StopOutcome};
 use crate::BrokerError;
 use crate::quota::{self, JobQuota, QuotaExceeded, QuotaUsage};
 
@@ -102,8 +102,9 @@ impl Inner {
     }
 
     /// `Running` with every chunk recorded -> `Succeeded` (`finished_at_ms = now_ms`), giving
-    /// back the job's reservation (like finish.lua); returns the status after it.
-    fn succeed_if_done(&mut self, id: &str, now_ms: u64) -> Result<JobStatus, BrokerError> {
+    /// back the job's reservation (like finish.lua); returns whether it did and the status
+    /// after it.
+    fn succeed_if_done(&mut self, id: &str, now_ms: u64) -> Result<Ended, BrokerError> {
         let s = &mut self.job_mut(id)?.status;
         let succeeded = s.state == JobState::Running && s.chunks_done >= s.chunks_total;
         if succeeded {
@@ -115,7 +116,7 @@ impl Inner {
         if succeeded {
             self.release_quota(id);
         }
-        Ok(status)
+        Ok(Ended { ended: succeeded, status })
     }
 
     /// Truncates job `id` to its first `chunks` chunks (`runs` runs) if it may be (see
@@ -312,7 +313,7 @@ impl JobStore for MemoryStore {
             return Ok(None);
         }
         let outcome = match inner.truncate(id, chunks, runs)? {
-            Some(stopped) => StopOutcome { stopped, status: inner.succeed_if_done(id, now_ms)? },
+            Some(stopped) => StopOutcome { stopped, status: inner.succeed_if_done(id, now_ms)?.status },
             // Refused: nothing changes, not even a job that could finish.
             None => StopOutcome { stopped: false, status: inner.job(id)?.status.clone() },
         };
@@ -421,11 +422,11 @@ impl JobStore for MemoryStore {
         Ok(self.lock().job(id)?.merged.clone())
     }
 
-    async fn finish(&self, id: &str, now_ms: u64) -> Result<JobStatus, BrokerError> {
+    async fn finish(&self, id: &str, now_ms: u64) -> Result<Ended, BrokerError> {
         self.lock().succeed_if_done(id, now_ms)
     }
 
-    async fn fail(&self, id: &str, _chunk: u32, reason: &str, now_ms: u64) -> Result<JobStatus, BrokerError> {
+    async fn fail(&self, id: &str, _chunk: u32, reason: &str, now_ms: u64) -> Result<Ended, BrokerError> {
         self.lock()
             .end(id, |s| {
                 s.state = JobState::Failed;
@@ -433,7 +434,7 @@ impl JobStore for MemoryStore {
                 s.finished_at_ms = Some(now_ms);
                 s.error = Some(reason.to_owned());
             })
-            .map(|(_, status)| status)
+            .map(|(ended, status)| Ended { ended, status })
             .ok_or_else(|| BrokerError::NoSuchJob(id.to_owned()))
     }
 

@@ -25,7 +25,9 @@ use futures_util::{Stream, StreamExt};
 use redis::aio::{ConnectionManager, PubSubStream};
 use redis::{Client, Script, Value};
 
-use super::{CancelOutcome, ChunkRecorded, JobKind, JobState, JobStatus, JobStore, NewJob, StopOutcome};
+use super::{
+    CancelOutcome, ChunkRecorded, Ended, JobKind, JobState, JobStatus, JobStore, NewJob, StopOutcome,
+};
 use crate::BrokerError;
 use crate::names::{self, JOBS_INDEX, events_channel, job_key, job_subkey};
 use crate::quota::{self, JobQuota, QuotaExceeded, QuotaLimit, QuotaUsage};
@@ -103,23 +105,26 @@ impl RedisStore {
         self.conn.clone()
     }
 
-    /// Runs a script that returns nil for an unknown job or the job hash.
-    async fn transition(
+    /// Runs a script that may end a job (finish.lua, fail.lua: keys job, dispatching set,
+    /// ended index; arguments `args` then the id), which returns nil for an unknown job
+    /// (`NoSuchJob`) or `{ended, hash}`; `what` names its reply in errors.
+    async fn end(
         &self,
         script: &Script,
+        what: &'static str,
         id: &str,
         args: &[&[u8]],
-    ) -> Result<Option<JobStatus>, BrokerError> {
+    ) -> Result<Ended, BrokerError> {
         let mut invocation = script.key(job_key(id));
         invocation.key(names::DISPATCHING_SET).key(names::ENDED_INDEX);
         for arg in args {
             invocation.arg(*arg);
         }
         invocation.arg(id);
-        match invocation.invoke_async::<Value>(&mut self.conn()).await? {
-            Value::Nil => Ok(None),
-            hash => decode_status(hash).map(Some),
-        }
+        let reply = invocation.invoke_async::<Value>(&mut self.conn()).await?;
+        let (ended, status) =
+            decode_flagged(reply, what)?.ok_or_else(|| BrokerError::NoSuchJob(id.to_owned()))?;
+        Ok(Ended { ended, status })
     }
 
     /// Fails with `NoSuchJob` unless the job exists (for reads that would otherwise answer
@@ -344,15 +349,12 @@ impl JobStore for RedisStore {
                 .invoke_async(&mut self.conn())
                 .await?;
             match reply {
-                Value::Nil => return Ok(None),
                 // Replaced since it was read: read it again.
                 Value::Int(-1) => continue,
-                Value::Array(mut pair) if pair.len() == 2 => {
-                    let hash = pair.pop().unwrap_or_default();
-                    let stopped = matches!(pair.pop(), Some(Value::Int(1)));
-                    return Ok(Some(StopOutcome { stopped, status: decode_status(hash)? }));
+                reply => {
+                    let outcome = decode_flagged(reply, "stop_early reply")?;
+                    return Ok(outcome.map(|(stopped, status)| StopOutcome { stopped, status }));
                 }
-                other => return Err(corrupt("stop_early reply", format!("{other:?}"))),
             }
         }
         Err(corrupt("stop_early", format!("job {id} was replaced under its id while being stopped")))
@@ -375,15 +377,8 @@ impl JobStore for RedisStore {
             .arg(id)
             .invoke_async(&mut self.conn())
             .await?;
-        match reply {
-            Value::Nil => Ok(None),
-            Value::Array(mut pair) if pair.len() == 2 => {
-                let hash = pair.pop().unwrap_or_default();
-                let cancelled = matches!(pair.pop(), Some(Value::Int(1)));
-                Ok(Some(CancelOutcome { cancelled, status: decode_status(hash)? }))
-            }
-            other => Err(corrupt("cancel reply", format!("{other:?}"))),
-        }
+        let outcome = decode_flagged(reply, "cancel reply")?;
+        Ok(outcome.map(|(cancelled, status)| CancelOutcome { cancelled, status }))
     }
 
     async fn record_chunk(
@@ -408,14 +403,12 @@ impl JobStore for RedisStore {
             .invoke_async(&mut self.conn())
             .await?;
         match reply {
-            Value::Nil => Err(BrokerError::NoSuchJob(id.to_owned())),
             Value::Int(_) => Err(chunk_out_of_range(id, chunk)),
-            Value::Array(mut pair) if pair.len() == 2 => {
-                let hash = pair.pop().unwrap_or_default();
-                let recorded = matches!(pair.pop(), Some(Value::Int(1)));
-                Ok(ChunkRecorded { recorded, status: decode_status(hash)? })
+            reply => {
+                let (recorded, status) = decode_flagged(reply, "record_chunk reply")?
+                    .ok_or_else(|| BrokerError::NoSuchJob(id.to_owned()))?;
+                Ok(ChunkRecorded { recorded, status })
             }
-            other => Err(corrupt("record_chunk reply", format!("{other:?}"))),
         }
     }
 
@@ -498,18 +491,14 @@ impl JobStore for RedisStore {
         Ok(upto.zip(bytes))
     }
 
-    async fn finish(&self, id: &str, now_ms: u64) -> Result<JobStatus, BrokerError> {
+    async fn finish(&self, id: &str, now_ms: u64) -> Result<Ended, BrokerError> {
         let now = now_ms.to_string();
-        self.transition(&self.scripts.finish, id, &[now.as_bytes()])
-            .await?
-            .ok_or_else(|| BrokerError::NoSuchJob(id.to_owned()))
+        self.end(&self.scripts.finish, "finish reply", id, &[now.as_bytes()]).await
     }
 
-    async fn fail(&self, id: &str, _chunk: u32, reason: &str, now_ms: u64) -> Result<JobStatus, BrokerError> {
+    async fn fail(&self, id: &str, _chunk: u32, reason: &str, now_ms: u64) -> Result<Ended, BrokerError> {
         let now = now_ms.to_string();
-        self.transition(&self.scripts.fail, id, &[reason.as_bytes(), now.as_bytes()])
-            .await?
-            .ok_or_else(|| BrokerError::NoSuchJob(id.to_owned()))
+        self.end(&self.scripts.fail, "fail reply", id, &[reason.as_bytes(), now.as_bytes()]).await
     }
 
     async fn notify(&self, id: &str) -> Result<(), BrokerError> {
@@ -617,6 +606,22 @@ fn encode_trace_context(fields: &[(String, String)]) -> String {
 /// or unreadable: the context only links traces, so a bad one must not make the job unreadable.
 fn decode_trace_context(stored: Option<&str>) -> Vec<(String, String)> {
     stored.and_then(|text| serde_json::from_str(text).ok()).unwrap_or_default()
+}
+
+/// The reply of a script that says whether this call changed the job (record_chunk.lua,
+/// cancel.lua, stop_early.lua, finish.lua, fail.lua): `{1|0, the job hash after the call}` as
+/// that flag and the status, or `None` for nil (an unknown job). `what` names the reply in the
+/// error for anything else.
+fn decode_flagged(reply: Value, what: &'static str) -> Result<Option<(bool, JobStatus)>, BrokerError> {
+    match reply {
+        Value::Nil => Ok(None),
+        Value::Array(mut pair) if pair.len() == 2 => {
+            let hash = pair.pop().unwrap_or_default();
+            let flag = matches!(pair.pop(), Some(Value::Int(1)));
+            Ok(Some((flag, decode_status(hash)?)))
+        }
+        other => Err(corrupt(what, format!("{other:?}"))),
+    }
 }
 
 /// Whether a hash reply is empty (HGETALL of a missing key).
@@ -803,6 +808,22 @@ mod tests {
         }
         for state in JobState::ALL {
             assert!(written.contains(&state), "no script writes {state:?}");
+        }
+    }
+
+    #[test]
+    fn flagged_replies_decode_to_the_flag_and_the_status() {
+        let pair = |flag| Value::Array(vec![Value::Int(flag), hash(QUEUED)]);
+        let (flag, status) = decode_flagged(pair(1), "reply").unwrap().unwrap();
+        assert!(flag);
+        assert_eq!(status, decode_status(hash(QUEUED)).unwrap());
+        assert!(!decode_flagged(pair(0), "reply").unwrap().unwrap().0);
+        assert_eq!(decode_flagged(Value::Nil, "reply").unwrap(), None, "an unknown job");
+        for other in [Value::Int(1), hash(QUEUED), Value::Array(vec![Value::Int(1)])] {
+            assert!(matches!(
+                decode_flagged(other, "reply"),
+                Err(BrokerError::Corrupt { what: "reply", .. })
+            ));
         }
     }
 

@@ -261,13 +261,16 @@ async fn results_records_and_finishes(users: &Users) -> Step {
     ensure(released.is_some_and(|j| j.chunks_released == 3), || "j1 not released".to_owned())?;
     let stopped = store.stop_early("j1", 2, 20, 1_700_000_002_000).await.map_err(text)?;
     ensure(stopped.as_ref().is_some_and(|s| s.stopped), || format!("stopped {stopped:?}"))?;
+    // Stopping it ended it already: finishing ends nothing more.
     let finished = store.finish("j1", 1_700_000_002_000).await.map_err(text)?;
-    ensure(finished.state == JobState::Succeeded, || format!("finished {finished:?}"))?;
+    ensure(!finished.ended && finished.status.state == JobState::Succeeded, || {
+        format!("finished {finished:?}")
+    })?;
     store.notify("j1").await.map_err(text)?;
     tokio::time::timeout(WAIT, watch.next()).await.map_err(|_| "no notification".to_owned())?;
     drop(watch);
     let failed = store.fail("j2", 0, "a chunk failed", 1_700_000_002_000).await.map_err(text)?;
-    ensure(failed.state == JobState::Failed, || format!("failed {failed:?}"))?;
+    ensure(failed.ended && failed.status.state == JobState::Failed, || format!("failed {failed:?}"))?;
     let page = store.list_jobs(TENANT, None, 2).await.map_err(text)?;
     ensure(page.len() == 2, || format!("first page {page:?}"))?;
     let last = page.last().map(|j| (j.submitted_at_ms, j.id.clone()));
