@@ -9,11 +9,14 @@
 //!    bootstrap resamples) beside simulating the design's runs.
 //! 3. Summaries: the share of a chunk's time spent summarising (moments and both quantile
 //!    sketches) beside simulating, per run.
+//! 4. Adaptive Monte Carlo: over 100 seeds per target, the runs the stopping rule takes, its
+//!    waves, and how often its interval covers a 2^21-run reference mean.
 //!
-//!   cargo run --release -p tanksim-sim-core --example designs
+//!   cargo run --release -p tanksim-sim-core --example designs [SECTION]
 
 use std::time::Instant;
 
+use tanksim_sim_core::adaptive::{Stop, Target, Wave};
 use tanksim_sim_core::batch::simulate_batch;
 use tanksim_sim_core::distribution::Distribution;
 use tanksim_sim_core::job::{JobSpec, MonteCarlo, ParamDist, Sensitivity};
@@ -178,8 +181,98 @@ fn summary_share() {
     );
 }
 
+/// examples/mc-tau-adaptive.yaml's job (random tau, a stop rule on the mean overshoot).
+fn mc_tau_adaptive(seed: u64, relative: f64) -> (JobSpec, Stop) {
+    let stop = Stop {
+        metric: Metric::OvershootPct,
+        target: Target::Relative(relative),
+        confidence: 0.95,
+        batch: 1_000,
+    };
+    let tau = Distribution::TruncatedNormal { mean: 10.0, sd: 2.0, lo: 1.0, hi: f64::INFINITY };
+    let job = JobSpec::MonteCarlo(MonteCarlo {
+        base: SimConfig::mc_tau(10.0),
+        runs: 1_000_000,
+        seed,
+        params: vec![ParamDist { param: Param::Tau, dist: tau }],
+        sampling: Sampling::Random,
+        stop: Some(stop.clone()),
+    });
+    (job, stop)
+}
+
+/// Runs an adaptive job wave by wave as the pipeline does; returns its summary and waves.
+fn run_adaptive(job: &JobSpec, stop: &Stop) -> (RunSummary, u32) {
+    let (mut configs, mut out, mut summary) = (Vec::new(), Vec::new(), RunSummary::new());
+    let (cap, mut end, mut waves) = (job.runs(), job.first_wave(), 1);
+    loop {
+        while summary.runs() < end {
+            let start = summary.runs();
+            job.configs(start..(start + 16_384).min(end), &mut configs);
+            simulate_batch(&configs, &mut out);
+            out.drain(..).for_each(|r| summary.add(&r));
+        }
+        match stop.next(cap, summary.metric(stop.metric)) {
+            Wave::Next(next) => (end, waves) = (next, waves + 1),
+            Wave::Stop(_) => return (summary, waves),
+        }
+    }
+}
+
+fn adaptive_coverage() {
+    println!("\n## 4. Adaptive Monte Carlo on the tank (mc-tau-adaptive spec, 100 seeds per target)\n");
+    let truth_job = mc_tau_sobol(1 << 21, 1, Sampling::Random);
+    let truth_job = match truth_job {
+        JobSpec::MonteCarlo(mc) => JobSpec::MonteCarlo(MonteCarlo { params: mc.params[..1].to_vec(), ..mc }),
+        other => other,
+    };
+    let mut truth = RunSummary::new();
+    simulate(&truth_job).iter().for_each(|r| truth.add(r));
+    let overshoot = truth.metric(Metric::OvershootPct);
+    let (mean, sd) = (overshoot.mean().unwrap_or(f64::NAN), overshoot.std().unwrap_or(f64::NAN));
+    println!(
+        "reference: mean overshoot_pct {mean:.5} (sd {sd:.5}, standard error {:.5}) over 2^21 random runs\n",
+        sd / (f64::from(1u32 << 21)).sqrt()
+    );
+    println!(
+        "| target (+- of the mean) | runs the sd calls for | runs taken (median, range) | waves (median) | covered the reference | half-width / target (mean) |"
+    );
+    println!("| ---: | ---: | ---: | ---: | ---: | ---: |");
+    for relative in [0.02, 0.01, 0.005] {
+        let (mut runs, mut waves, mut covered, mut ratio) = (Vec::new(), Vec::new(), 0, 0.0);
+        for seed in 1_000..1_100 {
+            let (job, stop) = mc_tau_adaptive(seed, relative);
+            let (summary, w) = run_adaptive(&job, &stop);
+            let p = stop.precision(summary.metric(stop.metric));
+            let (m, h, t) =
+                (p.mean.unwrap_or(f64::NAN), p.half_width.unwrap_or(f64::NAN), p.target.unwrap_or(f64::NAN));
+            covered += u32::from((m - mean).abs() <= h);
+            ratio += h / t / 100.0;
+            runs.push(summary.runs());
+            waves.push(w);
+        }
+        runs.sort_unstable();
+        waves.sort_unstable();
+        let needed = (1.959_964 * sd / (relative * mean)).powi(2);
+        println!(
+            "| {:.1} % | {needed:.0} | {} ({}..{}) | {} | {covered} / 100 | {ratio:.3} |",
+            100.0 * relative,
+            runs[50],
+            runs[0],
+            runs[99],
+            waves[50]
+        );
+    }
+}
+
 fn main() {
-    sampling_convergence();
-    sensitivity_convergence();
-    summary_share();
+    // `designs 4` runs section 4 only; no argument runs them all.
+    let only = std::env::args().nth(1);
+    let sections: [fn(); 4] =
+        [sampling_convergence, sensitivity_convergence, summary_share, adaptive_coverage];
+    for (i, section) in sections.into_iter().enumerate() {
+        if only.as_deref().is_none_or(|n| n == (i + 1).to_string()) {
+            section();
+        }
+    }
 }
