@@ -41,6 +41,59 @@ async fn a_job_is_recorded_at_once_and_its_chunks_cover_every_run() {
 }
 
 #[tokio::test]
+async fn an_adaptive_job_is_placed_a_wave_at_a_time_and_leaves_when_stopped() {
+    let (queue, store) = (MemoryQueue::new(), MemoryStore::new());
+    let d = start(queue.clone(), store.clone(), settings(300, 4)).await;
+    let mut spec = mc_tau_spec(100_000);
+    let Some(tanksim_proto::v1::submit_job_request::Job::MonteCarlo(mc)) = &mut spec.job else {
+        unreachable!()
+    };
+    mc.stop = Some(tanksim_proto::v1::MonteCarloStop {
+        metric: tanksim_proto::v1::Metric::Iae as i32,
+        target: Some(tanksim_proto::v1::monte_carlo_stop::Target::HalfWidth(0.01)),
+        confidence_level: 0.95,
+        batch_runs: 1_000,
+    });
+    let job = d.client.clone().dispatch_job(DispatchJobRequest { spec: Some(spec) }).await.unwrap();
+    let job = job.into_inner().job.unwrap();
+    // Chunks of 250 (the largest divisor of the batch within 300): the first wave is 4 of 400.
+    let p = job.progress.unwrap();
+    assert_eq!((p.chunks_total, p.runs_total, p.runs_released), (400, 100_000, 1_000));
+    let id = job.id.clone();
+    let enqueued = || {
+        let (store, id) = (store.clone(), id.clone());
+        move |n: u32| {
+            let (store, id) = (store.clone(), id.clone());
+            async move { store.job(&id).await.unwrap().unwrap().chunks_enqueued == n }
+        }
+    };
+    wait_for(|| enqueued()(4)).await;
+    let first = queue.read_new("t", 100, Duration::from_millis(10)).await.unwrap();
+    let ranges: Vec<_> = first.iter().map(|d| (d.task.chunk, d.task.run_start, d.task.run_end)).collect();
+    assert_eq!(ranges, [(0, 0, 250), (1, 250, 500), (2, 500, 750), (3, 750, 1_000)]);
+    // Nothing more until the next wave is released, however long it waits.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(store.job(&id).await.unwrap().unwrap().chunks_enqueued, 4);
+    assert!(queue.read_new("t", 100, Duration::from_millis(10)).await.unwrap().is_empty());
+
+    store.release(&id, 12).await.unwrap();
+    wait_for(|| enqueued()(12)).await;
+    let second = queue.read_new("t", 100, Duration::from_millis(10)).await.unwrap();
+    let chunks: Vec<u32> = second.iter().map(|d| d.task.chunk).collect();
+    assert_eq!(chunks, (4..12).collect::<Vec<_>>());
+
+    // Stopped at the end of the second wave: the job is done with, nothing more is placed.
+    for chunk in 0..12 {
+        store.record_chunk(&id, chunk, 250, b"s", 1).await.unwrap();
+    }
+    let stopped = store.stop_early(&id, 12, 3_000, 2).await.unwrap().unwrap();
+    assert!(stopped.stopped && stopped.status.state == JobState::Succeeded, "{stopped:?}");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(queue.read_new("t", 100, Duration::from_millis(10)).await.unwrap().is_empty());
+    d.stop().await;
+}
+
+#[tokio::test]
 async fn cancel_marks_the_job_and_unknown_ids_are_not_found() {
     let (queue, store) = (MemoryQueue::new(), MemoryStore::new());
     let d = start(queue, store.clone(), DispatcherSettings::default()).await;
