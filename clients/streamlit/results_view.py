@@ -1,10 +1,11 @@
 """A job's results on the page: per-metric table, histograms, a sweep's grid, a sensitivity
-job's Sobol' indices, and the Parquet download of its per-run rows.
+job's Sobol' indices, an adaptive job's precision, and the Parquet download of its per-run rows.
 
 Each chart sits in a container with a fixed key, so it carries the CSS class
 ``st-key-<key>`` that tests and people can find it by: ``tanksim-histograms``,
 ``tanksim-sweep-heatmap`` (2-axis sweeps), ``tanksim-sweep-line`` (1-axis sweeps),
-``tanksim-sobol-<metric>`` (one per metric of a sensitivity job).
+``tanksim-sobol-<metric>`` (one per metric of a sensitivity job), ``tanksim-precision`` (an
+adaptive Monte Carlo job's interval and runs).
 """
 
 from __future__ import annotations
@@ -56,9 +57,24 @@ def render(client: Client, job: job_pb2.Job) -> None:
         _sweep(response)
     if job.kind == job_pb2.JOB_KIND_SENSITIVITY and response.sensitivity.params:
         _sensitivity(response)
+    if response.HasField("stop"):
+        _precision(response.stop)
     _histograms(response)
     if job.kind in EXPORTABLE:
         _export(client, job)
+
+
+def _precision(stop: job_service_pb2.StopResult) -> None:
+    """An adaptive Monte Carlo job's stopping point: the mean's interval against its target."""
+    st.subheader("Precision")
+    level = round(100 * stop.confidence_level)
+    with st.container(key="tanksim-precision"):
+        cols = st.columns(3)
+        cols[0].metric(f"mean {metric_name(stop.metric)}", f"{stop.mean:.6g}")
+        cols[1].metric(f"± half-width ({level} %)", f"{stop.half_width:.4g}", help=f"target ± {stop.target_half_width:.4g}")
+        cols[2].metric("runs", f"{stop.runs:,}", help=f"at most {stop.max_runs:,}")
+        verdict = "reached" if stop.target_reached else "not reached (stopped at the run cap)"
+        st.caption(f"Target ± {stop.target_half_width:.4g}: {verdict}.")
 
 
 def _histograms(response: job_service_pb2.GetJobResultsResponse) -> None:

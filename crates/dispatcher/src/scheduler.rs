@@ -53,8 +53,9 @@ const POLL_EVERY: Duration = Duration::from_millis(50);
 /// a tenant's changed weight applies).
 const RECHECK_EVERY: Duration = Duration::from_secs(1);
 /// How often they are re-read while a job waits for its next wave (an adaptive job whose
-/// released chunks are all on the stream): the wait adds to every wave.
-const WAVE_POLL_EVERY: Duration = Duration::from_millis(50);
+/// released chunks are all on the stream): the wait adds to every wave, and one read of a few
+/// statuses a hundred times a second is nothing to Redis.
+const WAVE_POLL_EVERY: Duration = Duration::from_millis(10);
 
 /// The scheduler's settings.
 #[derive(Debug, Clone)]
