@@ -1,8 +1,8 @@
 //! Adaptive Monte Carlo through the deployment: a job that runs in waves until its metric's
 //! mean is precise enough stops at the same run count with the same aggregates as the embedded
-//! run, with one worker and with three, one of them killed mid-job.
+//! run, with one worker, and with three while one of them is killed and Redis restarts.
 
-use tanksim_e2e::{Cluster, Options, api, binaries, scenario};
+use tanksim_e2e::{Cluster, Options, Persistence, api, binaries, scenario};
 use tanksim_proto::v1::{GetJobResultsResponse, JobState, SubmitJobRequest, submit_job_request::Job};
 
 use crate::{JOB_LIMIT, LIMIT, kill_busy_worker, mid_job};
@@ -58,19 +58,28 @@ async fn an_adaptive_job_stops_where_the_embedded_run_stops_with_one_worker() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_adaptive_job_loses_nothing_to_a_worker_killed_mid_job_among_three() {
-    scenario("an_adaptive_job_loses_nothing_to_a_worker_killed_mid_job_among_three", LIMIT, async {
+async fn an_adaptive_job_loses_nothing_to_a_killed_worker_and_a_redis_restart() {
+    scenario("an_adaptive_job_loses_nothing_to_a_killed_worker_and_a_redis_restart", LIMIT, async {
         // Waves of 2,000 runs of 5-minute steps, in chunks of 400: long enough to kill into.
         let spec = adaptive(2_000, 0.004, 300.0);
         let reference = tanksim_e2e::reference::embedded(spec.clone(), CHUNK).await;
         assert_stopped_on_target(&reference.results, 2_000);
-        let cluster =
-            Cluster::start(binaries!(), Options { workers: 3, chunk_size: CHUNK, ..Options::default() })
-                .await;
+        let options = Options {
+            workers: 3,
+            chunk_size: CHUNK,
+            persistence: Persistence::AppendOnly,
+            ..Options::default()
+        };
+        let mut cluster = Cluster::start(binaries!(), options).await;
         let mut client = cluster.gateway_client();
         let job = api::submit(&mut client, spec).await;
+        // In the second wave (the first is 5 chunks): worker 0 dies for good.
         mid_job(&mut client, &job, 7).await;
         kill_busy_worker(&cluster, 0).await;
+        // In the third: Redis restarts (from its append-only file), with released chunks on
+        // the stream, a wave decision possibly in flight and the dispatcher polling.
+        mid_job(&mut client, &job, 30).await;
+        cluster.restart_redis().await;
         let job = api::wait_ended(&mut client, &job.id, JOB_LIMIT).await;
         assert_eq!(job.state(), JobState::Succeeded, "{job:?}");
         let results = api::results(&mut client, &job.id).await;
