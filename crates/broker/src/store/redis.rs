@@ -36,11 +36,6 @@ use crate::quota::{self, JobQuota, QuotaExceeded, QuotaLimit, QuotaUsage};
 const RESUBSCRIBE_MIN_DELAY: Duration = Duration::from_millis(100);
 const RESUBSCRIBE_MAX_DELAY: Duration = Duration::from_secs(5);
 
-/// Reads of a job [`JobStore::stop_early`] makes before giving up on a job replaced under its
-/// id between its read and its script (expired and created again): more than once is already
-/// a coincidence.
-const STOP_EARLY_ATTEMPTS: usize = 3;
-
 /// The job store on Redis. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct RedisStore {
@@ -319,9 +314,6 @@ impl JobStore for RedisStore {
         }
     }
 
-    /// The day counter the script gives runs back to is named after the job's tenant and
-    /// submission day, read first (as `create_job_within` names it); the script checks that
-    /// the job it changes is the one read.
     async fn stop_early(
         &self,
         id: &str,
@@ -329,35 +321,20 @@ impl JobStore for RedisStore {
         runs: u64,
         now_ms: u64,
     ) -> Result<Option<StopOutcome>, BrokerError> {
-        for _ in 0..STOP_EARLY_ATTEMPTS {
-            let Some(job) = self.job(id).await? else { return Ok(None) };
-            let day_runs = names::tenant_day_runs_key(&job.tenant, &quota::utc_day(job.submitted_at_ms));
-            let reply: Value = self
-                .scripts
-                .stop_early
-                .key(job_key(id))
-                .key(names::DISPATCHING_SET)
-                .key(names::ENDED_INDEX)
-                .key(day_runs)
-                .arg(chunks)
-                .arg(runs)
-                .arg(now_ms)
-                .arg(id)
-                .arg(job.submitted_at_ms)
-                .arg(&job.tenant)
-                .arg(super::DEFAULT_TENANT)
-                .invoke_async(&mut self.conn())
-                .await?;
-            match reply {
-                // Replaced since it was read: read it again.
-                Value::Int(-1) => continue,
-                reply => {
-                    let outcome = decode_flagged(reply, "stop_early reply")?;
-                    return Ok(outcome.map(|(stopped, status)| StopOutcome { stopped, status }));
-                }
-            }
-        }
-        Err(corrupt("stop_early", format!("job {id} was replaced under its id while being stopped")))
+        let reply: Value = self
+            .scripts
+            .stop_early
+            .key(job_key(id))
+            .key(names::DISPATCHING_SET)
+            .key(names::ENDED_INDEX)
+            .arg(chunks)
+            .arg(runs)
+            .arg(now_ms)
+            .arg(id)
+            .invoke_async(&mut self.conn())
+            .await?;
+        let outcome = decode_flagged(reply, "stop_early reply")?;
+        Ok(outcome.map(|(stopped, status)| StopOutcome { stopped, status }))
     }
 
     async fn cancel(

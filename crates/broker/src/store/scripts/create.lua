@@ -2,7 +2,7 @@
 -- to enqueue, in the dispatching set, within its tenant's quota: a job that would exceed a
 -- limit is refused and nothing is written; an admitted one reserves its share (one job and
 -- its runs in the usage hash, named in the job's `quota_key` until the job ends; its runs in
--- the day's counter). An existing job is returned unchanged, so a create retried after a lost
+-- the day's counter, named in its `day_key` for an adaptive job's stop to give runs back). An existing job is returned unchanged, so a create retried after a lost
 -- reply never resets progress, reserves twice or is refused.
 -- KEYS: job, spec, jobs index, dispatching set, the tenant's jobs index, the tenant's usage
 -- hash, the tenant's runs counter of the job's UTC day.
@@ -38,7 +38,7 @@ redis.call('HSET', KEYS[1],
   'runs_total', ARGV[4], 'runs_done', 0, 'chunk_size', ARGV[5],
   'chunks_total', ARGV[6], 'chunks_released', ARGV[15], 'chunks_enqueued', 0, 'chunks_done', 0,
   'chunks_failed', 0,
-  'submitted_at_ms', ARGV[7], 'tenant', ARGV[10], 'quota_key', KEYS[6])
+  'submitted_at_ms', ARGV[7], 'tenant', ARGV[10], 'quota_key', KEYS[6], 'day_key', KEYS[7])
 if ARGV[9] ~= '' then
   redis.call('HSET', KEYS[1], 'trace_context', ARGV[9])
 end

@@ -2,24 +2,17 @@
 -- chunks_done <= chunks <= chunks_total and runs <= runs_total is cut to them (chunks_total,
 -- chunks_released, runs_total) and gives back the runs it no longer needs: from the usage hash
 -- its `quota_key` names (while it holds that reservation, as end_job.lua) and from its tenant's
--- runs of its submission day (only while that counter exists: an expired day is never
--- recreated). It leaves the dispatching set once every remaining chunk is enqueued and, as
--- finish.lua, a running job whose done chunks cover it succeeds and ends (end_job.lua,
--- prepended). Anything else is left as it is; a repeated call has nothing left to cut.
--- KEYS: job, dispatching set, ended index, the runs counter of the job's tenant and UTC
--- submission day.
--- ARGV: chunks, runs, now_ms, id, then the job's submitted_at_ms and tenant the counter was
--- named from, and the tenant of jobs stored without one.
--- Returns nil for an unknown job, -1 when the job is not the one the counter was named from
--- (replaced meanwhile: read it again), else {stopped 1|0, the job hash (HGETALL) after the call}.
+-- runs of its submission day, the counter its `day_key` names (only while that exists: an
+-- expired day is never recreated). It leaves the dispatching set once every remaining chunk is
+-- enqueued and, as finish.lua, a running job whose done chunks cover it succeeds and ends
+-- (end_job.lua, prepended). Anything else is left as it is; a repeated call has nothing left to cut.
+-- KEYS: job, dispatching set, ended index. ARGV: chunks, runs, now_ms, id.
+-- Returns nil for an unknown job, else {stopped 1|0, the job hash (HGETALL) after the call}.
 if redis.call('EXISTS', KEYS[1]) == 0 then
   return false
 end
 local f = redis.call('HMGET', KEYS[1], 'state', 'chunks_done', 'chunks_total', 'runs_total',
-  'chunks_enqueued', 'quota_key', 'submitted_at_ms', 'tenant')
-if f[7] ~= ARGV[5] or (f[8] or ARGV[7]) ~= ARGV[6] then
-  return -1
-end
+  'chunks_enqueued', 'quota_key', 'day_key')
 local chunks, runs = tonumber(ARGV[1]), tonumber(ARGV[2])
 local total, runs_total = tonumber(f[3]), tonumber(f[4])
 if (f[1] ~= 'queued' and f[1] ~= 'running') or tonumber(f[2]) > chunks or chunks > total
@@ -36,8 +29,8 @@ if unneeded > 0 then
   if f[6] then
     redis.call('HINCRBY', f[6], 'runs', -unneeded)
   end
-  if redis.call('EXISTS', KEYS[4]) == 1 then
-    redis.call('INCRBY', KEYS[4], -unneeded)
+  if f[7] and redis.call('EXISTS', f[7]) == 1 then
+    redis.call('INCRBY', f[7], -unneeded)
   end
 end
 if tonumber(f[5]) >= chunks then
