@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::process::{Command, ExitStatus};
 use std::time::Duration;
 
-use tanksim_proto::v1::GetJobResultsRequest;
+use tanksim_proto::v1::{GetJobResultsRequest, GetJobResultsResponse};
 
 use served::{
     Kill, Served, assert_mc_tau_matches_gateway, assert_same_files, create_key, files, generated_files, repo,
@@ -44,24 +44,10 @@ async fn mc_tau_example_submits_watches_and_reads_results() {
 
 #[tokio::test]
 async fn sensitivity_example_prints_the_indices_the_gateway_holds() {
-    let Some(python) = python() else { return };
-    let served = Served::start().await;
-    let token = key(&served);
-    let mut cmd = Command::new(&python);
-    cmd.arg(repo().join("clients/python/examples/sensitivity.py"))
-        .args(["--target", &served.addr, "--samples", "256"])
-        .env("PYTHONPATH", repo().join("clients/python/src"))
-        .env("TANKSIM_TOKEN", &token);
-    let (status, stdout, stderr) = run_example(cmd).await;
-    let context = served.context(&stdout, &stderr);
-    assert!(status.success(), "sensitivity.py exited with {status}\n{context}");
-    let job_id = submitted_job_id(&stdout, &context);
-    let mut client = tanksim_cli::client::connect(&served.url(), Some(&token)).await.expect("connect");
-    let results = client
-        .get_job_results(GetJobResultsRequest { id: job_id, ..Default::default() })
-        .await
-        .expect("GetJobResults")
-        .into_inner();
+    let Some((stdout, context, results)) = example_results("sensitivity.py", &["--samples", "256"]).await
+    else {
+        return;
+    };
     let sensitivity = results.sensitivity.expect("a sensitivity result");
     assert_eq!(sensitivity.samples, 256);
     // Each metric x parameter line carries S1 and ST with their bounds, to 4 decimals.
@@ -87,24 +73,10 @@ async fn sensitivity_example_prints_the_indices_the_gateway_holds() {
 
 #[tokio::test]
 async fn adaptive_example_prints_the_precision_the_gateway_holds() {
-    let Some(python) = python() else { return };
-    let served = Served::start().await;
-    let token = key(&served);
-    let mut cmd = Command::new(&python);
-    cmd.arg(repo().join("clients/python/examples/adaptive.py"))
-        .args(["--target", &served.addr, "--relative", "0.02"])
-        .env("PYTHONPATH", repo().join("clients/python/src"))
-        .env("TANKSIM_TOKEN", &token);
-    let (status, stdout, stderr) = run_example(cmd).await;
-    let context = served.context(&stdout, &stderr);
-    assert!(status.success(), "adaptive.py exited with {status}\n{context}");
-    let job_id = submitted_job_id(&stdout, &context);
-    let mut client = tanksim_cli::client::connect(&served.url(), Some(&token)).await.expect("connect");
-    let results = client
-        .get_job_results(GetJobResultsRequest { id: job_id, ..Default::default() })
-        .await
-        .expect("GetJobResults")
-        .into_inner();
+    let Some((stdout, context, results)) = example_results("adaptive.py", &["--relative", "0.02"]).await
+    else {
+        return;
+    };
     let stop = results.stop.expect("an adaptive result");
     assert!(stop.target_reached && stop.runs < stop.max_runs, "{stop:?}\n{context}");
     let value = |name: &str| -> String {
@@ -138,6 +110,32 @@ fn python() -> Option<PathBuf> {
 /// A key of tenant `python` that submits and reads jobs.
 fn key(served: &Served) -> String {
     create_key(&served.redis, "python", "example", "jobs:submit,jobs:read")
+}
+
+/// Runs example `name` with `args` against a fresh `tanksim serve all` and reads the results of
+/// the job it submitted: its stdout, the context for failure messages, and the results; `None`
+/// (SKIPPED) without a Python.
+async fn example_results(name: &str, args: &[&str]) -> Option<(String, String, GetJobResultsResponse)> {
+    let python = python()?;
+    let served = Served::start().await;
+    let token = key(&served);
+    let mut cmd = Command::new(&python);
+    cmd.arg(repo().join("clients/python/examples").join(name))
+        .args(["--target", &served.addr])
+        .args(args)
+        .env("PYTHONPATH", repo().join("clients/python/src"))
+        .env("TANKSIM_TOKEN", &token);
+    let (status, stdout, stderr) = run_example(cmd).await;
+    let context = served.context(&stdout, &stderr);
+    assert!(status.success(), "{name} exited with {status}\n{context}");
+    let job_id = submitted_job_id(&stdout, &context);
+    let mut client = tanksim_cli::client::connect(&served.url(), Some(&token)).await.expect("connect");
+    let results = client
+        .get_job_results(GetJobResultsRequest { id: job_id, ..Default::default() })
+        .await
+        .expect("GetJobResults")
+        .into_inner();
+    Some((stdout, context, results))
 }
 
 /// Runs a Python example (`cmd`) for 120 s at most.
