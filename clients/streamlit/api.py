@@ -208,6 +208,23 @@ def sobol_frame(response: job_service_pb2.GetJobResultsResponse) -> pd.DataFrame
     return pd.DataFrame(rows, columns=["metric", "param", "order", "value", "lo", "hi"])
 
 
+def optimize_frame(response: job_service_pb2.GetJobResultsResponse) -> Tuple[List[str], pd.DataFrame]:
+    """An optimisation's path, a row per generation: its best objective, the best so far, the
+    search's mean per parameter and its width."""
+    o = response.optimize
+    params = list(o.params)
+    maximize = o.objective.goal == job_pb2.GOAL_MAXIMIZE
+    rows, best = [], float("nan")
+    for step in o.path:
+        value = step.best.objective if step.HasField("best") else float("nan")
+        if value == value and (best != best or (value > best if maximize else value < best)):
+            best = value
+        row = {"generation": step.generation, "best": value, "best_so_far": best, "width": step.width}
+        row.update({f"mean {p}": v for p, v in zip(params, step.mean)})
+        rows.append(row)
+    return params, pd.DataFrame(rows, columns=["generation", "best", "best_so_far", *(f"mean {p}" for p in params), "width"])
+
+
 def sensitivity_table(response: job_service_pb2.GetJobResultsResponse) -> pd.DataFrame:
     """Per metric of a sensitivity job: base samples used and dropped, and its variance."""
     rows = [

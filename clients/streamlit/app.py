@@ -51,7 +51,7 @@ def main() -> None:
     spec_editor.init_state()
     client = _sidebar()
     st.title("tanksim")
-    st.caption("Water-tank simulation jobs on a tanksim gateway: Monte Carlo, sweeps, datasets, Sobol' sensitivity.")
+    st.caption("Water-tank simulation jobs on a tanksim gateway: Monte Carlo, sweeps, datasets, Sobol' sensitivity, CMA-ES optimisation.")
     # Laid out top to bottom, filled in another order: watching a running job blocks until it
     # ends, so it comes last, after the jobs list is drawn. The job's area is a slot whose
     # content is replaced whole, so a previous job's results do not linger (greyed out) below

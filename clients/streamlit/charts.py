@@ -94,6 +94,17 @@ def sweep_line(points: pd.DataFrame, x: str, objective: str) -> alt.Chart:
     )
 
 
+def optimize_path(path: pd.DataFrame, objective: str) -> alt.LayerChart:
+    """An optimisation's best objective per generation (points) and the best so far (a line)."""
+    base = alt.Chart(path).encode(x=alt.X("generation:Q", title="generation"))
+    points = base.mark_point(filled=True, color="#4c78a8").encode(
+        y=alt.Y("best:Q", title=objective, scale=alt.Scale(zero=False)),
+        tooltip=["generation:Q", alt.Tooltip("best:Q", format=".6g")],
+    )
+    line = base.mark_line(color="#e45756").encode(y="best_so_far:Q")
+    return alt.layer(points, line).properties(height=300)
+
+
 def sobol_bars(indices: pd.DataFrame, metric: str, params: Sequence[str]) -> alt.LayerChart:
     """``metric``'s S1 and ST per parameter as grouped horizontal bars (a parameter per row,
     its path readable), with [lo, hi] error bars."""

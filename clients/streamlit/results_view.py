@@ -1,11 +1,13 @@
 """A job's results on the page: per-metric table, histograms, a sweep's grid, a sensitivity
-job's Sobol' indices, an adaptive job's precision, and the Parquet download of its per-run rows.
+job's Sobol' indices, an adaptive job's precision, an optimisation's path, and the Parquet
+download of its per-run rows.
 
 Each chart sits in a container with a fixed key, so it carries the CSS class
 ``st-key-<key>`` that tests and people can find it by: ``tanksim-histograms``,
 ``tanksim-sweep-heatmap`` (2-axis sweeps), ``tanksim-sweep-line`` (1-axis sweeps),
 ``tanksim-sobol-<metric>`` (one per metric of a sensitivity job), ``tanksim-precision`` (an
-adaptive Monte Carlo job's interval and runs).
+adaptive Monte Carlo job's interval and runs), ``tanksim-optimize-path`` (an optimisation's
+best objective per generation).
 """
 
 from __future__ import annotations
@@ -24,7 +26,12 @@ DEFAULT_BINS = 30
 #: Metrics whose histograms are shown first, when they have values.
 PREFERRED_HISTOGRAMS = ("overshoot_pct", "settling_time", "rise_time", "iae", "ise", "control_effort")
 #: Job kinds whose per-run rows ExportRuns streams.
-EXPORTABLE = (job_pb2.JOB_KIND_DATASET, job_pb2.JOB_KIND_SWEEP, job_pb2.JOB_KIND_SENSITIVITY)
+EXPORTABLE = (
+    job_pb2.JOB_KIND_DATASET,
+    job_pb2.JOB_KIND_SWEEP,
+    job_pb2.JOB_KIND_SENSITIVITY,
+    job_pb2.JOB_KIND_OPTIMIZE,
+)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -59,6 +66,8 @@ def render(client: Client, job: job_pb2.Job) -> None:
         _sensitivity(response)
     if response.HasField("stop"):
         _precision(response.stop)
+    if response.HasField("optimize"):
+        _optimize(response)
     _histograms(response)
     if job.kind in EXPORTABLE:
         _export(client, job)
@@ -75,6 +84,25 @@ def _precision(stop: job_service_pb2.StopResult) -> None:
         cols[2].metric("runs", f"{stop.runs:,}", help=f"at most {stop.max_runs:,}")
         verdict = "reached" if stop.target_reached else "not reached (stopped at the run cap)"
         st.caption(f"Target ± {stop.target_half_width:.4g}: {verdict}.")
+
+
+def _optimize(response: job_service_pb2.GetJobResultsResponse) -> None:
+    """An optimisation's best point and its path, generation by generation."""
+    o = response.optimize
+    objective = metric_name(o.objective.metric)
+    st.subheader("Optimisation")
+    params, path = api.optimize_frame(response)
+    stopped = job_pb2.OptimizeStopReason.Name(o.stopped).removeprefix("OPTIMIZE_STOP_REASON_").lower().replace("_", " ")
+    if o.HasField("best"):
+        at = ", ".join(f"{p} = {v:.5g}" for p, v in zip(params, o.best.values))
+        st.markdown(
+            f"Best point: **{at}**, {objective} = **{o.best.objective:.6g}** "
+            f"(generation {o.best.generation}); {len(o.path)} generations, {o.runs:,} runs"
+            + (f", {stopped}." if o.stopped else ".")
+        )
+    with st.container(key="tanksim-optimize-path"):
+        st.altair_chart(charts.optimize_path(path, objective), width="stretch")
+    st.dataframe(path, hide_index=True, width="stretch")
 
 
 def _histograms(response: job_service_pb2.GetJobResultsResponse) -> None:

@@ -1,6 +1,6 @@
 """The job-spec editor: an example from the repository's examples/, its YAML in a text area,
 and widgets for the common knobs (runs or samples, seed, sampling, each parameter's
-distribution and bounds, sweep axes, sensitivity metrics).
+distribution and bounds, sweep axes, sensitivity metrics, an optimisation's bounds).
 
 The YAML text is the one source of truth (``st.session_state[SPEC_KEY]``): a widget's change
 rewrites the value at its path in the YAML (dropping the YAML's comments), and editing the text
@@ -31,7 +31,7 @@ EXAMPLE_KEY = "spec_example"
 EXAMPLES_DIR = Path(__file__).resolve().parent.parent.parent / "examples"
 
 #: The job kinds (the ``SubmitJobRequest.job`` oneof), in the order the editor lists them.
-JOB_KINDS = ("monte_carlo", "sweep", "dataset", "sensitivity")
+JOB_KINDS = ("monte_carlo", "sweep", "dataset", "sensitivity", "optimize")
 
 #: The distributions a parameter can have (``ParamDistribution.distribution``), with the
 #: fields each one takes.
@@ -304,8 +304,35 @@ def _knobs(spec: Dict[str, Any]) -> None:
                     help="of the bootstrap intervals; empty: 0.95")
         _metrics(spec, kind)
         _params(spec, kind)
+    elif kind == "optimize":
+        _optimize(spec)
     else:
         _sweep(spec)
+
+
+def _optimize(spec: Dict[str, Any]) -> None:
+    """An optimisation's search settings and each searched parameter's bounds."""
+    a, b, c = st.columns(3)
+    with a:
+        _number("Max generations", spec, ("optimize", "max_generations"), integer=True, help="0: 100")
+    with b:
+        _number("Population", spec, ("optimize", "population"), integer=True,
+                help="candidates per generation; 0: CMA-ES's default, 4 + 3 ln n")
+    with c:
+        _number("Seed", spec, ("optimize", "seed"), integer=True)
+    st.markdown("**Searched parameters**")
+    for i, bound in enumerate(get_path(spec, ("optimize", "params"), []) or []):
+        if not isinstance(bound, dict):
+            continue
+        lo, hi, start = st.columns(3)
+        name = bound.get("param", f"params[{i}]")
+        with lo:
+            _number(f"{name}: lo", spec, ("optimize", "params", i, "lo"))
+        with hi:
+            _number(f"{name}: hi", spec, ("optimize", "params", i, "hi"))
+        with start:
+            _number(f"{name}: start", spec, ("optimize", "params", i, "start"), optional=True,
+                    help="empty: the middle of [lo, hi]")
 
 
 def _metrics(spec: Dict[str, Any], kind: str) -> None:

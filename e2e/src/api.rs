@@ -143,6 +143,15 @@ pub fn same_results(got: &GetJobResultsResponse, want: &GetJobResultsResponse) -
     if stop(got) != stop(want) {
         return Err(format!("adaptive results differ:\n got {:?}\nwant {:?}", got.stop, want.stop));
     }
+    let optimize = |r: &GetJobResultsResponse| r.optimize.as_ref().map(Message::encode_to_vec);
+    if optimize(got) != optimize(want) {
+        let best = |r: &GetJobResultsResponse| r.optimize.as_ref().and_then(|o| o.best.clone());
+        return Err(format!(
+            "optimisation results differ; best {:?}, the reference's {:?}",
+            best(got),
+            best(want)
+        ));
+    }
     Ok(())
 }
 

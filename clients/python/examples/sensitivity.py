@@ -10,50 +10,21 @@ confidence intervals. Exits 0 only if the job SUCCEEDED.
 
 from __future__ import annotations
 
-import argparse
 import sys
-from pathlib import Path
 
-import grpc
-
-import tanksim_client
-from tanksim_client import Client, job_pb2, metric_name, state_name
-
-DEFAULT_SPEC = Path(__file__).resolve().parents[3] / "examples" / "sensitivity-pi.yaml"
+from _example import run
+from tanksim_client import metric_name
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("spec", nargs="?", default=str(DEFAULT_SPEC), help="sensitivity job spec (YAML or JSON)")
-    parser.add_argument("--target", default="localhost:50051", help="gateway host:port")
-    parser.add_argument("--samples", type=int, help="override the number of base samples")
-    parser.add_argument(
-        "--token", help="API key or JWT (default: $TANKSIM_TOKEN; prefer it, a command line is visible)"
-    )
-    args = parser.parse_args()
+    def options(parser) -> None:
+        parser.add_argument("--samples", type=int, help="override the number of base samples")
 
-    request = tanksim_client.load_spec(args.spec)
-    if request.WhichOneof("job") != "sensitivity":
-        parser.error(f"{args.spec} is not a sensitivity job")
-    if args.samples is not None:
-        request.sensitivity.samples = args.samples
+    def adjust(args, request, parser) -> None:
+        if args.samples is not None:
+            request.sensitivity.samples = args.samples
 
-    with Client(args.target, token=args.token) as client:
-        try:
-            job = client.submit(request)
-            print(f"submitted job {job.id} ({job.progress.runs_total} runs)", flush=True)
-            for job in client.watch(job.id):
-                pass
-            if job.state != job_pb2.JOB_STATE_SUCCEEDED:
-                reason = f": {job.error}" if job.error else ""
-                print(f"job {job.id} {state_name(job.state)}{reason}")
-                return 1
-            print_indices(client.results(job.id).sensitivity)
-        except grpc.RpcError as e:
-            print(f"error: {e.code().name}: {e.details()}", file=sys.stderr)
-            return 2
-    print(f"job {job.id} {state_name(job.state)}")
-    return 0
+    return run(__doc__, "sensitivity-pi.yaml", "sensitivity", lambda r: print_indices(r.sensitivity), options, adjust)
 
 
 def print_indices(result) -> None:

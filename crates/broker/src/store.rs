@@ -249,6 +249,22 @@ pub trait JobStore: Clone + Send + Sync + 'static {
         chunks: u32,
     ) -> impl Future<Output = Result<Option<JobStatus>, BrokerError>> + Send;
 
+    /// [`JobStore::release`], storing `state` with the raise, in one step: what the released
+    /// chunks' runs depend on (an optimisation's search history), so whoever sees a chunk
+    /// released reads a state at least as new as the one it was released with. Only a call that
+    /// raises `chunks_released` stores it: the state of a wave is written once, by the replica
+    /// that released it, and a repeat changes nothing.
+    fn release_with_state(
+        &self,
+        id: &str,
+        chunks: u32,
+        state: &[u8],
+    ) -> impl Future<Output = Result<Option<JobStatus>, BrokerError>> + Send;
+
+    /// The state stored by the last [`JobStore::release_with_state`] (empty when there was
+    /// none, or the job is unknown).
+    fn wave_state(&self, id: &str) -> impl Future<Output = Result<Vec<u8>, BrokerError>> + Send;
+
     /// Stops a job early: it needs nothing past its first `chunks` chunks (`runs` runs). For a
     /// non-terminal job with `chunks_done <= chunks <= chunks_total` and `runs <= runs_total`:
     /// `chunks_total` and `chunks_released` become `chunks` and `runs_total` becomes `runs`; the

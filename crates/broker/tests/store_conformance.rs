@@ -842,6 +842,29 @@ async fn release_raises_never_lowers_and_clamps_to_chunks_total<S: JobStore>(sto
     assert_eq!(status(&store, "t").await.chunks_released, 1);
 }
 
+async fn a_release_that_raises_stores_its_wave_state_once<S: JobStore>(store: S) {
+    store.create_job(&in_waves("w", 6, 2, DAY0)).await.unwrap();
+    assert_eq!(store.wave_state("w").await.unwrap(), b"", "none before the first release");
+    assert_eq!(store.release_with_state("w", 4, b"gen 1").await.unwrap().unwrap().chunks_released, 4);
+    assert_eq!(store.wave_state("w").await.unwrap(), b"gen 1");
+    // A repeat (another replica deciding the same wave) does not raise, so stores nothing.
+    store.release_with_state("w", 4, b"stale").await.unwrap();
+    store.release_with_state("w", 3, b"older").await.unwrap();
+    assert_eq!(store.wave_state("w").await.unwrap(), b"gen 1");
+    // A plain release keeps the state.
+    store.release("w", 5).await.unwrap();
+    assert_eq!(store.wave_state("w").await.unwrap(), b"gen 1");
+    store.release_with_state("w", 6, b"gen 2").await.unwrap();
+    assert_eq!(store.wave_state("w").await.unwrap(), b"gen 2");
+    assert_eq!(store.release_with_state("nope", 1, b"x").await.unwrap(), None);
+    assert_eq!(store.wave_state("nope").await.unwrap(), b"", "unknown: empty");
+    // A terminal job keeps its last state and its release.
+    store.create_job(&in_waves("t", 4, 1, DAY0 + 1)).await.unwrap();
+    store.cancel("t", "user", DAY0 + 2).await.unwrap();
+    assert_eq!(store.release_with_state("t", 4, b"late").await.unwrap().unwrap().chunks_released, 1);
+    assert_eq!(store.wave_state("t").await.unwrap(), b"");
+}
+
 async fn stop_early_truncates_gives_back_and_succeeds_a_covered_job<S: JobStore>(store: S) {
     // "a": 10 chunks (100 runs) capped, its first wave of 3 done.
     store.create_job(&in_waves("a", 10, 3, DAY0)).await.unwrap();
@@ -967,6 +990,7 @@ conformance!(
     save_merged_moves_forward_and_drops_merged_chunks,
     trace_context_round_trips_through_every_read,
     release_raises_never_lowers_and_clamps_to_chunks_total,
+    a_release_that_raises_stores_its_wave_state_once,
     stop_early_truncates_gives_back_and_succeeds_a_covered_job,
     stop_early_before_the_cut_is_done_keeps_the_job_running,
     stop_early_outside_the_job_changes_nothing,

@@ -194,6 +194,11 @@ fn write_plots(dir: &Path, results: &GetJobResultsResponse) -> anyhow::Result<()
         let files = plot::sensitivity_charts(dir, sensitivity)?;
         eprintln!("wrote {} Sobol' index charts into {}", files.len(), dir.display());
     }
+    if let Some(svg) = results.optimize.as_ref().and_then(plot::path_svg) {
+        let path = dir.join("optimize-path.svg");
+        std::fs::write(&path, svg)?;
+        eprintln!("wrote {}", path.display());
+    }
     Ok(())
 }
 

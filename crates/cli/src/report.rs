@@ -3,7 +3,8 @@
 use std::fmt::Write;
 
 use tanksim_proto::v1::{
-    GetJobResultsResponse, Job, Metric, MetricSummary, SensitivityResult, SobolIndex, StopResult, SweepResult,
+    GetJobResultsResponse, Job, Metric, MetricSummary, OptimizeResult, OptimizeStopReason, SensitivityResult,
+    SobolIndex, StopResult, SweepResult,
 };
 
 use crate::client::state_name;
@@ -58,6 +59,69 @@ pub fn results_table(results: &GetJobResultsResponse) -> String {
     }
     if let Some(stop) = &results.stop {
         out.push_str(&stop_summary(stop));
+    }
+    if let Some(optimize) = &results.optimize {
+        out.push_str(&optimize_summary(optimize));
+    }
+    out
+}
+
+/// Rows of an optimisation's path the table shows; longer paths show every k-th generation
+/// (and always the last).
+const PATH_ROWS: usize = 25;
+
+/// An optimisation's path (a row per generation: its best objective, the search's mean and
+/// width) and its best point.
+fn optimize_summary(result: &OptimizeResult) -> String {
+    let mut out = String::new();
+    let objective = result.objective.map(|o| metric_name(o.metric())).unwrap_or("objective");
+    let _ = writeln!(
+        out,
+        "
+CMA-ES path ({} generations, {} runs)",
+        result.path.len(),
+        result.runs
+    );
+    let width = result.params.iter().map(|p| p.len().max(12)).collect::<Vec<_>>();
+    let mut header = format!("{:>10} {:>14}", "generation", format!("best {objective}"));
+    for (p, w) in result.params.iter().zip(&width) {
+        let _ = write!(header, " {:>w$}", format!("mean {p}"), w = w + 5);
+    }
+    let _ = writeln!(out, "{header} {:>10}", "width");
+    let every = result.path.len().div_ceil(PATH_ROWS).max(1);
+    for (i, step) in result.path.iter().enumerate() {
+        if i % every != 0 && i + 1 != result.path.len() {
+            continue;
+        }
+        let best = step.best.as_ref().map_or(f64::NAN, |b| b.objective);
+        let mut row = format!("{:>10} {:>14}", step.generation, num(best).trim());
+        for (v, w) in step.mean.iter().zip(&width) {
+            let _ = write!(row, " {:>w$}", num(*v).trim(), w = w + 5);
+        }
+        let _ = writeln!(out, "{row} {:>10.2e}", step.width);
+    }
+    let verdict = match result.stopped() {
+        OptimizeStopReason::Converged => "converged",
+        OptimizeStopReason::Degenerate => "stopped: the search distribution degenerated",
+        OptimizeStopReason::MaxGenerations => "stopped at max_generations",
+        OptimizeStopReason::Unspecified => "still searching",
+    };
+    match &result.best {
+        Some(best) => {
+            let point: Vec<String> =
+                result.params.iter().zip(&best.values).map(|(p, v)| format!("{p} = {v:.6}")).collect();
+            let _ = writeln!(
+                out,
+                "\nbest point (generation {}, candidate {}): {}  ->  {objective} = {:.6}  ({verdict})",
+                best.generation,
+                best.candidate,
+                point.join(", "),
+                best.objective
+            );
+        }
+        None => {
+            let _ = writeln!(out, "\nno candidate with a finite {objective} yet ({verdict})");
+        }
     }
     out
 }

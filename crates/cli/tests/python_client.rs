@@ -1,6 +1,7 @@
 //! The Python client (clients/python) against a running `tanksim serve all`: its MC-tau
-//! example submits, watches and reads results, its sensitivity and adaptive examples print
-//! the indices and the precision the gateway holds; and its committed stubs match the protos.
+//! example submits, watches and reads results, its sensitivity, adaptive and optimisation
+//! examples print the indices, the precision and the best point the gateway holds; and its
+//! committed stubs match the protos.
 //!
 //! Needs `$TANKSIM_PYTHON`, an interpreter with grpcio, grpcio-tools, protobuf and PyYAML
 //! (the test command's venv); without it every test prints SKIPPED and passes.
@@ -88,6 +89,32 @@ async fn adaptive_example_prints_the_precision_the_gateway_holds() {
     let printed: f64 = value("half_width").parse().expect("a number");
     assert!((printed - stop.half_width).abs() <= 1e-5 * stop.half_width, "{printed} vs {stop:?}\n{context}");
     assert!(stdout.contains("target reached"), "{context}");
+}
+
+#[tokio::test]
+async fn optimize_example_prints_the_best_point_the_gateway_holds() {
+    let Some((stdout, context, results)) = example_results("optimize.py", &["--generations", "40"]).await
+    else {
+        return;
+    };
+    let search = results.optimize.expect("an optimisation's result");
+    let best = search.best.expect("a best point");
+    let line =
+        stdout.lines().find(|l| l.starts_with("best ")).unwrap_or_else(|| panic!("no best line\n{context}"));
+    let printed: f64 = line.split_whitespace().nth(3).and_then(|v| v.parse().ok()).expect("an objective");
+    assert!(
+        (printed - best.objective).abs() <= 1e-8 * best.objective.abs(),
+        "{printed} vs {best:?}\n{context}"
+    );
+    assert!(line.contains("plant.gain = ") && line.contains("plant.tau = "), "{context}");
+    let runs = stdout.lines().find(|l| l.starts_with("runs ")).expect("a runs line");
+    assert_eq!(runs.split_whitespace().nth(1), Some(search.runs.to_string().as_str()), "{context}");
+    // One path row per generation.
+    let rows = stdout
+        .lines()
+        .filter(|l| l.split_whitespace().next().is_some_and(|w| w.parse::<u32>().is_ok()))
+        .count();
+    assert_eq!(rows, search.path.len(), "{context}");
 }
 
 #[test]

@@ -195,15 +195,17 @@ const _: () = assert!(ROWS_BUDGET_BYTES < MAX_CHUNK_REPORT_BYTES as u64);
 /// samples is ~4 KB: 2,000 runs per chunk). A row's size is the estimate the job's output
 /// limit is checked with ([`row_bytes`]).
 ///
-/// An adaptive Monte Carlo job's chunk size divides its wave batch, so that every wave ends at
-/// a chunk boundary.
+/// A job run in waves (an adaptive Monte Carlo job, an optimisation) has a chunk size that
+/// divides its wave step ([`JobSpec::wave_step`]), so that every wave ends at a chunk
+/// boundary.
 pub fn chunk_size_for(job: &JobSpec, configured: u64) -> u64 {
-    if let Some(stop) = job.stop() {
-        return chunk_size_within(stop.batch, configured);
-    }
-    match row_bytes(job) {
+    let size = match row_bytes(job) {
         0 => configured,
         bytes_per_run => configured.min((ROWS_BUDGET_BYTES / bytes_per_run).max(1)),
+    };
+    match job.wave_step() {
+        Some(step) => chunk_size_within(step, size),
+        None => size,
     }
 }
 

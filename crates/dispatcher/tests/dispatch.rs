@@ -226,6 +226,34 @@ fn jobs_with_rows_get_chunks_that_keep_reports_small() {
     assert_eq!(chunk_size_for(&JobSpec::Dataset(inner), 1_000_000), (8 << 20) / (16 + 8 * 14));
 }
 
+#[test]
+fn an_optimisation_gets_chunks_that_divide_its_generation() {
+    use tanksim_dispatcher::service::chunk_size_for;
+    use tanksim_sim_core::job::{Goal, JobSpec, Objective};
+    use tanksim_sim_core::optimize::{Bound, Optimize, Robust, Statistic};
+    use tanksim_sim_core::sampling::Sampling;
+    use tanksim_sim_core::{Metric, Param, SimConfig};
+    let robust = Robust { params: vec![], runs: 200, statistic: Statistic::Mean, sampling: Sampling::Random };
+    let mut opt = Optimize {
+        base: SimConfig::mc_tau(10.0),
+        params: vec![Bound { param: Param::Kp, lo: 0.1, hi: 10.0, start: 2.0 }],
+        objective: Objective { metric: Metric::Ise, goal: Goal::Minimize },
+        population: 6,
+        generations: 10,
+        seed: 1,
+        x_tolerance: 1e-3,
+        initial_step: 0.3,
+        robust: Some(robust),
+    };
+    // 6 candidates x 200 runs: chunks of 600 within 1,000, of 1,200 within 10,000.
+    assert_eq!(chunk_size_for(&JobSpec::Optimize(opt.clone()), 1_000), 600);
+    assert_eq!(chunk_size_for(&JobSpec::Optimize(opt.clone()), 10_000), 1_200);
+    opt.robust = None;
+    assert_eq!(chunk_size_for(&JobSpec::Optimize(opt.clone()), 1_000), 6);
+    let job = JobSpec::Optimize(opt);
+    assert_eq!((job.first_wave(), job.runs()), (6, 60));
+}
+
 #[tokio::test]
 async fn the_limits_are_the_configured_ones_not_the_defaults() {
     // 1,500,000 steps: over the default step limit.

@@ -38,4 +38,5 @@ pub use params::{param_from_path, param_path};
 pub use row::{metric_values, metrics_from_row, metrics_from_values, run_row};
 pub use stored::{StoredSpecError, decode_stored_spec};
 pub use summary::{SummaryError, metric_summaries, metric_summary};
+pub use to_proto::objective_to_proto;
 pub use violation::{FieldViolation, MAX_VIOLATIONS, bad_request_status};

@@ -50,7 +50,7 @@ pub(crate) async fn export_runs<S: JobStore>(
         ));
     }
     let spec = codec::load_spec(&shared.store, &id).await?;
-    let params = spec.varied_params().map(|p| param_path(p).to_owned()).collect();
+    let params = spec.varied_params().into_iter().map(|p| param_path(p).to_owned()).collect();
     let (tx, rx) = mpsc::channel(2);
     let rows = shared.rows.clone();
     tokio::task::spawn_blocking(move || {

@@ -33,6 +33,7 @@ mod jobs;
 mod list;
 mod merge;
 mod metrics;
+mod optimize;
 mod report;
 mod results;
 mod rows;

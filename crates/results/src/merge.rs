@@ -16,6 +16,7 @@ use tanksim_sim_core::summary::RunSummary;
 
 use crate::codec;
 use crate::error::Error;
+use crate::shared::Shared;
 use crate::{metrics, waves};
 
 /// Chunk summaries fetched (and held) at once.
@@ -23,8 +24,8 @@ const BATCH: u32 = 64;
 
 /// Merges what can be merged and finishes the job when everything is; returns the job's
 /// status afterwards (`status` is the caller's last view of it).
-pub(crate) async fn advance<S: JobStore>(store: &S, status: JobStatus) -> Result<JobStatus, Error> {
-    let id = status.id.as_str();
+pub(crate) async fn advance<S: JobStore>(shared: &Shared<S>, status: JobStatus) -> Result<JobStatus, Error> {
+    let (id, store) = (status.id.as_str(), &shared.store);
     let total = status.chunks_total;
     let (mut upto, mut merged) = stored_prefix(store, id).await?;
     while upto < total {
@@ -59,7 +60,7 @@ pub(crate) async fn advance<S: JobStore>(store: &S, status: JobStatus) -> Result
     }
     // An adaptive job's wave is over: stop here or release the next one.
     if upto < total && upto >= status.chunks_released {
-        return waves::after_wave(store, status, upto, &merged).await;
+        return waves::after_wave(shared, status, upto, &merged).await;
     }
     if upto < total {
         return Ok(status);

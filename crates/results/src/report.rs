@@ -95,10 +95,12 @@ async fn report_chunk<S: JobStore>(shared: &Shared<S>, mut req: ReportChunkReque
         }
         JobKind::MonteCarlo => {}
         // A chunk in flight when its job was cancelled: its rows are not wanted (see `cleanup`).
-        JobKind::Dataset | JobKind::Sweep | JobKind::Sensitivity if status.state == JobState::Cancelled => {
+        JobKind::Dataset | JobKind::Sweep | JobKind::Sensitivity | JobKind::Optimize
+            if status.state == JobState::Cancelled =>
+        {
             cleanup::forget_if_cancelled(&shared.rows, &status).await;
         }
-        JobKind::Dataset | JobKind::Sweep | JobKind::Sensitivity => {
+        JobKind::Dataset | JobKind::Sweep | JobKind::Sensitivity | JobKind::Optimize => {
             let rows = std::mem::take(&mut req.rows);
             write_rows(shared, id, req.chunk, req.run_start, rows).await?;
         }
@@ -110,7 +112,7 @@ async fn report_chunk<S: JobStore>(shared: &Shared<S>, mut req: ReportChunkReque
     tracing::info!(job_id = id, chunk = req.chunk, worker = %req.worker, recorded = outcome.recorded, "chunk reported");
     let before = outcome.status.clone();
     // Advance even for a duplicate: the first report's merge may have been cut short.
-    let after = merge::advance(&shared.store, outcome.status).await?;
+    let after = merge::advance(shared, outcome.status).await?;
     let span = tracing::Span::current();
     span.record("chunk.recorded", outcome.recorded);
     span.record("job.state", after.state.name());

@@ -1,18 +1,20 @@
 //! `GetJobResults`: the merged summary of the job's chunks so far, per metric with a
 //! histogram, for sweeps the grid table with the best point (see [`crate::sweep`]), for
 //! sensitivity jobs the Sobol' indices (see [`crate::sensitivity`]), for adaptive Monte Carlo
-//! jobs the precision reached (see [`crate::waves`]).
+//! jobs the precision reached (see [`crate::waves`]), for optimisations the best point and
+//! the path (see [`crate::optimize`]).
 
 use tanksim_broker::{JobKind, JobStore};
 use tanksim_proto::convert::metric_summaries;
 use tanksim_proto::v1::{GetJobResultsRequest, GetJobResultsResponse};
 use tanksim_server::job::job_to_proto;
+use tanksim_sim_core::job::JobSpec;
 use tanksim_sim_core::summary::RunSummary;
 
 use crate::codec;
 use crate::error::Error;
 use crate::shared::{Shared, check_job_id};
-use crate::{sensitivity, sweep, waves};
+use crate::{optimize, sensitivity, sweep, waves};
 
 const DEFAULT_BINS: u32 = 20;
 const MAX_BINS: u32 = 200;
@@ -36,18 +38,30 @@ pub(crate) async fn job_results<S: JobStore>(
     };
     let sweep = match status.kind {
         JobKind::Sweep => Some(sweep::sweep_result(shared, &status, max_points).await?),
-        JobKind::MonteCarlo | JobKind::Dataset | JobKind::Sensitivity => None,
+        JobKind::MonteCarlo | JobKind::Dataset | JobKind::Sensitivity | JobKind::Optimize => None,
     };
     let sensitivity = match status.kind {
         JobKind::Sensitivity => Some(sensitivity::sensitivity_result(shared, &status).await?),
-        JobKind::MonteCarlo | JobKind::Dataset | JobKind::Sweep => None,
+        JobKind::MonteCarlo | JobKind::Dataset | JobKind::Sweep | JobKind::Optimize => None,
     };
     let stop = match status.kind {
         JobKind::MonteCarlo => {
             let spec = codec::load_spec(&shared.store, &status.id).await?;
             spec.stop().map(|stop| waves::stop_result(stop, spec.runs(), &merged))
         }
-        JobKind::Dataset | JobKind::Sweep | JobKind::Sensitivity => None,
+        JobKind::Dataset | JobKind::Sweep | JobKind::Sensitivity | JobKind::Optimize => None,
+    };
+    let optimize = match status.kind {
+        JobKind::Optimize => match codec::load_spec(&shared.store, &status.id).await? {
+            JobSpec::Optimize(opt) => Some(optimize::optimize_result(shared, &status, &opt).await?),
+            _ => {
+                return Err(Error::corrupt(
+                    format!("spec of job {}", status.id),
+                    "an optimisation without a search",
+                ));
+            }
+        },
+        JobKind::MonteCarlo | JobKind::Dataset | JobKind::Sweep | JobKind::Sensitivity => None,
     };
     Ok(GetJobResultsResponse {
         job: Some(job_to_proto(&status)),
@@ -55,6 +69,7 @@ pub(crate) async fn job_results<S: JobStore>(
         sweep,
         sensitivity,
         stop,
+        optimize,
     })
 }
 

@@ -37,7 +37,7 @@ impl<S: JobStore> Shared<S> {
     /// where a read observes the cancel (see `cleanup`).
     pub(crate) async fn settle(&self, status: JobStatus) -> Result<JobStatus, Error> {
         if status.state == JobState::Running && status.chunks_done >= status.chunks_total {
-            return merge::advance(&self.store, status).await;
+            return merge::advance(self, status).await;
         }
         cleanup::forget_if_cancelled(&self.rows, &status).await;
         Ok(status)

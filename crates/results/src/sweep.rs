@@ -32,7 +32,7 @@ pub(crate) async fn sweep_result<S: JobStore>(
         Some(Job::Sweep(s)) => s.objective,
         _ => None,
     };
-    let params = spec.varied_params().map(|p| param_path(p).to_owned()).collect();
+    let params = spec.varied_params().into_iter().map(|p| param_path(p).to_owned()).collect();
     let (rows, id, chunks) = (shared.rows.clone(), status.id.clone(), status.chunks_total);
     let table = tokio::task::spawn_blocking(move || scan(&rows, &id, chunks, objective, max_points))
         .await

@@ -1,6 +1,7 @@
-//! Adaptive Monte Carlo jobs, which run in waves (see `tanksim_sim_core::adaptive`): once every
-//! released chunk is merged, the merged prefix decides whether the job stops there or which
-//! chunks the next wave releases; and `GetJobResults` reports the precision reached.
+//! Jobs that run in waves, adaptive Monte Carlo jobs (see `tanksim_sim_core::adaptive`) and
+//! optimisations (see [`crate::optimize`]): once every released chunk is merged, the job's
+//! rule decides whether it stops there or which chunks the next wave releases; and
+//! `GetJobResults` reports an adaptive job's precision.
 //!
 //! The decision is a pure function of the spec and the merged prefix, which is bit-identical
 //! however the job was split among workers, so every replica (and a duplicate report's
@@ -12,46 +13,58 @@ use tanksim_proto::convert::metric_to_i32;
 use tanksim_proto::v1::StopResult;
 use tanksim_server::job::now_ms;
 use tanksim_sim_core::adaptive::{Stop, Wave};
+use tanksim_sim_core::job::JobSpec;
 use tanksim_sim_core::summary::RunSummary;
 
-use crate::codec;
 use crate::error::Error;
-use crate::metrics;
+use crate::shared::Shared;
+use crate::{codec, metrics, optimize};
+
+/// What a wave's end decides.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Decision {
+    /// Release chunks up to `chunks`, storing `state` with them (what their runs depend on).
+    Release { chunks: u32, state: Option<Vec<u8>> },
+    /// The job needs nothing more: stop it here.
+    Stop { reason: String },
+}
 
 /// After the wave that ended at chunk `upto` (every released chunk, merged into `merged`):
 /// releases the next wave's chunks, or stops the job early and finishes it. Returns the
 /// job's status afterwards.
 pub(crate) async fn after_wave<S: JobStore>(
-    store: &S,
+    shared: &Shared<S>,
     status: JobStatus,
     upto: u32,
     merged: &RunSummary,
 ) -> Result<JobStatus, Error> {
-    let id = status.id.as_str();
+    let (id, store) = (status.id.as_str(), &shared.store);
     let spec = codec::load_spec(store, id).await?;
-    let (Some(stop), Some(layout)) = (spec.stop(), status.layout()) else {
-        return Err(Error::corrupt(format!("job {id}"), "chunks held back without a stop rule"));
+    let decision = match (&spec, spec.stop(), status.layout()) {
+        (JobSpec::Optimize(opt), _, _) => optimize::after_generation(shared, &status, upto, opt).await?,
+        (_, Some(stop), Some(layout)) => match stop.next(status.runs_total, merged.metric(stop.metric)) {
+            Wave::Next(runs) => Decision::Release { chunks: layout.chunks_covering(runs), state: None },
+            Wave::Stop(why) => Decision::Stop { reason: format!("{why:?}") },
+        },
+        _ => return Err(Error::corrupt(format!("job {id}"), "chunks held back without a stop rule")),
     };
-    match stop.next(status.runs_total, merged.metric(stop.metric)) {
-        Wave::Next(runs) => {
-            let chunks = layout.chunks_covering(runs);
-            let after = store.release(id, chunks).await?.ok_or_else(|| Error::NotFound(id.to_owned()))?;
-            tracing::info!(
-                job_id = id,
-                runs_done = merged.runs(),
-                next_wave_ends_at = runs,
-                chunks,
-                "next wave released"
-            );
+    match decision {
+        Decision::Release { chunks, state } => {
+            let after = match state {
+                Some(state) => store.release_with_state(id, chunks, &state).await?,
+                None => store.release(id, chunks).await?,
+            };
+            let after = after.ok_or_else(|| Error::NotFound(id.to_owned()))?;
+            tracing::info!(job_id = id, runs_done = merged.runs(), chunks, "next wave released");
             Ok(after)
         }
-        Wave::Stop(why) => {
+        Decision::Stop { reason } => {
             let outcome = store
                 .stop_early(id, upto, merged.runs(), now_ms())
                 .await?
                 .ok_or_else(|| Error::NotFound(id.to_owned()))?;
             if outcome.stopped {
-                tracing::info!(job_id = id, runs = merged.runs(), reason = ?why, "adaptive job stopped");
+                tracing::info!(job_id = id, runs = merged.runs(), reason, "job stopped after its wave");
                 // At a wave's end the job has chunks past `upto`, so the call that ends it is
                 // the one that cuts it; a repeat has nothing left to cut (`stopped: false`).
                 if outcome.status.state.is_terminal() {

@@ -35,6 +35,7 @@ pub fn kind_to_proto(kind: JobKind) -> v1::JobKind {
         JobKind::Sweep => v1::JobKind::Sweep,
         JobKind::Dataset => v1::JobKind::Dataset,
         JobKind::Sensitivity => v1::JobKind::Sensitivity,
+        JobKind::Optimize => v1::JobKind::Optimize,
     }
 }
 

@@ -6,6 +6,7 @@
 
 use std::hint::black_box;
 use std::time::Duration;
+use tanksim_sim_core::job::RunMap;
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use tanksim_sim_core::SimConfig;

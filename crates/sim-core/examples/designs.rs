@@ -19,7 +19,7 @@ use std::time::Instant;
 use tanksim_sim_core::adaptive::{Stop, Target, Wave};
 use tanksim_sim_core::batch::simulate_batch;
 use tanksim_sim_core::distribution::Distribution;
-use tanksim_sim_core::job::{JobSpec, MonteCarlo, ParamDist, Sensitivity};
+use tanksim_sim_core::job::{JobSpec, MonteCarlo, ParamDist, RunMap, Sensitivity};
 use tanksim_sim_core::metric::RunMetrics;
 use tanksim_sim_core::sampling::Sampling;
 use tanksim_sim_core::sensitivity::estimate::{Bootstrap, indices};

@@ -12,6 +12,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
+use tanksim_sim_core::job::RunMap;
 
 use tanksim_sim_core::batch::{Isa, simulate_batch_with};
 use tanksim_sim_core::canonical::mc_tau_job;

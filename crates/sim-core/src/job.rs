@@ -1,5 +1,5 @@
-//! Job specifications (Monte Carlo, sweep, dataset, sensitivity) and the pure mapping from a run index to
-//! that run's configuration and sampled parameters.
+//! Job specifications (Monte Carlo, sweep, dataset, sensitivity, optimisation) and the pure
+//! mapping from a run index to that run's configuration and sampled parameters ([`RunMap`]).
 
 use std::ops::Range;
 
@@ -7,6 +7,7 @@ use crate::adaptive::Stop;
 use crate::config::SimConfig;
 use crate::distribution::Distribution;
 use crate::metric::Metric;
+use crate::optimize::Optimize;
 use crate::param::Param;
 use crate::rng::{NOISE_STREAM, RunRng};
 use crate::sampling::Sampling;
@@ -95,14 +96,15 @@ pub enum JobKind {
     Sweep,
     Dataset,
     Sensitivity,
+    Optimize,
 }
 
 impl JobKind {
     /// Every kind, in the order of the API's `JobKind` enum.
-    pub const ALL: [JobKind; 4] =
-        [JobKind::MonteCarlo, JobKind::Sweep, JobKind::Dataset, JobKind::Sensitivity];
+    pub const ALL: [JobKind; 5] =
+        [JobKind::MonteCarlo, JobKind::Sweep, JobKind::Dataset, JobKind::Sensitivity, JobKind::Optimize];
 
-    /// `monte_carlo`, `sweep`, `dataset` or `sensitivity`: the kind as specs spell it (the member of a
+    /// `monte_carlo`, `sweep`, `dataset`, `sensitivity` or `optimize`: the kind as specs spell it (the member of a
     /// request's `job`), the prefix of the job's field paths in validation errors, the `kind`
     /// field of a stored job and the `kind` label of metrics and spans.
     pub const fn name(self) -> &'static str {
@@ -111,6 +113,7 @@ impl JobKind {
             JobKind::Sweep => "sweep",
             JobKind::Dataset => "dataset",
             JobKind::Sensitivity => "sensitivity",
+            JobKind::Optimize => "optimize",
         }
     }
 
@@ -129,17 +132,20 @@ pub enum JobSpec {
     /// are the product.
     Dataset(MonteCarlo),
     Sensitivity(Sensitivity),
+    /// Runs generation by generation, each chosen by the ones before ([`crate::optimize`]).
+    Optimize(Optimize),
 }
 
 impl JobSpec {
     /// Number of runs: `runs` for Monte Carlo and datasets, the grid size for sweeps, the
     /// design's size for sensitivity jobs (0 when that overflows `u64`, which validation
-    /// rejects).
+    /// rejects), the cap of every generation for optimisations.
     pub fn runs(&self) -> u64 {
         match self {
             JobSpec::MonteCarlo(mc) | JobSpec::Dataset(mc) => mc.runs,
             JobSpec::Sweep(sweep) => grid_len(&sweep.axes).unwrap_or(0),
             JobSpec::Sensitivity(sa) => sa.runs(),
+            JobSpec::Optimize(opt) => opt.runs(),
         }
     }
 
@@ -147,15 +153,27 @@ impl JobSpec {
     pub fn stop(&self) -> Option<&Stop> {
         match self {
             JobSpec::MonteCarlo(mc) => mc.stop.as_ref(),
-            JobSpec::Dataset(_) | JobSpec::Sweep(_) | JobSpec::Sensitivity(_) => None,
+            JobSpec::Dataset(_) | JobSpec::Sweep(_) | JobSpec::Sensitivity(_) | JobSpec::Optimize(_) => None,
         }
     }
 
-    /// The runs to do before anything is decided: all of them, or an adaptive job's first
-    /// wave.
+    /// The runs every wave of the job ends on a multiple of, for jobs that run in waves (an
+    /// adaptive Monte Carlo job's batch, an optimisation's generation); chunks divide it.
+    pub fn wave_step(&self) -> Option<u64> {
+        match self {
+            JobSpec::Optimize(opt) => Some(opt.runs_per_generation()),
+            _ => self.stop().map(|stop| stop.batch),
+        }
+    }
+
+    /// The runs to do before anything is decided: all of them, an adaptive job's first wave,
+    /// an optimisation's first generation.
     pub fn first_wave(&self) -> u64 {
         let runs = self.runs();
-        self.stop().map_or(runs, |stop| stop.first_wave(runs))
+        match self {
+            JobSpec::Optimize(opt) => opt.runs_per_generation().min(runs),
+            _ => self.stop().map_or(runs, |stop| stop.first_wave(runs)),
+        }
     }
 
     /// The configuration every run starts from.
@@ -164,6 +182,7 @@ impl JobSpec {
             JobSpec::MonteCarlo(mc) | JobSpec::Dataset(mc) => &mc.base,
             JobSpec::Sweep(sweep) => &sweep.base,
             JobSpec::Sensitivity(sa) => &sa.base,
+            JobSpec::Optimize(opt) => &opt.base,
         }
     }
 
@@ -173,6 +192,7 @@ impl JobSpec {
             JobSpec::MonteCarlo(mc) | JobSpec::Dataset(mc) => mc.seed,
             JobSpec::Sweep(sweep) => sweep.seed,
             JobSpec::Sensitivity(sa) => sa.seed,
+            JobSpec::Optimize(opt) => opt.seed,
         }
     }
 
@@ -183,6 +203,7 @@ impl JobSpec {
             JobSpec::Sweep(_) => JobKind::Sweep,
             JobSpec::Dataset(_) => JobKind::Dataset,
             JobSpec::Sensitivity(_) => JobKind::Sensitivity,
+            JobSpec::Optimize(_) => JobKind::Optimize,
         }
     }
 
@@ -191,27 +212,87 @@ impl JobSpec {
         self.kind().name()
     }
 
-    /// The parameters the job varies, in the order [`JobSpec::run_params`] reports them.
-    pub fn varied_params(&self) -> impl Iterator<Item = Param> + '_ {
+    /// The parameters the job varies, in the order [`RunMap::run_params`] reports them.
+    pub fn varied_params(&self) -> Vec<Param> {
         let (dists, axes): (&[ParamDist], &[Axis]) = match self {
             JobSpec::MonteCarlo(mc) | JobSpec::Dataset(mc) => (&mc.params, &[]),
             JobSpec::Sensitivity(sa) => (&sa.params, &[]),
             JobSpec::Sweep(sweep) => (&[], &sweep.axes),
+            JobSpec::Optimize(opt) => return opt.varied_params().collect(),
         };
-        dists.iter().map(|d| d.param).chain(axes.iter().map(|a| a.param))
+        dists.iter().map(|d| d.param).chain(axes.iter().map(|a| a.param)).collect()
+    }
+}
+
+/// The mapping from a run index to the run's configuration: a job's spec, or (for an
+/// optimisation, whose runs depend on the generations before) one of its
+/// [`crate::optimize::Generation`]s. Workers simulate through it.
+pub trait RunMap: Sync {
+    /// The configuration every run starts from.
+    fn base(&self) -> &SimConfig;
+
+    /// Replaces `out` with the varied parameters of run `run`, in the order of the job's
+    /// [`JobSpec::varied_params`].
+    fn run_params(&self, run: u64, out: &mut Vec<(Param, f64)>);
+
+    /// The `(seed, index)` of run `run`'s measurement noise stream.
+    fn noise_key(&self, run: u64) -> (u64, u64);
+
+    /// The full configuration of run `run`: the base with the run's parameters applied and,
+    /// when the base has measurement noise, a noise seed derived from [`RunMap::noise_key`].
+    ///
+    /// Never panics. A parameter the base configuration lacks (which [`crate::validate`]
+    /// rejects, so only an unvalidated job has one) is skipped.
+    fn run_config(&self, run: u64) -> SimConfig {
+        let mut config = self.base().clone();
+        apply_run(self, run, &mut Vec::new(), &mut config);
+        config
     }
 
-    /// Replaces `out` with the varied parameters of run `run` (`run < runs()`), in the order
-    /// of the job's params or axes.
-    ///
+    /// Replaces `out` with the configurations of `runs`, in order: the chunked form of
+    /// [`RunMap::run_config`] (same values), reusing one parameter buffer for the chunk.
+    fn configs(&self, runs: Range<u64>, out: &mut Vec<SimConfig>) {
+        out.clear();
+        // Bounded so a nonsense range cannot make the reservation itself abort.
+        let n = runs.end.saturating_sub(runs.start).min(1 << 16);
+        out.reserve(usize::try_from(n).unwrap_or(0));
+        let mut params = Vec::new();
+        let base = self.base();
+        for run in runs {
+            let mut config = base.clone();
+            apply_run(self, run, &mut params, &mut config);
+            out.push(config);
+        }
+    }
+}
+
+fn apply_run<M: RunMap + ?Sized>(map: &M, run: u64, params: &mut Vec<(Param, f64)>, config: &mut SimConfig) {
+    map.run_params(run, params);
+    for &(param, value) in params.iter() {
+        // Validation rejects inapplicable parameters; an unvalidated job just ignores them.
+        let _ = param.apply(config, value);
+    }
+    if let Some(noise) = &mut config.noise {
+        let (seed, index) = map.noise_key(run);
+        noise.seed = RunRng::new(seed, index, NOISE_STREAM).next_u64();
+    }
+}
+
+impl RunMap for JobSpec {
+    fn base(&self) -> &SimConfig {
+        JobSpec::base(self)
+    }
+
     /// Monte Carlo and dataset values are each parameter's distribution's quantile at the
     /// job's [`Sampling`] variate for (run, the parameter's position, its stream `param as
     /// u64`). With random sampling that is `RunRng::new(seed, run, param as u64)`: each
     /// parameter has its own stream, so adding a second varied parameter never changes the
     /// first one's values. Under every scheme a run's values do not depend on which other runs
     /// are computed. Sweep values are the coordinates of grid point `run`. Sensitivity values
-    /// are the quantiles at the design's variates ([`crate::sensitivity::unit`]).
-    pub fn run_params(&self, run: u64, out: &mut Vec<(Param, f64)>) {
+    /// are the quantiles at the design's variates ([`crate::sensitivity::unit`]). An
+    /// optimisation's spec maps only its first generation (later ones depend on the runs
+    /// before them: [`crate::optimize::Search::runs`] maps those); past it, no values.
+    fn run_params(&self, run: u64, out: &mut Vec<(Param, f64)>) {
         out.clear();
         match self {
             JobSpec::MonteCarlo(mc) | JobSpec::Dataset(mc) => {
@@ -230,44 +311,15 @@ impl JobSpec {
                         .map(|(k, pd)| (pd.param, pd.dist.quantile(unit(sa.seed, sa.samples, d, run, k)))),
                 );
             }
+            JobSpec::Optimize(opt) => opt.search().runs().run_params(run, out),
         }
     }
 
-    /// The full configuration of run `run`: the base with the run's parameters applied and,
-    /// when the base has measurement noise, a noise seed derived from `(seed, run)`.
-    ///
-    /// Never panics. A parameter the base configuration lacks (which [`crate::validate`]
-    /// rejects, so only an unvalidated job has one) is skipped.
-    pub fn run_config(&self, run: u64) -> SimConfig {
-        let mut config = self.base().clone();
-        self.apply_run(run, &mut Vec::new(), &mut config);
-        config
-    }
-
-    /// Replaces `out` with the configurations of `runs`, in order: the chunked form of
-    /// [`JobSpec::run_config`] (same values), reusing one parameter buffer for the chunk.
-    pub fn configs(&self, runs: Range<u64>, out: &mut Vec<SimConfig>) {
-        out.clear();
-        // Bounded so a nonsense range cannot make the reservation itself abort.
-        let n = runs.end.saturating_sub(runs.start).min(1 << 16);
-        out.reserve(usize::try_from(n).unwrap_or(0));
-        let mut params = Vec::new();
-        let base = self.base();
-        for run in runs {
-            let mut config = base.clone();
-            self.apply_run(run, &mut params, &mut config);
-            out.push(config);
-        }
-    }
-
-    fn apply_run(&self, run: u64, params: &mut Vec<(Param, f64)>, config: &mut SimConfig) {
-        self.run_params(run, params);
-        for &(param, value) in params.iter() {
-            // Validation rejects inapplicable parameters; an unvalidated job just ignores them.
-            let _ = param.apply(config, value);
-        }
-        if let Some(noise) = &mut config.noise {
-            noise.seed = RunRng::new(self.seed(), run, NOISE_STREAM).next_u64();
+    /// `(seed, run)`; an optimisation's first generation keys it by the run's sample.
+    fn noise_key(&self, run: u64) -> (u64, u64) {
+        match self {
+            JobSpec::Optimize(opt) => opt.search().runs().noise_key(run),
+            _ => (self.seed(), run),
         }
     }
 }
@@ -325,12 +377,15 @@ mod tests {
         ];
         let job = JobSpec::Sweep(sweep(axes));
         assert_eq!((job.kind(), job.runs()), (JobKind::Sweep, 15));
-        assert_eq!(job.varied_params().collect::<Vec<_>>(), [Param::Kp, Param::Ki]);
+        assert_eq!(job.varied_params(), [Param::Kp, Param::Ki]);
     }
 
     #[test]
     fn kind_names_are_the_spec_spellings_and_round_trip() {
-        assert_eq!(JobKind::ALL.map(JobKind::name), ["monte_carlo", "sweep", "dataset", "sensitivity"]);
+        assert_eq!(
+            JobKind::ALL.map(JobKind::name),
+            ["monte_carlo", "sweep", "dataset", "sensitivity", "optimize"]
+        );
         for kind in JobKind::ALL {
             assert_eq!(JobKind::from_name(kind.name()), Some(kind));
         }

@@ -11,7 +11,8 @@
 //!   Latin hypercube) and [`distribution`] (reproducible sampling),
 //!   [`sweep`] (grids), [`job`] (run index -> configuration, and the job kinds), [`sensitivity`] (its design), [`chunks`]
 //!   (which runs each chunk of a job holds), [`adaptive`] (when a Monte Carlo job with a
-//!   precision target stops);
+//!   precision target stops), [`optimize`] (CMA-ES over bounded parameters, a generation per
+//!   wave);
 //! - their outcome: [`summary`] (mergeable per-metric summaries with quantile sketches),
 //!   [`sensitivity`] (Sobol' indices of a Saltelli design);
 //! - checking input first: [`validate`].
@@ -27,6 +28,7 @@ mod fast;
 pub mod isa;
 pub mod job;
 pub mod metric;
+pub mod optimize;
 pub mod param;
 pub mod plant;
 pub mod profile;

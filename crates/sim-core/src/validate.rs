@@ -15,10 +15,12 @@
 mod config_rules;
 mod domain;
 mod job_rules;
+mod optimize_rules;
 mod output;
 
 use std::fmt;
 
+pub use optimize_rules::{MAX_PARAMS as MAX_OPTIMIZE_PARAMS, MAX_POPULATION};
 pub use output::{output_bytes, recorded_samples, row_bytes};
 
 use crate::config::SimConfig;

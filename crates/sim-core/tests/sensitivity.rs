@@ -10,7 +10,7 @@ use std::process::Command;
 use serde_json::{Value, json};
 use tanksim_sim_core::batch::simulate_batch;
 use tanksim_sim_core::distribution::Distribution;
-use tanksim_sim_core::job::{JobSpec, ParamDist, Sensitivity};
+use tanksim_sim_core::job::{JobSpec, ParamDist, RunMap, Sensitivity};
 use tanksim_sim_core::rng::RunRng;
 use tanksim_sim_core::sensitivity::estimate::{Bootstrap, Indices, indices};
 use tanksim_sim_core::sensitivity::{design_runs, unit};

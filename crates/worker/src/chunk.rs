@@ -19,6 +19,8 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
 use tanksim_broker::{Delivery, JobStore, TaskQueue};
+use tanksim_sim_core::job::JobSpec;
+use tanksim_sim_core::optimize::{Optimize, history_from_bytes};
 use tokio::time::Instant;
 use tracing::Instrument;
 
@@ -43,6 +45,9 @@ pub(crate) struct Ctx<Q, S> {
 pub(crate) struct Work {
     pub(crate) delivery: Delivery,
     pub(crate) plan: Arc<JobPlan>,
+    /// An optimisation's search history before the chunk's generation (its candidates
+    /// depend on it); empty for other jobs.
+    pub(crate) history: Vec<f64>,
     /// When this worker received the entry: its idle time in the group counts from about here.
     pub(crate) received: Instant,
 }
@@ -107,11 +112,68 @@ impl<Q: TaskQueue, S: JobStore> Ctx<Q, S> {
             self.fail(&delivery, Some(kind), &reason).await;
             return None;
         }
+        let history = match &plan.spec {
+            JobSpec::Optimize(opt) => match self.history(opt, &delivery).await {
+                Ok(Some(history)) => history,
+                Ok(None) => return None,
+                Err(reason) => {
+                    self.fail(&delivery, Some(kind), &reason).await;
+                    return None;
+                }
+            },
+            _ => Vec::new(),
+        };
         if self.settings.fault_abort_on_chunk == Some(task.chunk) {
             tracing::error!("fault hook: aborting the process on this chunk");
             std::process::abort();
         }
-        Some(Work { delivery, plan, received })
+        Some(Work { delivery, plan, history, received })
+    }
+
+    /// The history an optimisation's chunk needs: the objective values of the generations
+    /// before its own, from the job's wave state (stored with the release of the chunk's
+    /// generation, so never shorter than that). `Ok(None)`: the store is unreachable (the
+    /// chunk stays pending); `Err`: the chunk or the state is inconsistent (the reason).
+    async fn history(&self, opt: &Optimize, delivery: &Delivery) -> Result<Option<Vec<f64>>, String> {
+        let task = &delivery.task;
+        let per = opt.runs_per_generation().max(1);
+        let generation = task.run_start / per;
+        if task.run_end > (generation + 1) * per {
+            return Err(format!(
+                "chunk {} of job {} covers runs {}..{}, across the end of generation {generation} (runs {}..{})",
+                task.chunk,
+                task.job_id,
+                task.run_start,
+                task.run_end,
+                generation * per,
+                (generation + 1) * per
+            ));
+        }
+        let bytes = match self.store.wave_state(&task.job_id).await {
+            Ok(bytes) => bytes,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read the job's wave state; the chunk stays pending");
+                return Ok(None);
+            }
+        };
+        let needed = usize::try_from(generation * u64::from(opt.population)).unwrap_or(usize::MAX);
+        match history_from_bytes(&bytes) {
+            Some(mut history) if history.len() >= needed => {
+                history.truncate(needed);
+                Ok(Some(history))
+            }
+            Some(history) => Err(format!(
+                "chunk {} of job {} is in generation {generation}, but the job's search history holds {} values (generation {generation} needs {needed})",
+                task.chunk,
+                task.job_id,
+                history.len()
+            )),
+            None => Err(format!(
+                "the wave state of job {} is {} bytes, not a list of doubles",
+                task.job_id,
+                bytes.len()
+            )),
+        }
     }
 
     /// The job's plan, from the cache or the store. `Ok(None)`: the store is unreachable (the
@@ -147,14 +209,20 @@ impl<Q: TaskQueue, S: JobStore> Ctx<Q, S> {
         // for them, which is the simulation's wall time.
         let span = tracing::info_span!("simulate", runs = count as i64, threads = threads as i64);
         let started = Instant::now();
-        let output =
-            tokio::task::spawn_blocking(move || compute(&plan.spec, runs, plan.rows, threads, &cancel))
-                .instrument(span)
-                .await
-                .map_err(|e| match e.try_into_panic() {
-                    Ok(panic) => panic_message(panic.as_ref()),
-                    Err(e) => e.to_string(),
-                })?;
+        let history = work.history.clone();
+        let output = tokio::task::spawn_blocking(move || match &plan.spec {
+            // The chunk's generation: the search replayed from the generations before it.
+            JobSpec::Optimize(opt) => {
+                compute(&opt.replay(&history).runs(), runs, plan.rows, threads, &cancel)
+            }
+            spec => compute(spec, runs, plan.rows, threads, &cancel),
+        })
+        .instrument(span)
+        .await
+        .map_err(|e| match e.try_into_panic() {
+            Ok(panic) => panic_message(panic.as_ref()),
+            Err(e) => e.to_string(),
+        })?;
         let elapsed = started.elapsed();
         if output.is_some() {
             metrics::simulated(work.kind(), count, elapsed);

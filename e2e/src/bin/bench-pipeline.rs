@@ -15,6 +15,7 @@
 //! The service binaries are the `e2e-*` ones next to this executable (same build).
 
 use std::time::{Duration, Instant};
+use tanksim_sim_core::job::RunMap;
 
 use tanksim_e2e::api;
 use tanksim_e2e::bench::{

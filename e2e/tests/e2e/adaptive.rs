@@ -2,10 +2,10 @@
 //! mean is precise enough stops at the same run count with the same aggregates as the embedded
 //! run, with one worker, and with three while one of them is killed and Redis restarts.
 
-use tanksim_e2e::{Cluster, Options, Persistence, api, binaries, scenario};
+use tanksim_e2e::{Cluster, Options, api, binaries, scenario};
 use tanksim_proto::v1::{GetJobResultsResponse, JobState, SubmitJobRequest, submit_job_request::Job};
 
-use crate::{JOB_LIMIT, LIMIT, kill_busy_worker, mid_job};
+use crate::{JOB_LIMIT, LIMIT, waves_through_faults};
 
 /// The configured chunk size: adaptive jobs use the largest divisor of their batch within it.
 const CHUNK: u64 = 400;
@@ -64,28 +64,10 @@ async fn an_adaptive_job_loses_nothing_to_a_killed_worker_and_a_redis_restart() 
         let spec = adaptive(2_000, 0.004, 300.0);
         let reference = tanksim_e2e::reference::embedded(spec.clone(), CHUNK).await;
         assert_stopped_on_target(&reference.results, 2_000);
-        let options = Options {
-            workers: 3,
-            chunk_size: CHUNK,
-            persistence: Persistence::AppendOnly,
-            ..Options::default()
-        };
-        let mut cluster = Cluster::start(binaries!(), options).await;
-        let mut client = cluster.gateway_client();
-        let job = api::submit(&mut client, spec).await;
-        // In the second wave (the first is 5 chunks): worker 0 dies for good.
-        mid_job(&mut client, &job, 7).await;
-        kill_busy_worker(&cluster, 0).await;
-        // In the third: Redis restarts (from its append-only file), with released chunks on
-        // the stream, a wave decision possibly in flight and the dispatcher polling.
-        mid_job(&mut client, &job, 30).await;
-        cluster.restart_redis().await;
-        let job = api::wait_ended(&mut client, &job.id, JOB_LIMIT).await;
-        assert_eq!(job.state(), JobState::Succeeded, "{job:?}");
-        let results = api::results(&mut client, &job.id).await;
-        api::assert_same_results(&results, &reference.results);
+        // Worker 0 dies for good in the second wave (the first is 5 chunks); Redis restarts in
+        // the third.
+        let results = waves_through_faults(spec, &reference.results, CHUNK, (7, 30)).await;
         assert_stopped_on_target(&results, 2_000);
-        cluster.assert_no_worker_crashes();
     })
     .await;
 }

@@ -25,6 +25,7 @@ mod hostile;
 mod log_lines;
 mod mesh;
 mod metrics_scrape;
+mod optimize;
 mod pipeline;
 mod poison;
 mod prometheus;
@@ -40,8 +41,8 @@ use std::time::Duration;
 
 use tanksim_broker::TaskQueue;
 use tanksim_e2e::reference::Reference;
-use tanksim_e2e::{Cluster, api};
-use tanksim_proto::v1::{Job, JobState, SubmitJobRequest, submit_job_request};
+use tanksim_e2e::{Cluster, Options, Persistence, api, binaries};
+use tanksim_proto::v1::{GetJobResultsResponse, Job, JobState, SubmitJobRequest, submit_job_request};
 use tokio::sync::OnceCell;
 
 /// Runs per chunk in every cluster and reference run of the MC-tau job.
@@ -93,6 +94,34 @@ async fn worker_busy(cluster: &Cluster, i: usize) {
         assert!(tokio::time::Instant::now() < deadline, "worker {i} never held a chunk");
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
+}
+
+/// A job that runs in waves, through faults: `spec` on three workers in chunks of `chunk`,
+/// Redis persisting to its append-only file; worker 0 SIGKILLed once `kill_at` chunks are
+/// done, Redis restarted once `restart_at` are. Checks the job succeeded with the results of
+/// the embedded run (`reference`) bit for bit, and returns them.
+async fn waves_through_faults(
+    spec: SubmitJobRequest,
+    reference: &GetJobResultsResponse,
+    chunk: u64,
+    (kill_at, restart_at): (u32, u32),
+) -> GetJobResultsResponse {
+    let options =
+        Options { workers: 3, chunk_size: chunk, persistence: Persistence::AppendOnly, ..Options::default() };
+    let mut cluster = Cluster::start(binaries!(), options).await;
+    let mut client = cluster.gateway_client();
+    let job = api::submit(&mut client, spec).await;
+    mid_job(&mut client, &job, kill_at).await;
+    kill_busy_worker(&cluster, 0).await;
+    // Released chunks on the stream, a wave decision possibly in flight, the dispatcher polling.
+    mid_job(&mut client, &job, restart_at).await;
+    cluster.restart_redis().await;
+    let job = api::wait_ended(&mut client, &job.id, JOB_LIMIT).await;
+    assert_eq!(job.state(), JobState::Succeeded, "{job:?}");
+    let results = api::results(&mut client, &job.id).await;
+    api::assert_same_results(&results, reference);
+    cluster.assert_no_worker_crashes();
+    results
 }
 
 /// SIGKILLs worker `i` while it holds a chunk (once it holds one).

@@ -47,6 +47,8 @@ struct Job {
     /// Every chunk ever recorded (outlives the summaries, like the Redis bitmap).
     done: HashSet<u32>,
     merged: Option<(u32, Vec<u8>)>,
+    /// The state stored by the last release that raised `chunks_released` with one.
+    wave_state: Vec<u8>,
     /// Whether the job still holds its share of its tenant's quota (until it ends).
     reserved: bool,
 }
@@ -182,6 +184,24 @@ impl Inner {
     }
 }
 
+impl MemoryStore {
+    /// `release.lua`: raises `chunks_released` of a non-terminal job, storing `state` only
+    /// when it raises.
+    fn raise(&self, id: &str, chunks: u32, state: Option<&[u8]>) -> Option<JobStatus> {
+        let mut inner = self.lock();
+        let job = inner.jobs.get_mut(id)?;
+        let s = &mut job.status;
+        let chunks = chunks.min(s.chunks_total);
+        if !s.state.is_terminal() && chunks > s.chunks_released {
+            s.chunks_released = chunks;
+            if let Some(state) = state {
+                job.wave_state = state.to_vec();
+            }
+        }
+        Some(job.status.clone())
+    }
+}
+
 fn chunk_out_of_range(id: &str, chunk: u32) -> BrokerError {
     BrokerError::Corrupt { what: "chunk index", detail: format!("chunk {chunk} is outside job {id}") }
 }
@@ -232,6 +252,7 @@ impl JobStore for MemoryStore {
             chunks: BTreeMap::new(),
             done: HashSet::new(),
             merged: None,
+            wave_state: Vec::new(),
             reserved: true,
         };
         inner.jobs.insert(job.id.clone(), stored);
@@ -292,13 +313,20 @@ impl JobStore for MemoryStore {
     }
 
     async fn release(&self, id: &str, chunks: u32) -> Result<Option<JobStatus>, BrokerError> {
-        let mut inner = self.lock();
-        let Some(job) = inner.jobs.get_mut(id) else { return Ok(None) };
-        let s = &mut job.status;
-        if !s.state.is_terminal() {
-            s.chunks_released = s.chunks_released.max(chunks.min(s.chunks_total));
-        }
-        Ok(Some(s.clone()))
+        Ok(self.raise(id, chunks, None))
+    }
+
+    async fn release_with_state(
+        &self,
+        id: &str,
+        chunks: u32,
+        state: &[u8],
+    ) -> Result<Option<JobStatus>, BrokerError> {
+        Ok(self.raise(id, chunks, Some(state)))
+    }
+
+    async fn wave_state(&self, id: &str) -> Result<Vec<u8>, BrokerError> {
+        Ok(self.lock().jobs.get(id).map(|j| j.wave_state.clone()).unwrap_or_default())
     }
 
     async fn stop_early(

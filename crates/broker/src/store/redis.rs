@@ -3,7 +3,7 @@
 //! Layout (names from [`crate::names`]): `tanksim:job:{id}` is a hash with every
 //! [`JobStatus`] field (absent optionals and an empty `trace_context` are missing fields; a
 //! trace context is JSON; a missing `chunks_released`, from a version before waves, reads as
-//! `chunks_total`), `...:spec` the spec,
+//! `chunks_total`), `...:spec` the spec, `...:state` the wave state of the last release,
 //! `...:chunks` a hash chunk -> summary, `...:done` a bitmap of recorded chunks, `...:merged`
 //! a hash `{upto, bytes}`; `tanksim:jobs` indexes ids by submission time,
 //! [`names::DISPATCHING_SET`](crate::names::DISPATCHING_SET) holds the jobs whose chunks are not all enqueued
@@ -306,12 +306,34 @@ impl JobStore for RedisStore {
     }
 
     async fn release(&self, id: &str, chunks: u32) -> Result<Option<JobStatus>, BrokerError> {
+        let mut call = self.scripts.release.key(job_key(id));
         let reply: Value =
-            self.scripts.release.key(job_key(id)).arg(chunks).invoke_async(&mut self.conn()).await?;
+            call.key(job_subkey(id, "state")).arg(chunks).invoke_async(&mut self.conn()).await?;
         match reply {
             Value::Nil => Ok(None),
             hash => decode_status(hash).map(Some),
         }
+    }
+
+    async fn release_with_state(
+        &self,
+        id: &str,
+        chunks: u32,
+        state: &[u8],
+    ) -> Result<Option<JobStatus>, BrokerError> {
+        let mut call = self.scripts.release.key(job_key(id));
+        let reply: Value =
+            call.key(job_subkey(id, "state")).arg(chunks).arg(state).invoke_async(&mut self.conn()).await?;
+        match reply {
+            Value::Nil => Ok(None),
+            hash => decode_status(hash).map(Some),
+        }
+    }
+
+    async fn wave_state(&self, id: &str) -> Result<Vec<u8>, BrokerError> {
+        let state: Option<Vec<u8>> =
+            redis::cmd("GET").arg(job_subkey(id, "state")).query_async(&mut self.conn()).await?;
+        Ok(state.unwrap_or_default())
     }
 
     async fn stop_early(

@@ -130,8 +130,10 @@ async fn dispatcher_records_and_enqueues(users: &Users) -> Step {
     store.ping().await.map_err(text)?;
     queue.ping().await.map_err(text)?;
     let quota = JobQuota { concurrent_jobs: 3, queued_runs: 1_000, runs_per_day: 1_000 };
-    for (id, chunks) in [("j1", 3), ("j2", 1), ("j3", 1)] {
-        store.create_job_within(&new_job(id, chunks), &quota).await.map_err(text)?;
+    // j1 runs in waves: its first two chunks are released, the third by results.
+    let j1 = NewJob { chunks_released: 2, ..new_job("j1", 3) };
+    for job in [j1, new_job("j2", 1), new_job("j3", 1)] {
+        store.create_job_within(&job, &quota).await.map_err(text)?;
     }
     let refused = store.create_job_within(&new_job("j4", 1), &quota).await;
     ensure(matches!(refused, Err(BrokerError::QuotaExceeded(_))), || format!("a 4th job: {refused:?}"))?;
@@ -255,10 +257,15 @@ async fn results_records_and_finishes(users: &Users) -> Step {
     store.save_merged("j1", 2, b"merged 0..2").await.map_err(text)?;
     let merged = store.merged("j1").await.map_err(text)?;
     ensure(merged == Some((2, b"merged 0..2".to_vec())), || format!("merged {merged:?}"))?;
-    // An adaptive job's wave decisions: release (nothing more here), then stop at 2 chunks,
-    // giving 10 runs back to the tenant's usage and day counter, which succeeds the job.
-    let released = store.release("j1", 3).await.map_err(text)?;
+    // A job's wave decisions: release the third chunk with the wave's state (an
+    // optimisation's history), then stop at 2 chunks, giving 10 runs back to the tenant's
+    // usage and day counter, which succeeds the job.
+    let released = store.release_with_state("j1", 3, b"history").await.map_err(text)?;
     ensure(released.is_some_and(|j| j.chunks_released == 3), || "j1 not released".to_owned())?;
+    let state = store.wave_state("j1").await.map_err(text)?;
+    ensure(state == b"history", || format!("wave state {state:?}"))?;
+    let released = store.release("j1", 3).await.map_err(text)?;
+    ensure(released.is_some_and(|j| j.chunks_released == 3), || "j1 lowered".to_owned())?;
     let stopped = store.stop_early("j1", 2, 20, 1_700_000_002_000).await.map_err(text)?;
     ensure(stopped.as_ref().is_some_and(|s| s.stopped), || format!("stopped {stopped:?}"))?;
     // Stopping it ended it already: finishing ends nothing more.

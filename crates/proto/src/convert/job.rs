@@ -10,6 +10,7 @@
 use tanksim_sim_core::adaptive::{Stop, Target};
 use tanksim_sim_core::config::Recording;
 use tanksim_sim_core::job::{JobKind, JobSpec, MonteCarlo, ParamDist, Sensitivity, Sweep};
+use tanksim_sim_core::optimize::{Bound, Optimize, Robust, Statistic};
 use tanksim_sim_core::sampling::Sampling;
 use tanksim_sim_core::validate::{Limits, validate_job};
 
@@ -139,7 +140,7 @@ fn read_job(request: &v1::SubmitJobRequest, found: &mut Violations) -> Option<Jo
                     all
                 });
             }
-            let objective = read_objective(sweep.objective.as_ref(), found);
+            let objective = read_objective("sweep.objective", sweep.objective.as_ref(), found);
             let mut base = base?;
             base.record = Recording::None;
             Some(JobSpec::Sweep(Sweep { base, axes: axes?, objective: objective?, seed: sweep.seed }))
@@ -166,7 +167,65 @@ fn read_job(request: &v1::SubmitJobRequest, found: &mut Violations) -> Option<Jo
                 },
             }))
         }
+        Job::Optimize(opt) => {
+            let bounds = read_bounds(&opt.params, found);
+            let objective = read_objective("optimize.objective", opt.objective.as_ref(), found);
+            let robust = match &opt.robust {
+                Some(r) => {
+                    let params = read_params("optimize.robust", &r.params, found);
+                    let sampling = read_sampling("optimize.robust", r.sampling, found);
+                    let statistic = r.quantile.map_or(Statistic::Mean, Statistic::Quantile);
+                    params
+                        .zip(sampling)
+                        .map(|(params, sampling)| Some(Robust { params, runs: r.runs, statistic, sampling }))
+                }
+                None => Some(None),
+            };
+            let mut base = base?;
+            base.record = Recording::None;
+            let params = bounds?;
+            Some(JobSpec::Optimize(Optimize {
+                base,
+                population: match opt.population {
+                    0 => Optimize::default_population(params.len()),
+                    n => n,
+                },
+                params,
+                objective: objective?,
+                generations: match opt.max_generations {
+                    0 => Optimize::DEFAULT_GENERATIONS,
+                    n => n,
+                },
+                seed: opt.seed,
+                x_tolerance: if opt.x_tolerance == 0.0 {
+                    Optimize::DEFAULT_X_TOLERANCE
+                } else {
+                    opt.x_tolerance
+                },
+                initial_step: if opt.initial_step == 0.0 {
+                    Optimize::DEFAULT_INITIAL_STEP
+                } else {
+                    opt.initial_step
+                },
+                robust: robust?,
+            }))
+        }
     }
+}
+
+/// Every entry of an optimisation's `params` (all checked, even after a bad one); a bound
+/// without a start starts in its middle.
+fn read_bounds(bounds: &[v1::Bound], found: &mut Violations) -> Option<Vec<Bound>> {
+    let mut out = Some(Vec::with_capacity(bounds.len().min(64)));
+    for (i, b) in bounds.iter().enumerate() {
+        let param = read_param(&b.param, format!("optimize.params[{i}].param"), found);
+        let start = b.start.unwrap_or(0.5 * b.lo + 0.5 * b.hi);
+        out = out.zip(param).map(|(mut all, param)| {
+            all.push(Bound { param, lo: b.lo, hi: b.hi, start });
+            all
+        });
+    }
+    out
 }
 
 /// Every entry of a list of metrics (all checked, even after a bad one).
@@ -264,6 +323,7 @@ pub fn job_kind(job: &Job) -> JobKind {
         Job::Sweep(_) => JobKind::Sweep,
         Job::Dataset(_) => JobKind::Dataset,
         Job::Sensitivity(_) => JobKind::Sensitivity,
+        Job::Optimize(_) => JobKind::Optimize,
     }
 }
 
@@ -285,6 +345,17 @@ fn job_request_path(job: &Job, core: &str) -> String {
 /// `params[0].value` is `params[0].fixed`); every other path is already the request's.
 fn entry_path(job: &Job, kind: &str, rest: &str) -> String {
     let keep = || format!("{kind}.{rest}");
+    if let Job::Optimize(opt) = job {
+        // The bounds' paths are the request's; the uncertain parameters' gain their member.
+        let robust = Job::MonteCarlo(v1::MonteCarlo {
+            params: opt.robust.as_ref().map(|r| r.params.clone()).unwrap_or_default(),
+            ..Default::default()
+        });
+        return match rest.strip_prefix("robust.") {
+            Some(inner) => entry_path(&robust, "optimize.robust", inner),
+            None => keep(),
+        };
+    }
     let list = if matches!(job, Job::Sweep(_)) { "axes" } else { "params" };
     let Some((index, tail)) =
         rest.strip_prefix(list).and_then(|r| r.strip_prefix('[')).and_then(|r| r.split_once(']'))
@@ -301,6 +372,7 @@ fn entry_path(job: &Job, kind: &str, rest: &str) -> String {
             sa.params.get(i).and_then(|p| p.distribution.as_ref()).map(distribution_member)
         }
         Job::Sweep(s) => s.axes.get(i).and_then(|a| a.values.as_ref()).map(axis_member),
+        Job::Optimize(_) => None,
     };
     match (member, tail) {
         (None, _) | (_, "" | ".param") => keep(),
@@ -326,6 +398,7 @@ mod tests {
             Job::Sweep(v1::Sweep::default()),
             Job::Dataset(v1::Dataset::default()),
             Job::Sensitivity(v1::Sensitivity::default()),
+            Job::Optimize(v1::Optimize::default()),
         ];
         assert_eq!(jobs.each_ref().map(job_kind), JobKind::ALL);
     }

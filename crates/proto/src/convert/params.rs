@@ -124,21 +124,25 @@ pub(crate) fn axis_member(v: &axis::Values) -> &'static str {
 }
 
 /// A sweep's objective: both the metric and the goal are required.
-pub(crate) fn read_objective(o: Option<&v1::Objective>, found: &mut Violations) -> Option<Objective> {
+pub(crate) fn read_objective(
+    field: &str,
+    o: Option<&v1::Objective>,
+    found: &mut Violations,
+) -> Option<Objective> {
     let Some(o) = o else {
-        found.push("sweep.objective", "required");
+        found.push(field, "required");
         return None;
     };
     let metric = metric_from_i32(o.metric);
     if metric.is_none() {
         let names: Vec<&str> = tanksim_sim_core::Metric::ALL.into_iter().map(|m| m.name()).collect();
-        found.push("sweep.objective.metric", not_one_of(o.metric, &names));
+        found.push(format!("{field}.metric"), not_one_of(o.metric, &names));
     }
     let goal = match v1::Goal::try_from(o.goal) {
         Ok(v1::Goal::Minimize) => Some(Goal::Minimize),
         Ok(v1::Goal::Maximize) => Some(Goal::Maximize),
         Ok(v1::Goal::Unspecified) | Err(_) => {
-            found.push("sweep.objective.goal", not_one_of(o.goal, &["minimize", "maximize"]));
+            found.push(format!("{field}.goal"), not_one_of(o.goal, &["minimize", "maximize"]));
             None
         }
     };

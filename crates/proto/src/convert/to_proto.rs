@@ -13,7 +13,8 @@
 use tanksim_sim_core::adaptive::{Stop, Target};
 use tanksim_sim_core::config::{AntiWindup, Controller, DerivativeOn, Plant, Profile, Recording, SimConfig};
 use tanksim_sim_core::distribution::Distribution;
-use tanksim_sim_core::job::{Goal, JobSpec, MonteCarlo, ParamDist};
+use tanksim_sim_core::job::{Goal, JobSpec, MonteCarlo, Objective, ParamDist};
+use tanksim_sim_core::optimize::Statistic;
 use tanksim_sim_core::sampling::Sampling;
 use tanksim_sim_core::sweep::{Axis, AxisValues};
 
@@ -179,14 +180,35 @@ impl From<&JobSpec> for v1::SubmitJobRequest {
             }),
             JobSpec::Sweep(s) => Job::Sweep(v1::Sweep {
                 axes: s.axes.iter().map(axis).collect(),
-                objective: Some(v1::Objective {
-                    metric: metric_to_i32(s.objective.metric),
-                    goal: match s.objective.goal {
-                        Goal::Minimize => v1::Goal::Minimize as i32,
-                        Goal::Maximize => v1::Goal::Maximize as i32,
-                    },
-                }),
+                objective: Some(objective_to_proto(s.objective)),
                 seed: s.seed,
+            }),
+            JobSpec::Optimize(o) => Job::Optimize(v1::Optimize {
+                params: o
+                    .params
+                    .iter()
+                    .map(|b| v1::Bound {
+                        param: param_path(b.param).to_owned(),
+                        lo: b.lo,
+                        hi: b.hi,
+                        start: Some(b.start),
+                    })
+                    .collect(),
+                objective: Some(objective_to_proto(o.objective)),
+                population: o.population,
+                max_generations: o.generations,
+                seed: o.seed,
+                x_tolerance: o.x_tolerance,
+                initial_step: o.initial_step,
+                robust: o.robust.as_ref().map(|r| v1::OptimizeRobust {
+                    params: r.params.iter().map(param_distribution).collect(),
+                    runs: r.runs,
+                    quantile: match r.statistic {
+                        Statistic::Mean => None,
+                        Statistic::Quantile(q) => Some(q),
+                    },
+                    sampling: sampling(r.sampling),
+                }),
             }),
             JobSpec::Sensitivity(sa) => Job::Sensitivity(v1::Sensitivity {
                 samples: sa.samples,
@@ -198,6 +220,17 @@ impl From<&JobSpec> for v1::SubmitJobRequest {
             }),
         };
         v1::SubmitJobRequest { name: String::new(), config: Some(config), job: Some(job) }
+    }
+}
+
+/// A sweep's or an optimisation's objective as the API spells it.
+pub fn objective_to_proto(o: Objective) -> v1::Objective {
+    v1::Objective {
+        metric: metric_to_i32(o.metric),
+        goal: match o.goal {
+            Goal::Minimize => v1::Goal::Minimize as i32,
+            Goal::Maximize => v1::Goal::Maximize as i32,
+        },
     }
 }
 

@@ -179,6 +179,39 @@ fn job() -> BoxedStrategy<Option<Job>> {
                     confidence_level,
                 })
             }),
+        (
+            prop::collection::vec(
+                (path(), num(), num(), prop::option::of(num()))
+                    .prop_map(|(param, lo, hi, start)| v1::Bound { param, lo, hi, start }),
+                0..4,
+            ),
+            prop::option::of((kind(), kind()).prop_map(|(metric, goal)| v1::Objective { metric, goal })),
+            (prop_oneof![0u32..20, any::<u32>()], prop_oneof![0u32..20, any::<u32>()], num(), num()),
+            prop::option::of(
+                (params(), prop_oneof![0u32..50, any::<u32>()], prop::option::of(num()), kind()).prop_map(
+                    |(params, runs, quantile, sampling)| v1::OptimizeRobust {
+                        params,
+                        runs,
+                        quantile,
+                        sampling
+                    }
+                )
+            ),
+        )
+            .prop_map(
+                |(params, objective, (population, max_generations, x_tolerance, initial_step), robust)| {
+                    Job::Optimize(v1::Optimize {
+                        params,
+                        objective,
+                        population,
+                        max_generations,
+                        seed: 5,
+                        x_tolerance,
+                        initial_step,
+                        robust,
+                    })
+                }
+            ),
     ])
     .boxed()
 }
@@ -193,6 +226,7 @@ proptest! {
             Some(Job::Sweep(_)) => "sweep",
             Some(Job::Dataset(_)) => "dataset",
             Some(Job::Sensitivity(_)) => "sensitivity",
+            Some(Job::Optimize(_)) => "optimize",
             None => "job",
         };
         let request = v1::SubmitJobRequest { name: String::new(), config, job };

@@ -27,7 +27,10 @@ fn missing_config_and_job_are_both_reported() {
     let request = v1::SubmitJobRequest { name: "x".into(), config: None, job: None };
     assert_eq!(fields(&request), ["config", "job"]);
     assert_eq!(reason(&request, "config"), "required");
-    assert_eq!(reason(&request, "job"), "required: one of monte_carlo, sweep, dataset, sensitivity");
+    assert_eq!(
+        reason(&request, "job"),
+        "required: one of monte_carlo, sweep, dataset, sensitivity, optimize"
+    );
 }
 
 #[test]
@@ -149,6 +152,44 @@ fn sweep_axes_and_objective() {
         reason(&request, "sweep.objective.metric").starts_with("unknown value 14; one of overshoot_pct,")
     );
     assert_eq!(reason(&request, "sweep.objective.goal"), "required: one of minimize, maximize");
+}
+
+fn bound(param: &str, lo: f64, hi: f64) -> v1::Bound {
+    v1::Bound { param: param.into(), lo, hi, start: None }
+}
+
+#[test]
+fn optimisations_name_their_fields_and_fill_their_defaults() {
+    let objective = Some(v1::Objective { metric: v1::Metric::Ise as i32, goal: v1::Goal::Minimize as i32 });
+    let opt = v1::Optimize {
+        params: vec![bound("controller.kp", 0.1, 10.0), bound("controller.ki", 0.01, 2.0)],
+        objective,
+        ..Default::default()
+    };
+    let valid =
+        job_spec_from_request(&with_job(Job::Optimize(opt.clone())), &Limits::default()).expect("valid");
+    let JobSpec::Optimize(spec) = valid.spec() else { panic!("an optimisation") };
+    assert_eq!((spec.population, spec.generations, spec.x_tolerance, spec.initial_step), (6, 100, 1e-3, 0.3));
+    assert_eq!((spec.params[0].start, spec.params[1].start), (5.05, 1.005), "a bound starts in its middle");
+    // Round trip: the stored spec converts back to the same job.
+    let stored = v1::SubmitJobRequest::from(valid.spec());
+    assert_eq!(job_spec_from_request(&stored, &Limits::default()).expect("valid").spec(), valid.spec());
+
+    let bad = v1::Optimize {
+        params: vec![bound("kp", 0.0, 1.0), bound("controller.ki", 2.0, 1.0)],
+        objective: None,
+        population: 1,
+        ..opt.clone()
+    };
+    let request = with_job(Job::Optimize(bad));
+    assert_eq!(fields(&request), ["optimize.params[0].param", "optimize.objective"]);
+    let bad = v1::Optimize { params: vec![bound("controller.ki", 2.0, 1.0)], population: 1, ..opt.clone() };
+    assert_eq!(fields(&with_job(Job::Optimize(bad))), ["optimize.params[0].hi", "optimize.population"]);
+    // An uncertain parameter's fields gain their distribution's member, as in a Monte Carlo job.
+    let tau = v1::ParamDistribution { param: "plant.tau".into(), distribution: Some(normal()) };
+    let robust = v1::OptimizeRobust { params: vec![tau], runs: 10, quantile: Some(2.0), sampling: 0 };
+    let request = with_job(Job::Optimize(v1::Optimize { robust: Some(robust), ..opt }));
+    assert_eq!(fields(&request), ["optimize.robust.quantile", "optimize.robust.params[0]"]);
 }
 
 #[test]

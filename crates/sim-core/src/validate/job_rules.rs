@@ -23,6 +23,7 @@ pub(super) fn check(job: &JobSpec, limits: &Limits, found: &mut Violations) -> S
         }
         JobSpec::Sweep(sweep) => self::sweep(sweep, limits, &mut sources, found),
         JobSpec::Sensitivity(s) => sensitivity(s, limits, &mut sources, found),
+        JobSpec::Optimize(opt) => super::optimize_rules::check(opt, limits, &mut sources, found),
     }
     sources
 }
@@ -137,7 +138,13 @@ fn sensitivity(s: &Sensitivity, limits: &Limits, sources: &mut Sources, found: &
 
 /// Each entry of a Monte Carlo, dataset or sensitivity `params` list: varies one parameter
 /// once, over a valid distribution whose support is inside the parameter's domain.
-fn params(kind: &str, list: &[ParamDist], base: &SimConfig, sources: &mut Sources, found: &mut Violations) {
+pub(super) fn params(
+    kind: &str,
+    list: &[ParamDist],
+    base: &SimConfig,
+    sources: &mut Sources,
+    found: &mut Violations,
+) {
     let mut first = [None; Param::ALL.len()];
     for (i, pd) in list.iter().enumerate() {
         let entry = format!("{kind}.params[{i}]");
@@ -206,29 +213,28 @@ fn sweep(sweep: &Sweep, limits: &Limits, sources: &mut Sources, found: &mut Viol
             Some(_) => {}
         }
     }
-    objective(sweep, found);
+    objective("sweep.objective", sweep.objective.metric, &sweep.base, found);
 }
 
-/// Refuses objectives that are the same for every grid point by construction, so "the best
-/// point" would be an arbitrary one.
-fn objective(sweep: &Sweep, found: &mut Violations) {
-    let metric = sweep.objective.metric;
-    let constant = match (metric, &sweep.base.plant, &sweep.base.controller) {
+/// Refuses objectives (`field`) that are the same for every run by construction, so "the
+/// best point" would be an arbitrary one.
+pub(super) fn objective(field: &str, metric: Metric, base: &SimConfig, found: &mut Violations) {
+    let constant = match (metric, &base.plant, &base.controller) {
         (Metric::Overflow, Plant::FirstOrder(_), _) => Some("a first-order tank never overflows"),
         (Metric::SaturatedFraction, _, Controller::OpenLoop) => Some("an open-loop run never saturates"),
         _ => None,
     };
     if let Some(why) = constant {
-        found.push("sweep.objective", format!("{} is 0 in every run: {why}", metric.name()));
+        found.push(field, format!("{} is 0 in every run: {why}", metric.name()));
     }
 }
 
 /// Which entry of a job's `params` or `axes` list first varies each parameter.
-type FirstEntry = [Option<usize>; Param::ALL.len()];
+pub(super) type FirstEntry = [Option<usize>; Param::ALL.len()];
 
 /// Checks that entry `i` of a `params` or `axes` list varies a parameter no earlier entry
 /// does, and one `base` has. False when it does not.
-fn varies_once(
+pub(super) fn varies_once(
     param: Param,
     (list, i): (&str, usize),
     first: &mut FirstEntry,

@@ -1,4 +1,4 @@
-//! A job's output on disk: the per-run rows of a dataset, sweep or sensitivity job (Monte
+//! A job's output on disk: the per-run rows of a dataset, sweep, sensitivity or optimisation job (Monte
 //! Carlo jobs keep summaries only), estimated before anything runs.
 //!
 //! Each run stays within the per-run limits, yet a dataset of 10^7 runs recording every step
@@ -39,6 +39,7 @@ pub fn row_bytes(job: &JobSpec) -> u64 {
         JobSpec::Sweep(s) => (s.axes.len() as u64, &s.base),
         JobSpec::Dataset(d) => (d.params.len() as u64, &d.base),
         JobSpec::Sensitivity(s) => (s.params.len() as u64, &s.base),
+        JobSpec::Optimize(o) => (o.varied_params().count() as u64, &o.base),
     };
     let samples = recorded_samples(base.steps(), base.record);
     fixed_row_bytes(params).saturating_add(SAMPLE_BYTES.saturating_mul(samples))
@@ -74,6 +75,7 @@ pub(super) fn check(job: &JobSpec, limits: &Limits, found: &mut Violations) {
         JobSpec::MonteCarlo(_) => return,
         JobSpec::Sweep(_) => "sweep.axes",
         JobSpec::Sensitivity(_) => "sensitivity.samples",
+        JobSpec::Optimize(_) => "optimize.max_generations",
         JobSpec::Dataset(d) => {
             let without_trajectories = fixed_row_bytes(d.params.len() as u64).saturating_mul(runs);
             if samples > 0 && without_trajectories <= limits.max_job_output_bytes {

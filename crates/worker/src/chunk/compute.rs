@@ -9,7 +9,7 @@ use tanksim_proto::convert::run_row;
 use tanksim_proto::v1;
 use tanksim_sim_core::batch::{LANES, simulate_batch};
 use tanksim_sim_core::config::Recording;
-use tanksim_sim_core::job::JobSpec;
+use tanksim_sim_core::job::RunMap;
 use tanksim_sim_core::simulate::simulate;
 use tanksim_sim_core::summary::RunSummary;
 use tanksim_sim_core::{Metric, RunMetrics};
@@ -37,10 +37,11 @@ pub(crate) struct ChunkOutput {
     pub(crate) rows: Vec<v1::RunRow>,
 }
 
-/// Simulates runs `runs` of `spec` on `threads` threads. `None` if `cancel` was raised
-/// before it finished (the partial work is dropped).
-pub(crate) fn compute(
-    spec: &JobSpec,
+/// Simulates runs `runs` of `spec` (a job's spec, or an optimisation's generation) on
+/// `threads` threads. `None` if `cancel` was raised before it finished (the partial work is
+/// dropped).
+pub(crate) fn compute<M: RunMap>(
+    spec: &M,
     runs: Range<u64>,
     rows: Rows,
     threads: usize,
@@ -112,7 +113,7 @@ struct Part {
     rows: Vec<v1::RunRow>,
 }
 
-fn simulate_part(spec: &JobSpec, runs: Range<u64>, rows: Rows, cancel: &AtomicBool) -> Option<Part> {
+fn simulate_part<M: RunMap>(spec: &M, runs: Range<u64>, rows: Rows, cancel: &AtomicBool) -> Option<Part> {
     let len = usize::try_from(runs.end - runs.start).unwrap_or(0);
     let mut part = Part { metrics: Vec::with_capacity(len), rows: Vec::new() };
     if rows != Rows::None {
@@ -156,6 +157,7 @@ fn simulate_part(spec: &JobSpec, runs: Range<u64>, rows: Rows, cancel: &AtomicBo
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tanksim_sim_core::job::JobSpec;
 
     #[test]
     fn splits_cover_the_range_in_order() {

@@ -25,7 +25,7 @@ impl JobPlan {
         let spec = decode_stored_spec(bytes).map_err(|e| format!("the stored job spec {e}"))?;
         let rows = match spec {
             JobSpec::MonteCarlo(_) => Rows::None,
-            JobSpec::Sweep(_) | JobSpec::Sensitivity(_) => Rows::Values,
+            JobSpec::Sweep(_) | JobSpec::Sensitivity(_) | JobSpec::Optimize(_) => Rows::Values,
             JobSpec::Dataset(_) => Rows::WithTrajectories,
         };
         Ok(JobPlan { spec, rows })

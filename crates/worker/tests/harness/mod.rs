@@ -14,7 +14,7 @@ use tanksim_proto::internal::v1 as internal;
 use tanksim_proto::internal::v1::results_service_server::{ResultsService, ResultsServiceServer};
 use tanksim_proto::v1;
 use tanksim_sim_core::batch::simulate_batch;
-use tanksim_sim_core::job::JobSpec;
+use tanksim_sim_core::job::{JobSpec, RunMap};
 use tanksim_sim_core::summary::RunSummary;
 use tanksim_worker::WorkerSettings;
 use tokio::net::TcpListener;

@@ -11,7 +11,7 @@ use std::time::Instant;
 use tanksim_proto::v1::SubmitJobRequest;
 use tanksim_proto::v1::submit_job_request::Job;
 use tanksim_sim_core::batch::simulate_batch;
-use tanksim_sim_core::job::JobSpec;
+use tanksim_sim_core::job::{JobSpec, RunMap};
 use tanksim_sim_core::simulate::simulate;
 
 use crate::probe;

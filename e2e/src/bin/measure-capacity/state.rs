@@ -11,7 +11,7 @@ use tanksim_broker::names::{JOBS_INDEX, job_key, job_subkey};
 use tanksim_broker::{JobKind, JobStore, NewJob, RedisStore};
 use tanksim_proto::internal::v1 as internal;
 use tanksim_sim_core::batch::simulate_batch;
-use tanksim_sim_core::job::JobSpec;
+use tanksim_sim_core::job::{JobSpec, RunMap};
 use tanksim_sim_core::summary::RunSummary;
 
 use crate::kernel::Kind;

@@ -248,6 +248,160 @@ export declare type Sensitivity = Message<"tanksim.v1.Sensitivity"> & {
 export declare const SensitivitySchema: GenMessage<Sensitivity>;
 
 /**
+ * Minimise or maximise one metric over bounded parameters with CMA-ES (the covariance matrix
+ * adaptation evolution strategy): each generation's `population` candidates run as one wave
+ * of the job, each once or, with `robust`, over a Monte Carlo of uncertain parameters. The
+ * search is a pure function of the spec and the generations' objective values, so the same
+ * spec gives the same path and best point, however many workers ran it.
+ *
+ * @generated from message tanksim.v1.Optimize
+ */
+export declare type Optimize = Message<"tanksim.v1.Optimize"> & {
+  /**
+   * The parameters searched (1 to 12, each once), each within its bounds.
+   *
+   * @generated from field: repeated tanksim.v1.Bound params = 1;
+   */
+  params: Bound[];
+
+  /**
+   * The metric and whether to minimise or maximise it (a candidate without a finite value
+   * ranks last).
+   *
+   * @generated from field: tanksim.v1.Objective objective = 2;
+   */
+  objective?: Objective | undefined;
+
+  /**
+   * Candidates per generation, 2 to 10,000 (0: CMA-ES's default, 4 + floor(3 ln n) for n
+   * params).
+   *
+   * @generated from field: uint32 population = 3;
+   */
+  population: number;
+
+  /**
+   * The generation cap (0: 100). max_generations * population * runs per candidate is the
+   * job's run cap, within the run limit.
+   *
+   * @generated from field: uint32 max_generations = 4;
+   */
+  maxGenerations: number;
+
+  /**
+   * @generated from field: uint64 seed = 5;
+   */
+  seed: bigint;
+
+  /**
+   * Stop once the candidates' widest standard deviation is below this fraction of each
+   * parameter's range, in (0, 1) (0: 0.001).
+   *
+   * @generated from field: double x_tolerance = 6;
+   */
+  xTolerance: number;
+
+  /**
+   * The first generation's standard deviation as a fraction of each range, in (0, 1] (0: 0.3).
+   *
+   * @generated from field: double initial_step = 7;
+   */
+  initialStep: number;
+
+  /**
+   * Judge each candidate over a Monte Carlo of uncertain parameters instead of one run.
+   *
+   * @generated from field: tanksim.v1.OptimizeRobust robust = 8;
+   */
+  robust?: OptimizeRobust | undefined;
+};
+
+/**
+ * Describes the message tanksim.v1.Optimize.
+ * Use `create(OptimizeSchema)` to create a new message.
+ */
+export declare const OptimizeSchema: GenMessage<Optimize>;
+
+/**
+ * A searched parameter's range; candidates never leave it.
+ *
+ * @generated from message tanksim.v1.Bound
+ */
+export declare type Bound = Message<"tanksim.v1.Bound"> & {
+  /**
+   * A field path, as in `ParamDistribution.param`.
+   *
+   * @generated from field: string param = 1;
+   */
+  param: string;
+
+  /**
+   * @generated from field: double lo = 2;
+   */
+  lo: number;
+
+  /**
+   * @generated from field: double hi = 3;
+   */
+  hi: number;
+
+  /**
+   * Where the search starts, in [lo, hi] (absent: the middle).
+   *
+   * @generated from field: optional double start = 4;
+   */
+  start?: number | undefined;
+};
+
+/**
+ * Describes the message tanksim.v1.Bound.
+ * Use `create(BoundSchema)` to create a new message.
+ */
+export declare const BoundSchema: GenMessage<Bound>;
+
+/**
+ * The uncertain plant every candidate of an optimisation is judged over: sample s of every
+ * candidate draws the same values (common random numbers), so candidates differ by their
+ * parameters, not by their luck.
+ *
+ * @generated from message tanksim.v1.OptimizeRobust
+ */
+export declare type OptimizeRobust = Message<"tanksim.v1.OptimizeRobust"> & {
+  /**
+   * The uncertain parameters (none of them a searched one).
+   *
+   * @generated from field: repeated tanksim.v1.ParamDistribution params = 1;
+   */
+  params: ParamDistribution[];
+
+  /**
+   * Runs per candidate, at least 1.
+   *
+   * @generated from field: uint32 runs = 2;
+   */
+  runs: number;
+
+  /**
+   * The objective is this quantile, in [0, 1], of the metric over a candidate's runs (NumPy's
+   * linear definition); absent: their mean.
+   *
+   * @generated from field: optional double quantile = 3;
+   */
+  quantile?: number | undefined;
+
+  /**
+   * @generated from field: tanksim.v1.Sampling sampling = 4;
+   */
+  sampling: Sampling;
+};
+
+/**
+ * Describes the message tanksim.v1.OptimizeRobust.
+ * Use `create(OptimizeRobustSchema)` to create a new message.
+ */
+export declare const OptimizeRobustSchema: GenMessage<OptimizeRobust>;
+
+/**
  * A distribution over one numeric field.
  *
  * @generated from message tanksim.v1.ParamDistribution
@@ -1035,6 +1189,143 @@ export declare type SobolIndex = Message<"tanksim.v1.SobolIndex"> & {
 export declare const SobolIndexSchema: GenMessage<SobolIndex>;
 
 /**
+ * An optimisation's search: the best candidate and the path to it.
+ *
+ * @generated from message tanksim.v1.OptimizeResult
+ */
+export declare type OptimizeResult = Message<"tanksim.v1.OptimizeResult"> & {
+  /**
+   * The searched parameters' paths, in the job's order.
+   *
+   * @generated from field: repeated string params = 1;
+   */
+  params: string[];
+
+  /**
+   * @generated from field: tanksim.v1.Objective objective = 2;
+   */
+  objective?: Objective | undefined;
+
+  /**
+   * The best candidate so far (absent until one has a finite objective).
+   *
+   * @generated from field: tanksim.v1.OptimizeCandidate best = 3;
+   */
+  best?: OptimizeCandidate | undefined;
+
+  /**
+   * One step per generation run, in order.
+   *
+   * @generated from field: repeated tanksim.v1.OptimizeStep path = 4;
+   */
+  path: OptimizeStep[];
+
+  /**
+   * Runs of the generations run so far.
+   *
+   * @generated from field: uint64 runs = 5;
+   */
+  runs: bigint;
+
+  /**
+   * Why the search stopped (UNSPECIFIED while it runs).
+   *
+   * @generated from field: tanksim.v1.OptimizeStopReason stopped = 6;
+   */
+  stopped: OptimizeStopReason;
+
+  /**
+   * Whether the search has stopped and every run is in.
+   *
+   * @generated from field: bool complete = 7;
+   */
+  complete: boolean;
+};
+
+/**
+ * Describes the message tanksim.v1.OptimizeResult.
+ * Use `create(OptimizeResultSchema)` to create a new message.
+ */
+export declare const OptimizeResultSchema: GenMessage<OptimizeResult>;
+
+/**
+ * A candidate: where it was, and its objective.
+ *
+ * @generated from message tanksim.v1.OptimizeCandidate
+ */
+export declare type OptimizeCandidate = Message<"tanksim.v1.OptimizeCandidate"> & {
+  /**
+   * @generated from field: uint32 generation = 1;
+   */
+  generation: number;
+
+  /**
+   * Its index within the generation.
+   *
+   * @generated from field: uint32 candidate = 2;
+   */
+  candidate: number;
+
+  /**
+   * The searched parameters' values, in the job's order.
+   *
+   * @generated from field: repeated double values = 3;
+   */
+  values: number[];
+
+  /**
+   * @generated from field: double objective = 4;
+   */
+  objective: number;
+};
+
+/**
+ * Describes the message tanksim.v1.OptimizeCandidate.
+ * Use `create(OptimizeCandidateSchema)` to create a new message.
+ */
+export declare const OptimizeCandidateSchema: GenMessage<OptimizeCandidate>;
+
+/**
+ * One generation of the search.
+ *
+ * @generated from message tanksim.v1.OptimizeStep
+ */
+export declare type OptimizeStep = Message<"tanksim.v1.OptimizeStep"> & {
+  /**
+   * @generated from field: uint32 generation = 1;
+   */
+  generation: number;
+
+  /**
+   * The generation's best candidate (absent when none had a finite objective).
+   *
+   * @generated from field: tanksim.v1.OptimizeCandidate best = 2;
+   */
+  best?: OptimizeCandidate | undefined;
+
+  /**
+   * The search distribution's mean after the generation, in parameter values.
+   *
+   * @generated from field: repeated double mean = 3;
+   */
+  mean: number[];
+
+  /**
+   * Its widest standard deviation after the generation, as a fraction of the ranges: the
+   * search stops once it is below `x_tolerance`.
+   *
+   * @generated from field: double width = 4;
+   */
+  width: number;
+};
+
+/**
+ * Describes the message tanksim.v1.OptimizeStep.
+ * Use `create(OptimizeStepSchema)` to create a new message.
+ */
+export declare const OptimizeStepSchema: GenMessage<OptimizeStep>;
+
+/**
  * One run's row: its sampled parameters, metrics and optional trajectory.
  *
  * @generated from message tanksim.v1.RunRow
@@ -1287,6 +1578,11 @@ export enum JobKind {
    * @generated from enum value: JOB_KIND_SENSITIVITY = 4;
    */
   SENSITIVITY = 4,
+
+  /**
+   * @generated from enum value: JOB_KIND_OPTIMIZE = 5;
+   */
+  OPTIMIZE = 5,
 }
 
 /**
@@ -1339,4 +1635,40 @@ export enum JobState {
  * Describes the enum tanksim.v1.JobState.
  */
 export declare const JobStateSchema: GenEnum<JobState>;
+
+/**
+ * @generated from enum tanksim.v1.OptimizeStopReason
+ */
+export enum OptimizeStopReason {
+  /**
+   * @generated from enum value: OPTIMIZE_STOP_REASON_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * The candidates came within x_tolerance of each other.
+   *
+   * @generated from enum value: OPTIMIZE_STOP_REASON_CONVERGED = 1;
+   */
+  CONVERGED = 1,
+
+  /**
+   * The search distribution degenerated (covariance condition number past 1e14).
+   *
+   * @generated from enum value: OPTIMIZE_STOP_REASON_DEGENERATE = 2;
+   */
+  DEGENERATE = 2,
+
+  /**
+   * max_generations ran.
+   *
+   * @generated from enum value: OPTIMIZE_STOP_REASON_MAX_GENERATIONS = 3;
+   */
+  MAX_GENERATIONS = 3,
+}
+
+/**
+ * Describes the enum tanksim.v1.OptimizeStopReason.
+ */
+export declare const OptimizeStopReasonSchema: GenEnum<OptimizeStopReason>;
 

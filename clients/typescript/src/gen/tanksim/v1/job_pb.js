@@ -9,7 +9,7 @@ import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
  * Describes the file tanksim/v1/job.proto.
  */
 export const file_tanksim_v1_job = /*@__PURE__*/
-  fileDesc("ChR0YW5rc2ltL3YxL2pvYi5wcm90bxIKdGFua3NpbS52MSKpAQoKTW9udGVDYXJsbxIMCgRydW5zGAEgASgEEgwKBHNlZWQYAiABKAQSLQoGcGFyYW1zGAMgAygLMh0udGFua3NpbS52MS5QYXJhbURpc3RyaWJ1dGlvbhImCghzYW1wbGluZxgEIAEoDjIULnRhbmtzaW0udjEuU2FtcGxpbmcSKAoEc3RvcBgFIAEoCzIaLnRhbmtzaW0udjEuTW9udGVDYXJsb1N0b3AioQEKDk1vbnRlQ2FybG9TdG9wEiIKBm1ldHJpYxgBIAEoDjISLnRhbmtzaW0udjEuTWV0cmljEhQKCmhhbGZfd2lkdGgYAiABKAFIABIdChNyZWxhdGl2ZV9oYWxmX3dpZHRoGAMgASgBSAASGAoQY29uZmlkZW5jZV9sZXZlbBgEIAEoARISCgpiYXRjaF9ydW5zGAUgASgEQggKBnRhcmdldCJfCgVTd2VlcBIeCgRheGVzGAEgAygLMhAudGFua3NpbS52MS5BeGlzEigKCW9iamVjdGl2ZRgCIAEoCzIVLnRhbmtzaW0udjEuT2JqZWN0aXZlEgwKBHNlZWQYAyABKAQikgEKB0RhdGFzZXQSDAoEcnVucxgBIAEoBBIMCgRzZWVkGAIgASgEEi0KBnBhcmFtcxgDIAMoCzIdLnRhbmtzaW0udjEuUGFyYW1EaXN0cmlidXRpb24SFAoMcmVjb3JkX2V2ZXJ5GAQgASgNEiYKCHNhbXBsaW5nGAUgASgOMhQudGFua3NpbS52MS5TYW1wbGluZyK3AQoLU2Vuc2l0aXZpdHkSDwoHc2FtcGxlcxgBIAEoBBIMCgRzZWVkGAIgASgEEi0KBnBhcmFtcxgDIAMoCzIdLnRhbmtzaW0udjEuUGFyYW1EaXN0cmlidXRpb24SIwoHbWV0cmljcxgEIAMoDjISLnRhbmtzaW0udjEuTWV0cmljEhsKE2Jvb3RzdHJhcF9yZXNhbXBsZXMYBSABKA0SGAoQY29uZmlkZW5jZV9sZXZlbBgGIAEoASLLAgoRUGFyYW1EaXN0cmlidXRpb24SDQoFcGFyYW0YASABKAkSDwoFZml4ZWQYAiABKAFIABImCgd1bmlmb3JtGAMgASgLMhMudGFua3NpbS52MS5Vbmlmb3JtSAASJAoGbm9ybWFsGAQgASgLMhIudGFua3NpbS52MS5Ob3JtYWxIABI3ChB0cnVuY2F0ZWRfbm9ybWFsGAUgASgLMhsudGFua3NpbS52MS5UcnVuY2F0ZWROb3JtYWxIABIrCgpsb2dfbm9ybWFsGAYgASgLMhUudGFua3NpbS52MS5Mb2dOb3JtYWxIABIsCgp0cmlhbmd1bGFyGAcgASgLMhYudGFua3NpbS52MS5Ucmlhbmd1bGFySAASJAoGY2hvaWNlGAggASgLMhIudGFua3NpbS52MS5DaG9pY2VIAEIOCgxkaXN0cmlidXRpb24iIQoHVW5pZm9ybRIKCgJsbxgBIAEoARIKCgJoaRgCIAEoASIiCgZOb3JtYWwSDAoEbWVhbhgBIAEoARIKCgJzZBgCIAEoASJbCg9UcnVuY2F0ZWROb3JtYWwSDAoEbWVhbhgBIAEoARIKCgJzZBgCIAEoARIPCgJsbxgDIAEoAUgAiAEBEg8KAmhpGAQgASgBSAGIAQFCBQoDX2xvQgUKA19oaSImCglMb2dOb3JtYWwSCgoCbXUYASABKAESDQoFc2lnbWEYAiABKAEiMgoKVHJpYW5ndWxhchIKCgJsbxgBIAEoARIMCgRtb2RlGAIgASgBEgoKAmhpGAMgASgBIikKBkNob2ljZRIOCgZ2YWx1ZXMYASADKAESDwoHd2VpZ2h0cxgCIAMoASKaAQoEQXhpcxINCgVwYXJhbRgBIAEoCRIlCgRsaXN0GAIgASgLMhUudGFua3NpbS52MS5WYWx1ZUxpc3RIABIoCghsaW5zcGFjZRgDIAEoCzIULnRhbmtzaW0udjEuTGluc3BhY2VIABIoCghsb2dzcGFjZRgEIAEoCzIULnRhbmtzaW0udjEuTG9nc3BhY2VIAEIICgZ2YWx1ZXMiGwoJVmFsdWVMaXN0Eg4KBnZhbHVlcxgBIAMoASI0CghMaW5zcGFjZRINCgVzdGFydBgBIAEoARIMCgRzdG9wGAIgASgBEgsKA251bRgDIAEoDSI0CghMb2dzcGFjZRINCgVzdGFydBgBIAEoARIMCgRzdG9wGAIgASgBEgsKA251bRgDIAEoDSJPCglPYmplY3RpdmUSIgoGbWV0cmljGAEgASgOMhIudGFua3NpbS52MS5NZXRyaWMSHgoEZ29hbBgCIAEoDjIQLnRhbmtzaW0udjEuR29hbCLBAgoDSm9iEgoKAmlkGAEgASgJEgwKBG5hbWUYAiABKAkSIQoEa2luZBgDIAEoDjITLnRhbmtzaW0udjEuSm9iS2luZBIjCgVzdGF0ZRgEIAEoDjIULnRhbmtzaW0udjEuSm9iU3RhdGUSJgoIcHJvZ3Jlc3MYBSABKAsyFC50YW5rc2ltLnYxLlByb2dyZXNzEjAKDHN1Ym1pdHRlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKc3RhcnRlZF9hdBgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLZmluaXNoZWRfYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg0KBWVycm9yGAkgASgJEg4KBnRlbmFudBgKIAEoCSKKAQoIUHJvZ3Jlc3MSEgoKcnVuc190b3RhbBgBIAEoBBIRCglydW5zX2RvbmUYAiABKAQSFAoMY2h1bmtzX3RvdGFsGAMgASgNEhMKC2NodW5rc19kb25lGAQgASgNEhUKDWNodW5rc19mYWlsZWQYBSABKA0SFQoNcnVuc19yZWxlYXNlZBgGIAEoBCLuAQoNTWV0cmljU3VtbWFyeRIiCgZtZXRyaWMYASABKA4yEi50YW5rc2ltLnYxLk1ldHJpYxINCgVjb3VudBgCIAEoBBIOCgZhYnNlbnQYAyABKAQSEgoKbm9uX2Zpbml0ZRgEIAEoBBIMCgRtZWFuGAUgASgBEgsKA3N0ZBgGIAEoARILCgNtaW4YByABKAESCwoDbWF4GAggASgBEgoKAnA1GAkgASgBEgsKA3A1MBgKIAEoARILCgNwOTUYCyABKAESKwoJaGlzdG9ncmFtGAwgAygLMhgudGFua3NpbS52MS5IaXN0b2dyYW1CaW4iNQoMSGlzdG9ncmFtQmluEgoKAmxvGAEgASgBEgoKAmhpGAIgASgBEg0KBWNvdW50GAMgASgEIqcBCgtTd2VlcFJlc3VsdBIOCgZwYXJhbXMYASADKAkSKAoJb2JqZWN0aXZlGAIgASgLMhUudGFua3NpbS52MS5PYmplY3RpdmUSJAoEYmVzdBgDIAEoCzIWLnRhbmtzaW0udjEuU3dlZXBQb2ludBImCgZwb2ludHMYBCADKAsyFi50YW5rc2ltLnYxLlN3ZWVwUG9pbnQSEAoIY29tcGxldGUYBSABKAgiTwoKU3dlZXBQb2ludBILCgNydW4YASABKAQSDgoGdmFsdWVzGAIgAygBEhYKCW9iamVjdGl2ZRgDIAEoAUgAiAEBQgwKCl9vYmplY3RpdmUikAEKEVNlbnNpdGl2aXR5UmVzdWx0Eg4KBnBhcmFtcxgBIAMoCRIPCgdzYW1wbGVzGAIgASgEEhgKEGNvbmZpZGVuY2VfbGV2ZWwYAyABKAESLgoHbWV0cmljcxgEIAMoCzIdLnRhbmtzaW0udjEuTWV0cmljU2Vuc2l0aXZpdHkSEAoIY29tcGxldGUYBSABKAgi0gEKEU1ldHJpY1NlbnNpdGl2aXR5EiIKBm1ldHJpYxgBIAEoDjISLnRhbmtzaW0udjEuTWV0cmljEhQKDHNhbXBsZXNfdXNlZBgCIAEoBBIXCg9zYW1wbGVzX2Ryb3BwZWQYAyABKAQSEAoIdmFyaWFuY2UYBCABKAESKwoLZmlyc3Rfb3JkZXIYBSADKAsyFi50YW5rc2ltLnYxLlNvYm9sSW5kZXgSKwoLdG90YWxfb3JkZXIYBiADKAsyFi50YW5rc2ltLnYxLlNvYm9sSW5kZXgiMwoKU29ib2xJbmRleBINCgV2YWx1ZRgBIAEoARIKCgJsbxgCIAEoARIKCgJoaRgDIAEoASJiCgZSdW5Sb3cSCwoDcnVuGAEgASgEEg4KBnBhcmFtcxgCIAMoARIPCgdtZXRyaWNzGAMgAygBEioKCnRyYWplY3RvcnkYBCABKAsyFi50YW5rc2ltLnYxLlRyYWplY3RvcnkiOAoKVHJhamVjdG9yeRIJCgF0GAEgAygBEgkKAWgYAiADKAESCQoBdRgDIAMoARIJCgFyGAQgAygBKmsKCFNhbXBsaW5nEhgKFFNBTVBMSU5HX1VOU1BFQ0lGSUVEEAASEwoPU0FNUExJTkdfUkFORE9NEAESEgoOU0FNUExJTkdfU09CT0wQAhIcChhTQU1QTElOR19MQVRJTl9IWVBFUkNVQkUQAypCCgRHb2FsEhQKEEdPQUxfVU5TUEVDSUZJRUQQABIRCg1HT0FMX01JTklNSVpFEAESEQoNR09BTF9NQVhJTUlaRRACKsgCCgZNZXRyaWMSFgoSTUVUUklDX1VOU1BFQ0lGSUVEEAASGAoUTUVUUklDX09WRVJTSE9PVF9QQ1QQARIUChBNRVRSSUNfUklTRV9USU1FEAISGAoUTUVUUklDX1NFVFRMSU5HX1RJTUUQAxIPCgtNRVRSSUNfUEVBSxAEEhQKEE1FVFJJQ19QRUFLX1RJTUUQBRIdChlNRVRSSUNfU1RFQURZX1NUQVRFX0VSUk9SEAYSDgoKTUVUUklDX0lBRRAHEg4KCk1FVFJJQ19JU0UQCBIPCgtNRVRSSUNfSVRBRRAJEhkKFU1FVFJJQ19DT05UUk9MX0VGRk9SVBAKEh0KGU1FVFJJQ19TQVRVUkFURURfRlJBQ1RJT04QCxIWChJNRVRSSUNfRklOQUxfTEVWRUwQDBITCg9NRVRSSUNfT1ZFUkZMT1cQDSqBAQoHSm9iS2luZBIYChRKT0JfS0lORF9VTlNQRUNJRklFRBAAEhgKFEpPQl9LSU5EX01PTlRFX0NBUkxPEAESEgoOSk9CX0tJTkRfU1dFRVAQAhIUChBKT0JfS0lORF9EQVRBU0VUEAMSGAoUSk9CX0tJTkRfU0VOU0lUSVZJVFkQBCqaAQoISm9iU3RhdGUSGQoVSk9CX1NUQVRFX1VOU1BFQ0lGSUVEEAASFAoQSk9CX1NUQVRFX1FVRVVFRBABEhUKEUpPQl9TVEFURV9SVU5OSU5HEAISFwoTSk9CX1NUQVRFX1NVQ0NFRURFRBADEhQKEEpPQl9TVEFURV9GQUlMRUQQBBIXChNKT0JfU1RBVEVfQ0FOQ0VMTEVEEAViBnByb3RvMw", [file_google_protobuf_timestamp]);
+  fileDesc("ChR0YW5rc2ltL3YxL2pvYi5wcm90bxIKdGFua3NpbS52MSKpAQoKTW9udGVDYXJsbxIMCgRydW5zGAEgASgEEgwKBHNlZWQYAiABKAQSLQoGcGFyYW1zGAMgAygLMh0udGFua3NpbS52MS5QYXJhbURpc3RyaWJ1dGlvbhImCghzYW1wbGluZxgEIAEoDjIULnRhbmtzaW0udjEuU2FtcGxpbmcSKAoEc3RvcBgFIAEoCzIaLnRhbmtzaW0udjEuTW9udGVDYXJsb1N0b3AioQEKDk1vbnRlQ2FybG9TdG9wEiIKBm1ldHJpYxgBIAEoDjISLnRhbmtzaW0udjEuTWV0cmljEhQKCmhhbGZfd2lkdGgYAiABKAFIABIdChNyZWxhdGl2ZV9oYWxmX3dpZHRoGAMgASgBSAASGAoQY29uZmlkZW5jZV9sZXZlbBgEIAEoARISCgpiYXRjaF9ydW5zGAUgASgEQggKBnRhcmdldCJfCgVTd2VlcBIeCgRheGVzGAEgAygLMhAudGFua3NpbS52MS5BeGlzEigKCW9iamVjdGl2ZRgCIAEoCzIVLnRhbmtzaW0udjEuT2JqZWN0aXZlEgwKBHNlZWQYAyABKAQikgEKB0RhdGFzZXQSDAoEcnVucxgBIAEoBBIMCgRzZWVkGAIgASgEEi0KBnBhcmFtcxgDIAMoCzIdLnRhbmtzaW0udjEuUGFyYW1EaXN0cmlidXRpb24SFAoMcmVjb3JkX2V2ZXJ5GAQgASgNEiYKCHNhbXBsaW5nGAUgASgOMhQudGFua3NpbS52MS5TYW1wbGluZyK3AQoLU2Vuc2l0aXZpdHkSDwoHc2FtcGxlcxgBIAEoBBIMCgRzZWVkGAIgASgEEi0KBnBhcmFtcxgDIAMoCzIdLnRhbmtzaW0udjEuUGFyYW1EaXN0cmlidXRpb24SIwoHbWV0cmljcxgEIAMoDjISLnRhbmtzaW0udjEuTWV0cmljEhsKE2Jvb3RzdHJhcF9yZXNhbXBsZXMYBSABKA0SGAoQY29uZmlkZW5jZV9sZXZlbBgGIAEoASLpAQoIT3B0aW1pemUSIQoGcGFyYW1zGAEgAygLMhEudGFua3NpbS52MS5Cb3VuZBIoCglvYmplY3RpdmUYAiABKAsyFS50YW5rc2ltLnYxLk9iamVjdGl2ZRISCgpwb3B1bGF0aW9uGAMgASgNEhcKD21heF9nZW5lcmF0aW9ucxgEIAEoDRIMCgRzZWVkGAUgASgEEhMKC3hfdG9sZXJhbmNlGAYgASgBEhQKDGluaXRpYWxfc3RlcBgHIAEoARIqCgZyb2J1c3QYCCABKAsyGi50YW5rc2ltLnYxLk9wdGltaXplUm9idXN0IkwKBUJvdW5kEg0KBXBhcmFtGAEgASgJEgoKAmxvGAIgASgBEgoKAmhpGAMgASgBEhIKBXN0YXJ0GAQgASgBSACIAQFCCAoGX3N0YXJ0IpkBCg5PcHRpbWl6ZVJvYnVzdBItCgZwYXJhbXMYASADKAsyHS50YW5rc2ltLnYxLlBhcmFtRGlzdHJpYnV0aW9uEgwKBHJ1bnMYAiABKA0SFQoIcXVhbnRpbGUYAyABKAFIAIgBARImCghzYW1wbGluZxgEIAEoDjIULnRhbmtzaW0udjEuU2FtcGxpbmdCCwoJX3F1YW50aWxlIssCChFQYXJhbURpc3RyaWJ1dGlvbhINCgVwYXJhbRgBIAEoCRIPCgVmaXhlZBgCIAEoAUgAEiYKB3VuaWZvcm0YAyABKAsyEy50YW5rc2ltLnYxLlVuaWZvcm1IABIkCgZub3JtYWwYBCABKAsyEi50YW5rc2ltLnYxLk5vcm1hbEgAEjcKEHRydW5jYXRlZF9ub3JtYWwYBSABKAsyGy50YW5rc2ltLnYxLlRydW5jYXRlZE5vcm1hbEgAEisKCmxvZ19ub3JtYWwYBiABKAsyFS50YW5rc2ltLnYxLkxvZ05vcm1hbEgAEiwKCnRyaWFuZ3VsYXIYByABKAsyFi50YW5rc2ltLnYxLlRyaWFuZ3VsYXJIABIkCgZjaG9pY2UYCCABKAsyEi50YW5rc2ltLnYxLkNob2ljZUgAQg4KDGRpc3RyaWJ1dGlvbiIhCgdVbmlmb3JtEgoKAmxvGAEgASgBEgoKAmhpGAIgASgBIiIKBk5vcm1hbBIMCgRtZWFuGAEgASgBEgoKAnNkGAIgASgBIlsKD1RydW5jYXRlZE5vcm1hbBIMCgRtZWFuGAEgASgBEgoKAnNkGAIgASgBEg8KAmxvGAMgASgBSACIAQESDwoCaGkYBCABKAFIAYgBAUIFCgNfbG9CBQoDX2hpIiYKCUxvZ05vcm1hbBIKCgJtdRgBIAEoARINCgVzaWdtYRgCIAEoASIyCgpUcmlhbmd1bGFyEgoKAmxvGAEgASgBEgwKBG1vZGUYAiABKAESCgoCaGkYAyABKAEiKQoGQ2hvaWNlEg4KBnZhbHVlcxgBIAMoARIPCgd3ZWlnaHRzGAIgAygBIpoBCgRBeGlzEg0KBXBhcmFtGAEgASgJEiUKBGxpc3QYAiABKAsyFS50YW5rc2ltLnYxLlZhbHVlTGlzdEgAEigKCGxpbnNwYWNlGAMgASgLMhQudGFua3NpbS52MS5MaW5zcGFjZUgAEigKCGxvZ3NwYWNlGAQgASgLMhQudGFua3NpbS52MS5Mb2dzcGFjZUgAQggKBnZhbHVlcyIbCglWYWx1ZUxpc3QSDgoGdmFsdWVzGAEgAygBIjQKCExpbnNwYWNlEg0KBXN0YXJ0GAEgASgBEgwKBHN0b3AYAiABKAESCwoDbnVtGAMgASgNIjQKCExvZ3NwYWNlEg0KBXN0YXJ0GAEgASgBEgwKBHN0b3AYAiABKAESCwoDbnVtGAMgASgNIk8KCU9iamVjdGl2ZRIiCgZtZXRyaWMYASABKA4yEi50YW5rc2ltLnYxLk1ldHJpYxIeCgRnb2FsGAIgASgOMhAudGFua3NpbS52MS5Hb2FsIsECCgNKb2ISCgoCaWQYASABKAkSDAoEbmFtZRgCIAEoCRIhCgRraW5kGAMgASgOMhMudGFua3NpbS52MS5Kb2JLaW5kEiMKBXN0YXRlGAQgASgOMhQudGFua3NpbS52MS5Kb2JTdGF0ZRImCghwcm9ncmVzcxgFIAEoCzIULnRhbmtzaW0udjEuUHJvZ3Jlc3MSMAoMc3VibWl0dGVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpzdGFydGVkX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgtmaW5pc2hlZF9hdBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDQoFZXJyb3IYCSABKAkSDgoGdGVuYW50GAogASgJIooBCghQcm9ncmVzcxISCgpydW5zX3RvdGFsGAEgASgEEhEKCXJ1bnNfZG9uZRgCIAEoBBIUCgxjaHVua3NfdG90YWwYAyABKA0SEwoLY2h1bmtzX2RvbmUYBCABKA0SFQoNY2h1bmtzX2ZhaWxlZBgFIAEoDRIVCg1ydW5zX3JlbGVhc2VkGAYgASgEIu4BCg1NZXRyaWNTdW1tYXJ5EiIKBm1ldHJpYxgBIAEoDjISLnRhbmtzaW0udjEuTWV0cmljEg0KBWNvdW50GAIgASgEEg4KBmFic2VudBgDIAEoBBISCgpub25fZmluaXRlGAQgASgEEgwKBG1lYW4YBSABKAESCwoDc3RkGAYgASgBEgsKA21pbhgHIAEoARILCgNtYXgYCCABKAESCgoCcDUYCSABKAESCwoDcDUwGAogASgBEgsKA3A5NRgLIAEoARIrCgloaXN0b2dyYW0YDCADKAsyGC50YW5rc2ltLnYxLkhpc3RvZ3JhbUJpbiI1CgxIaXN0b2dyYW1CaW4SCgoCbG8YASABKAESCgoCaGkYAiABKAESDQoFY291bnQYAyABKAQipwEKC1N3ZWVwUmVzdWx0Eg4KBnBhcmFtcxgBIAMoCRIoCglvYmplY3RpdmUYAiABKAsyFS50YW5rc2ltLnYxLk9iamVjdGl2ZRIkCgRiZXN0GAMgASgLMhYudGFua3NpbS52MS5Td2VlcFBvaW50EiYKBnBvaW50cxgEIAMoCzIWLnRhbmtzaW0udjEuU3dlZXBQb2ludBIQCghjb21wbGV0ZRgFIAEoCCJPCgpTd2VlcFBvaW50EgsKA3J1bhgBIAEoBBIOCgZ2YWx1ZXMYAiADKAESFgoJb2JqZWN0aXZlGAMgASgBSACIAQFCDAoKX29iamVjdGl2ZSKQAQoRU2Vuc2l0aXZpdHlSZXN1bHQSDgoGcGFyYW1zGAEgAygJEg8KB3NhbXBsZXMYAiABKAQSGAoQY29uZmlkZW5jZV9sZXZlbBgDIAEoARIuCgdtZXRyaWNzGAQgAygLMh0udGFua3NpbS52MS5NZXRyaWNTZW5zaXRpdml0eRIQCghjb21wbGV0ZRgFIAEoCCLSAQoRTWV0cmljU2Vuc2l0aXZpdHkSIgoGbWV0cmljGAEgASgOMhIudGFua3NpbS52MS5NZXRyaWMSFAoMc2FtcGxlc191c2VkGAIgASgEEhcKD3NhbXBsZXNfZHJvcHBlZBgDIAEoBBIQCgh2YXJpYW5jZRgEIAEoARIrCgtmaXJzdF9vcmRlchgFIAMoCzIWLnRhbmtzaW0udjEuU29ib2xJbmRleBIrCgt0b3RhbF9vcmRlchgGIAMoCzIWLnRhbmtzaW0udjEuU29ib2xJbmRleCIzCgpTb2JvbEluZGV4Eg0KBXZhbHVlGAEgASgBEgoKAmxvGAIgASgBEgoKAmhpGAMgASgBIvABCg5PcHRpbWl6ZVJlc3VsdBIOCgZwYXJhbXMYASADKAkSKAoJb2JqZWN0aXZlGAIgASgLMhUudGFua3NpbS52MS5PYmplY3RpdmUSKwoEYmVzdBgDIAEoCzIdLnRhbmtzaW0udjEuT3B0aW1pemVDYW5kaWRhdGUSJgoEcGF0aBgEIAMoCzIYLnRhbmtzaW0udjEuT3B0aW1pemVTdGVwEgwKBHJ1bnMYBSABKAQSLwoHc3RvcHBlZBgGIAEoDjIeLnRhbmtzaW0udjEuT3B0aW1pemVTdG9wUmVhc29uEhAKCGNvbXBsZXRlGAcgASgIIl0KEU9wdGltaXplQ2FuZGlkYXRlEhIKCmdlbmVyYXRpb24YASABKA0SEQoJY2FuZGlkYXRlGAIgASgNEg4KBnZhbHVlcxgDIAMoARIRCglvYmplY3RpdmUYBCABKAEibAoMT3B0aW1pemVTdGVwEhIKCmdlbmVyYXRpb24YASABKA0SKwoEYmVzdBgCIAEoCzIdLnRhbmtzaW0udjEuT3B0aW1pemVDYW5kaWRhdGUSDAoEbWVhbhgDIAMoARINCgV3aWR0aBgEIAEoASJiCgZSdW5Sb3cSCwoDcnVuGAEgASgEEg4KBnBhcmFtcxgCIAMoARIPCgdtZXRyaWNzGAMgAygBEioKCnRyYWplY3RvcnkYBCABKAsyFi50YW5rc2ltLnYxLlRyYWplY3RvcnkiOAoKVHJhamVjdG9yeRIJCgF0GAEgAygBEgkKAWgYAiADKAESCQoBdRgDIAMoARIJCgFyGAQgAygBKmsKCFNhbXBsaW5nEhgKFFNBTVBMSU5HX1VOU1BFQ0lGSUVEEAASEwoPU0FNUExJTkdfUkFORE9NEAESEgoOU0FNUExJTkdfU09CT0wQAhIcChhTQU1QTElOR19MQVRJTl9IWVBFUkNVQkUQAypCCgRHb2FsEhQKEEdPQUxfVU5TUEVDSUZJRUQQABIRCg1HT0FMX01JTklNSVpFEAESEQoNR09BTF9NQVhJTUlaRRACKsgCCgZNZXRyaWMSFgoSTUVUUklDX1VOU1BFQ0lGSUVEEAASGAoUTUVUUklDX09WRVJTSE9PVF9QQ1QQARIUChBNRVRSSUNfUklTRV9USU1FEAISGAoUTUVUUklDX1NFVFRMSU5HX1RJTUUQAxIPCgtNRVRSSUNfUEVBSxAEEhQKEE1FVFJJQ19QRUFLX1RJTUUQBRIdChlNRVRSSUNfU1RFQURZX1NUQVRFX0VSUk9SEAYSDgoKTUVUUklDX0lBRRAHEg4KCk1FVFJJQ19JU0UQCBIPCgtNRVRSSUNfSVRBRRAJEhkKFU1FVFJJQ19DT05UUk9MX0VGRk9SVBAKEh0KGU1FVFJJQ19TQVRVUkFURURfRlJBQ1RJT04QCxIWChJNRVRSSUNfRklOQUxfTEVWRUwQDBITCg9NRVRSSUNfT1ZFUkZMT1cQDSqYAQoHSm9iS2luZBIYChRKT0JfS0lORF9VTlNQRUNJRklFRBAAEhgKFEpPQl9LSU5EX01PTlRFX0NBUkxPEAESEgoOSk9CX0tJTkRfU1dFRVAQAhIUChBKT0JfS0lORF9EQVRBU0VUEAMSGAoUSk9CX0tJTkRfU0VOU0lUSVZJVFkQBBIVChFKT0JfS0lORF9PUFRJTUlaRRAFKpoBCghKb2JTdGF0ZRIZChVKT0JfU1RBVEVfVU5TUEVDSUZJRUQQABIUChBKT0JfU1RBVEVfUVVFVUVEEAESFQoRSk9CX1NUQVRFX1JVTk5JTkcQAhIXChNKT0JfU1RBVEVfU1VDQ0VFREVEEAMSFAoQSk9CX1NUQVRFX0ZBSUxFRBAEEhcKE0pPQl9TVEFURV9DQU5DRUxMRUQQBSqtAQoST3B0aW1pemVTdG9wUmVhc29uEiQKIE9QVElNSVpFX1NUT1BfUkVBU09OX1VOU1BFQ0lGSUVEEAASIgoeT1BUSU1JWkVfU1RPUF9SRUFTT05fQ09OVkVSR0VEEAESIwofT1BUSU1JWkVfU1RPUF9SRUFTT05fREVHRU5FUkFURRACEigKJE9QVElNSVpFX1NUT1BfUkVBU09OX01BWF9HRU5FUkFUSU9OUxADYgZwcm90bzM", [file_google_protobuf_timestamp]);
 
 /**
  * Describes the message tanksim.v1.MonteCarlo.
@@ -47,165 +47,207 @@ export const SensitivitySchema = /*@__PURE__*/
   messageDesc(file_tanksim_v1_job, 4);
 
 /**
+ * Describes the message tanksim.v1.Optimize.
+ * Use `create(OptimizeSchema)` to create a new message.
+ */
+export const OptimizeSchema = /*@__PURE__*/
+  messageDesc(file_tanksim_v1_job, 5);
+
+/**
+ * Describes the message tanksim.v1.Bound.
+ * Use `create(BoundSchema)` to create a new message.
+ */
+export const BoundSchema = /*@__PURE__*/
+  messageDesc(file_tanksim_v1_job, 6);
+
+/**
+ * Describes the message tanksim.v1.OptimizeRobust.
+ * Use `create(OptimizeRobustSchema)` to create a new message.
+ */
+export const OptimizeRobustSchema = /*@__PURE__*/
+  messageDesc(file_tanksim_v1_job, 7);
+
+/**
  * Describes the message tanksim.v1.ParamDistribution.
  * Use `create(ParamDistributionSchema)` to create a new message.
  */
 export const ParamDistributionSchema = /*@__PURE__*/
-  messageDesc(file_tanksim_v1_job, 5);
+  messageDesc(file_tanksim_v1_job, 8);
 
 /**
  * Describes the message tanksim.v1.Uniform.
  * Use `create(UniformSchema)` to create a new message.
  */
 export const UniformSchema = /*@__PURE__*/
-  messageDesc(file_tanksim_v1_job, 6);
+  messageDesc(file_tanksim_v1_job, 9);
 
 /**
  * Describes the message tanksim.v1.Normal.
  * Use `create(NormalSchema)` to create a new message.
  */
 export const NormalSchema = /*@__PURE__*/
-  messageDesc(file_tanksim_v1_job, 7);
+  messageDesc(file_tanksim_v1_job, 10);
 
 /**
  * Describes the message tanksim.v1.TruncatedNormal.
  * Use `create(TruncatedNormalSchema)` to create a new message.
  */
 export const TruncatedNormalSchema = /*@__PURE__*/
-  messageDesc(file_tanksim_v1_job, 8);
+  messageDesc(file_tanksim_v1_job, 11);
 
 /**
  * Describes the message tanksim.v1.LogNormal.
  * Use `create(LogNormalSchema)` to create a new message.
  */
 export const LogNormalSchema = /*@__PURE__*/
-  messageDesc(file_tanksim_v1_job, 9);
+  messageDesc(file_tanksim_v1_job, 12);
 
 /**
  * Describes the message tanksim.v1.Triangular.
  * Use `create(TriangularSchema)` to create a new message.
  */
 export const TriangularSchema = /*@__PURE__*/
-  messageDesc(file_tanksim_v1_job, 10);
+  messageDesc(file_tanksim_v1_job, 13);
 
 /**
  * Describes the message tanksim.v1.Choice.
  * Use `create(ChoiceSchema)` to create a new message.
  */
 export const ChoiceSchema = /*@__PURE__*/
-  messageDesc(file_tanksim_v1_job, 11);
+  messageDesc(file_tanksim_v1_job, 14);
 
 /**
  * Describes the message tanksim.v1.Axis.
  * Use `create(AxisSchema)` to create a new message.
  */
 export const AxisSchema = /*@__PURE__*/
-  messageDesc(file_tanksim_v1_job, 12);
+  messageDesc(file_tanksim_v1_job, 15);
 
 /**
  * Describes the message tanksim.v1.ValueList.
  * Use `create(ValueListSchema)` to create a new message.
  */
 export const ValueListSchema = /*@__PURE__*/
-  messageDesc(file_tanksim_v1_job, 13);
+  messageDesc(file_tanksim_v1_job, 16);
 
 /**
  * Describes the message tanksim.v1.Linspace.
  * Use `create(LinspaceSchema)` to create a new message.
  */
 export const LinspaceSchema = /*@__PURE__*/
-  messageDesc(file_tanksim_v1_job, 14);
+  messageDesc(file_tanksim_v1_job, 17);
 
 /**
  * Describes the message tanksim.v1.Logspace.
  * Use `create(LogspaceSchema)` to create a new message.
  */
 export const LogspaceSchema = /*@__PURE__*/
-  messageDesc(file_tanksim_v1_job, 15);
+  messageDesc(file_tanksim_v1_job, 18);
 
 /**
  * Describes the message tanksim.v1.Objective.
  * Use `create(ObjectiveSchema)` to create a new message.
  */
 export const ObjectiveSchema = /*@__PURE__*/
-  messageDesc(file_tanksim_v1_job, 16);
+  messageDesc(file_tanksim_v1_job, 19);
 
 /**
  * Describes the message tanksim.v1.Job.
  * Use `create(JobSchema)` to create a new message.
  */
 export const JobSchema = /*@__PURE__*/
-  messageDesc(file_tanksim_v1_job, 17);
+  messageDesc(file_tanksim_v1_job, 20);
 
 /**
  * Describes the message tanksim.v1.Progress.
  * Use `create(ProgressSchema)` to create a new message.
  */
 export const ProgressSchema = /*@__PURE__*/
-  messageDesc(file_tanksim_v1_job, 18);
+  messageDesc(file_tanksim_v1_job, 21);
 
 /**
  * Describes the message tanksim.v1.MetricSummary.
  * Use `create(MetricSummarySchema)` to create a new message.
  */
 export const MetricSummarySchema = /*@__PURE__*/
-  messageDesc(file_tanksim_v1_job, 19);
+  messageDesc(file_tanksim_v1_job, 22);
 
 /**
  * Describes the message tanksim.v1.HistogramBin.
  * Use `create(HistogramBinSchema)` to create a new message.
  */
 export const HistogramBinSchema = /*@__PURE__*/
-  messageDesc(file_tanksim_v1_job, 20);
+  messageDesc(file_tanksim_v1_job, 23);
 
 /**
  * Describes the message tanksim.v1.SweepResult.
  * Use `create(SweepResultSchema)` to create a new message.
  */
 export const SweepResultSchema = /*@__PURE__*/
-  messageDesc(file_tanksim_v1_job, 21);
+  messageDesc(file_tanksim_v1_job, 24);
 
 /**
  * Describes the message tanksim.v1.SweepPoint.
  * Use `create(SweepPointSchema)` to create a new message.
  */
 export const SweepPointSchema = /*@__PURE__*/
-  messageDesc(file_tanksim_v1_job, 22);
+  messageDesc(file_tanksim_v1_job, 25);
 
 /**
  * Describes the message tanksim.v1.SensitivityResult.
  * Use `create(SensitivityResultSchema)` to create a new message.
  */
 export const SensitivityResultSchema = /*@__PURE__*/
-  messageDesc(file_tanksim_v1_job, 23);
+  messageDesc(file_tanksim_v1_job, 26);
 
 /**
  * Describes the message tanksim.v1.MetricSensitivity.
  * Use `create(MetricSensitivitySchema)` to create a new message.
  */
 export const MetricSensitivitySchema = /*@__PURE__*/
-  messageDesc(file_tanksim_v1_job, 24);
+  messageDesc(file_tanksim_v1_job, 27);
 
 /**
  * Describes the message tanksim.v1.SobolIndex.
  * Use `create(SobolIndexSchema)` to create a new message.
  */
 export const SobolIndexSchema = /*@__PURE__*/
-  messageDesc(file_tanksim_v1_job, 25);
+  messageDesc(file_tanksim_v1_job, 28);
+
+/**
+ * Describes the message tanksim.v1.OptimizeResult.
+ * Use `create(OptimizeResultSchema)` to create a new message.
+ */
+export const OptimizeResultSchema = /*@__PURE__*/
+  messageDesc(file_tanksim_v1_job, 29);
+
+/**
+ * Describes the message tanksim.v1.OptimizeCandidate.
+ * Use `create(OptimizeCandidateSchema)` to create a new message.
+ */
+export const OptimizeCandidateSchema = /*@__PURE__*/
+  messageDesc(file_tanksim_v1_job, 30);
+
+/**
+ * Describes the message tanksim.v1.OptimizeStep.
+ * Use `create(OptimizeStepSchema)` to create a new message.
+ */
+export const OptimizeStepSchema = /*@__PURE__*/
+  messageDesc(file_tanksim_v1_job, 31);
 
 /**
  * Describes the message tanksim.v1.RunRow.
  * Use `create(RunRowSchema)` to create a new message.
  */
 export const RunRowSchema = /*@__PURE__*/
-  messageDesc(file_tanksim_v1_job, 26);
+  messageDesc(file_tanksim_v1_job, 32);
 
 /**
  * Describes the message tanksim.v1.Trajectory.
  * Use `create(TrajectorySchema)` to create a new message.
  */
 export const TrajectorySchema = /*@__PURE__*/
-  messageDesc(file_tanksim_v1_job, 27);
+  messageDesc(file_tanksim_v1_job, 33);
 
 /**
  * Describes the enum tanksim.v1.Sampling.
@@ -277,4 +319,16 @@ export const JobStateSchema = /*@__PURE__*/
  */
 export const JobState = /*@__PURE__*/
   tsEnum(JobStateSchema);
+
+/**
+ * Describes the enum tanksim.v1.OptimizeStopReason.
+ */
+export const OptimizeStopReasonSchema = /*@__PURE__*/
+  enumDesc(file_tanksim_v1_job, 5);
+
+/**
+ * @generated from enum tanksim.v1.OptimizeStopReason
+ */
+export const OptimizeStopReason = /*@__PURE__*/
+  tsEnum(OptimizeStopReasonSchema);
 

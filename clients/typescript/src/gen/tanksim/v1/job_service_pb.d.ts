@@ -5,7 +5,7 @@
 import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import type { Message } from "@bufbuild/protobuf";
 import type { SimConfig } from "./config_pb.js";
-import type { Dataset, Job, Metric, MetricSummary, MonteCarlo, RunRow, Sensitivity, SensitivityResult, Sweep, SweepResult } from "./job_pb.js";
+import type { Dataset, Job, Metric, MetricSummary, MonteCarlo, Optimize, OptimizeResult, RunRow, Sensitivity, SensitivityResult, Sweep, SweepResult } from "./job_pb.js";
 
 /**
  * Describes the file tanksim/v1/job_service.proto.
@@ -60,6 +60,12 @@ export declare type SubmitJobRequest = Message<"tanksim.v1.SubmitJobRequest"> & 
      */
     value: Sensitivity;
     case: "sensitivity";
+  } | {
+    /**
+     * @generated from field: tanksim.v1.Optimize optimize = 7;
+     */
+    value: Optimize;
+    case: "optimize";
   } | { case: undefined; value?: undefined };
 };
 
@@ -317,6 +323,13 @@ export declare type GetJobResultsResponse = Message<"tanksim.v1.GetJobResultsRes
    * @generated from field: tanksim.v1.StopResult stop = 5;
    */
   stop?: StopResult | undefined;
+
+  /**
+   * For optimisations.
+   *
+   * @generated from field: tanksim.v1.OptimizeResult optimize = 6;
+   */
+  optimize?: OptimizeResult | undefined;
 };
 
 /**

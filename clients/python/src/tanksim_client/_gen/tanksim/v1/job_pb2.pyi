@@ -47,6 +47,7 @@ class JobKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     JOB_KIND_SWEEP: _ClassVar[JobKind]
     JOB_KIND_DATASET: _ClassVar[JobKind]
     JOB_KIND_SENSITIVITY: _ClassVar[JobKind]
+    JOB_KIND_OPTIMIZE: _ClassVar[JobKind]
 
 class JobState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -56,6 +57,13 @@ class JobState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     JOB_STATE_SUCCEEDED: _ClassVar[JobState]
     JOB_STATE_FAILED: _ClassVar[JobState]
     JOB_STATE_CANCELLED: _ClassVar[JobState]
+
+class OptimizeStopReason(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    OPTIMIZE_STOP_REASON_UNSPECIFIED: _ClassVar[OptimizeStopReason]
+    OPTIMIZE_STOP_REASON_CONVERGED: _ClassVar[OptimizeStopReason]
+    OPTIMIZE_STOP_REASON_DEGENERATE: _ClassVar[OptimizeStopReason]
+    OPTIMIZE_STOP_REASON_MAX_GENERATIONS: _ClassVar[OptimizeStopReason]
 SAMPLING_UNSPECIFIED: Sampling
 SAMPLING_RANDOM: Sampling
 SAMPLING_SOBOL: Sampling
@@ -82,12 +90,17 @@ JOB_KIND_MONTE_CARLO: JobKind
 JOB_KIND_SWEEP: JobKind
 JOB_KIND_DATASET: JobKind
 JOB_KIND_SENSITIVITY: JobKind
+JOB_KIND_OPTIMIZE: JobKind
 JOB_STATE_UNSPECIFIED: JobState
 JOB_STATE_QUEUED: JobState
 JOB_STATE_RUNNING: JobState
 JOB_STATE_SUCCEEDED: JobState
 JOB_STATE_FAILED: JobState
 JOB_STATE_CANCELLED: JobState
+OPTIMIZE_STOP_REASON_UNSPECIFIED: OptimizeStopReason
+OPTIMIZE_STOP_REASON_CONVERGED: OptimizeStopReason
+OPTIMIZE_STOP_REASON_DEGENERATE: OptimizeStopReason
+OPTIMIZE_STOP_REASON_MAX_GENERATIONS: OptimizeStopReason
 
 class MonteCarlo(_message.Message):
     __slots__ = ("runs", "seed", "params", "sampling", "stop")
@@ -156,6 +169,50 @@ class Sensitivity(_message.Message):
     bootstrap_resamples: int
     confidence_level: float
     def __init__(self, samples: _Optional[int] = ..., seed: _Optional[int] = ..., params: _Optional[_Iterable[_Union[ParamDistribution, _Mapping]]] = ..., metrics: _Optional[_Iterable[_Union[Metric, str]]] = ..., bootstrap_resamples: _Optional[int] = ..., confidence_level: _Optional[float] = ...) -> None: ...
+
+class Optimize(_message.Message):
+    __slots__ = ("params", "objective", "population", "max_generations", "seed", "x_tolerance", "initial_step", "robust")
+    PARAMS_FIELD_NUMBER: _ClassVar[int]
+    OBJECTIVE_FIELD_NUMBER: _ClassVar[int]
+    POPULATION_FIELD_NUMBER: _ClassVar[int]
+    MAX_GENERATIONS_FIELD_NUMBER: _ClassVar[int]
+    SEED_FIELD_NUMBER: _ClassVar[int]
+    X_TOLERANCE_FIELD_NUMBER: _ClassVar[int]
+    INITIAL_STEP_FIELD_NUMBER: _ClassVar[int]
+    ROBUST_FIELD_NUMBER: _ClassVar[int]
+    params: _containers.RepeatedCompositeFieldContainer[Bound]
+    objective: Objective
+    population: int
+    max_generations: int
+    seed: int
+    x_tolerance: float
+    initial_step: float
+    robust: OptimizeRobust
+    def __init__(self, params: _Optional[_Iterable[_Union[Bound, _Mapping]]] = ..., objective: _Optional[_Union[Objective, _Mapping]] = ..., population: _Optional[int] = ..., max_generations: _Optional[int] = ..., seed: _Optional[int] = ..., x_tolerance: _Optional[float] = ..., initial_step: _Optional[float] = ..., robust: _Optional[_Union[OptimizeRobust, _Mapping]] = ...) -> None: ...
+
+class Bound(_message.Message):
+    __slots__ = ("param", "lo", "hi", "start")
+    PARAM_FIELD_NUMBER: _ClassVar[int]
+    LO_FIELD_NUMBER: _ClassVar[int]
+    HI_FIELD_NUMBER: _ClassVar[int]
+    START_FIELD_NUMBER: _ClassVar[int]
+    param: str
+    lo: float
+    hi: float
+    start: float
+    def __init__(self, param: _Optional[str] = ..., lo: _Optional[float] = ..., hi: _Optional[float] = ..., start: _Optional[float] = ...) -> None: ...
+
+class OptimizeRobust(_message.Message):
+    __slots__ = ("params", "runs", "quantile", "sampling")
+    PARAMS_FIELD_NUMBER: _ClassVar[int]
+    RUNS_FIELD_NUMBER: _ClassVar[int]
+    QUANTILE_FIELD_NUMBER: _ClassVar[int]
+    SAMPLING_FIELD_NUMBER: _ClassVar[int]
+    params: _containers.RepeatedCompositeFieldContainer[ParamDistribution]
+    runs: int
+    quantile: float
+    sampling: Sampling
+    def __init__(self, params: _Optional[_Iterable[_Union[ParamDistribution, _Mapping]]] = ..., runs: _Optional[int] = ..., quantile: _Optional[float] = ..., sampling: _Optional[_Union[Sampling, str]] = ...) -> None: ...
 
 class ParamDistribution(_message.Message):
     __slots__ = ("param", "fixed", "uniform", "normal", "truncated_normal", "log_normal", "triangular", "choice")
@@ -418,6 +475,48 @@ class SobolIndex(_message.Message):
     lo: float
     hi: float
     def __init__(self, value: _Optional[float] = ..., lo: _Optional[float] = ..., hi: _Optional[float] = ...) -> None: ...
+
+class OptimizeResult(_message.Message):
+    __slots__ = ("params", "objective", "best", "path", "runs", "stopped", "complete")
+    PARAMS_FIELD_NUMBER: _ClassVar[int]
+    OBJECTIVE_FIELD_NUMBER: _ClassVar[int]
+    BEST_FIELD_NUMBER: _ClassVar[int]
+    PATH_FIELD_NUMBER: _ClassVar[int]
+    RUNS_FIELD_NUMBER: _ClassVar[int]
+    STOPPED_FIELD_NUMBER: _ClassVar[int]
+    COMPLETE_FIELD_NUMBER: _ClassVar[int]
+    params: _containers.RepeatedScalarFieldContainer[str]
+    objective: Objective
+    best: OptimizeCandidate
+    path: _containers.RepeatedCompositeFieldContainer[OptimizeStep]
+    runs: int
+    stopped: OptimizeStopReason
+    complete: bool
+    def __init__(self, params: _Optional[_Iterable[str]] = ..., objective: _Optional[_Union[Objective, _Mapping]] = ..., best: _Optional[_Union[OptimizeCandidate, _Mapping]] = ..., path: _Optional[_Iterable[_Union[OptimizeStep, _Mapping]]] = ..., runs: _Optional[int] = ..., stopped: _Optional[_Union[OptimizeStopReason, str]] = ..., complete: _Optional[bool] = ...) -> None: ...
+
+class OptimizeCandidate(_message.Message):
+    __slots__ = ("generation", "candidate", "values", "objective")
+    GENERATION_FIELD_NUMBER: _ClassVar[int]
+    CANDIDATE_FIELD_NUMBER: _ClassVar[int]
+    VALUES_FIELD_NUMBER: _ClassVar[int]
+    OBJECTIVE_FIELD_NUMBER: _ClassVar[int]
+    generation: int
+    candidate: int
+    values: _containers.RepeatedScalarFieldContainer[float]
+    objective: float
+    def __init__(self, generation: _Optional[int] = ..., candidate: _Optional[int] = ..., values: _Optional[_Iterable[float]] = ..., objective: _Optional[float] = ...) -> None: ...
+
+class OptimizeStep(_message.Message):
+    __slots__ = ("generation", "best", "mean", "width")
+    GENERATION_FIELD_NUMBER: _ClassVar[int]
+    BEST_FIELD_NUMBER: _ClassVar[int]
+    MEAN_FIELD_NUMBER: _ClassVar[int]
+    WIDTH_FIELD_NUMBER: _ClassVar[int]
+    generation: int
+    best: OptimizeCandidate
+    mean: _containers.RepeatedScalarFieldContainer[float]
+    width: float
+    def __init__(self, generation: _Optional[int] = ..., best: _Optional[_Union[OptimizeCandidate, _Mapping]] = ..., mean: _Optional[_Iterable[float]] = ..., width: _Optional[float] = ...) -> None: ...
 
 class RunRow(_message.Message):
     __slots__ = ("run", "params", "metrics", "trajectory")

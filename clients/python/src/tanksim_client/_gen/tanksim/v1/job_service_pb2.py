@@ -26,7 +26,7 @@ from . import config_pb2 as tanksim_dot_v1_dot_config__pb2
 from . import job_pb2 as tanksim_dot_v1_dot_job__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1ctanksim/v1/job_service.proto\x12\ntanksim.v1\x1a\x17tanksim/v1/config.proto\x1a\x14tanksim/v1/job.proto\"\xf9\x01\n\x10SubmitJobRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12%\n\x06\x63onfig\x18\x02 \x01(\x0b\x32\x15.tanksim.v1.SimConfig\x12-\n\x0bmonte_carlo\x18\x03 \x01(\x0b\x32\x16.tanksim.v1.MonteCarloH\x00\x12\"\n\x05sweep\x18\x04 \x01(\x0b\x32\x11.tanksim.v1.SweepH\x00\x12&\n\x07\x64\x61taset\x18\x05 \x01(\x0b\x32\x13.tanksim.v1.DatasetH\x00\x12.\n\x0bsensitivity\x18\x06 \x01(\x0b\x32\x17.tanksim.v1.SensitivityH\x00\x42\x05\n\x03job\"1\n\x11SubmitJobResponse\x12\x1c\n\x03job\x18\x01 \x01(\x0b\x32\x0f.tanksim.v1.Job\"\x1b\n\rGetJobRequest\x12\n\n\x02id\x18\x01 \x01(\t\".\n\x0eGetJobResponse\x12\x1c\n\x03job\x18\x01 \x01(\x0b\x32\x0f.tanksim.v1.Job\"\x1d\n\x0fWatchJobRequest\x12\n\n\x02id\x18\x01 \x01(\t\"0\n\x10WatchJobResponse\x12\x1c\n\x03job\x18\x01 \x01(\x0b\x32\x0f.tanksim.v1.Job\"\x1e\n\x10\x43\x61ncelJobRequest\x12\n\n\x02id\x18\x01 \x01(\t\"1\n\x11\x43\x61ncelJobResponse\x12\x1c\n\x03job\x18\x01 \x01(\x0b\x32\x0f.tanksim.v1.Job\"8\n\x0fListJobsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\r\x12\x12\n\npage_token\x18\x02 \x01(\t\"J\n\x10ListJobsResponse\x12\x1d\n\x04jobs\x18\x01 \x03(\x0b\x32\x0f.tanksim.v1.Job\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"N\n\x14GetJobResultsRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x16\n\x0ehistogram_bins\x18\x02 \x01(\r\x12\x12\n\nmax_points\x18\x03 \x01(\r\"\xe3\x01\n\x15GetJobResultsResponse\x12\x1c\n\x03job\x18\x01 \x01(\x0b\x32\x0f.tanksim.v1.Job\x12*\n\x07metrics\x18\x02 \x03(\x0b\x32\x19.tanksim.v1.MetricSummary\x12&\n\x05sweep\x18\x03 \x01(\x0b\x32\x17.tanksim.v1.SweepResult\x12\x32\n\x0bsensitivity\x18\x04 \x01(\x0b\x32\x1d.tanksim.v1.SensitivityResult\x12$\n\x04stop\x18\x05 \x01(\x0b\x32\x16.tanksim.v1.StopResult\"\xcf\x01\n\nStopResult\x12\"\n\x06metric\x18\x01 \x01(\x0e\x32\x12.tanksim.v1.Metric\x12\x0c\n\x04mean\x18\x02 \x01(\x01\x12\x12\n\nhalf_width\x18\x03 \x01(\x01\x12\x19\n\x11target_half_width\x18\x04 \x01(\x01\x12\x18\n\x10\x63onfidence_level\x18\x05 \x01(\x01\x12\x0c\n\x04runs\x18\x06 \x01(\x04\x12\x0e\n\x06values\x18\x07 \x01(\x04\x12\x10\n\x08max_runs\x18\x08 \x01(\x04\x12\x16\n\x0etarget_reached\x18\t \x01(\x08\"\x1f\n\x11\x45xportRunsRequest\x12\n\n\x02id\x18\x01 \x01(\t\"F\n\x12\x45xportRunsResponse\x12\x0e\n\x06params\x18\x01 \x03(\t\x12 \n\x04rows\x18\x02 \x03(\x0b\x32\x12.tanksim.v1.RunRow2\x96\x04\n\nJobService\x12H\n\tSubmitJob\x12\x1c.tanksim.v1.SubmitJobRequest\x1a\x1d.tanksim.v1.SubmitJobResponse\x12?\n\x06GetJob\x12\x19.tanksim.v1.GetJobRequest\x1a\x1a.tanksim.v1.GetJobResponse\x12G\n\x08WatchJob\x12\x1b.tanksim.v1.WatchJobRequest\x1a\x1c.tanksim.v1.WatchJobResponse0\x01\x12H\n\tCancelJob\x12\x1c.tanksim.v1.CancelJobRequest\x1a\x1d.tanksim.v1.CancelJobResponse\x12\x45\n\x08ListJobs\x12\x1b.tanksim.v1.ListJobsRequest\x1a\x1c.tanksim.v1.ListJobsResponse\x12T\n\rGetJobResults\x12 .tanksim.v1.GetJobResultsRequest\x1a!.tanksim.v1.GetJobResultsResponse\x12M\n\nExportRuns\x12\x1d.tanksim.v1.ExportRunsRequest\x1a\x1e.tanksim.v1.ExportRunsResponse0\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1ctanksim/v1/job_service.proto\x12\ntanksim.v1\x1a\x17tanksim/v1/config.proto\x1a\x14tanksim/v1/job.proto\"\xa3\x02\n\x10SubmitJobRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12%\n\x06\x63onfig\x18\x02 \x01(\x0b\x32\x15.tanksim.v1.SimConfig\x12-\n\x0bmonte_carlo\x18\x03 \x01(\x0b\x32\x16.tanksim.v1.MonteCarloH\x00\x12\"\n\x05sweep\x18\x04 \x01(\x0b\x32\x11.tanksim.v1.SweepH\x00\x12&\n\x07\x64\x61taset\x18\x05 \x01(\x0b\x32\x13.tanksim.v1.DatasetH\x00\x12.\n\x0bsensitivity\x18\x06 \x01(\x0b\x32\x17.tanksim.v1.SensitivityH\x00\x12(\n\x08optimize\x18\x07 \x01(\x0b\x32\x14.tanksim.v1.OptimizeH\x00\x42\x05\n\x03job\"1\n\x11SubmitJobResponse\x12\x1c\n\x03job\x18\x01 \x01(\x0b\x32\x0f.tanksim.v1.Job\"\x1b\n\rGetJobRequest\x12\n\n\x02id\x18\x01 \x01(\t\".\n\x0eGetJobResponse\x12\x1c\n\x03job\x18\x01 \x01(\x0b\x32\x0f.tanksim.v1.Job\"\x1d\n\x0fWatchJobRequest\x12\n\n\x02id\x18\x01 \x01(\t\"0\n\x10WatchJobResponse\x12\x1c\n\x03job\x18\x01 \x01(\x0b\x32\x0f.tanksim.v1.Job\"\x1e\n\x10\x43\x61ncelJobRequest\x12\n\n\x02id\x18\x01 \x01(\t\"1\n\x11\x43\x61ncelJobResponse\x12\x1c\n\x03job\x18\x01 \x01(\x0b\x32\x0f.tanksim.v1.Job\"8\n\x0fListJobsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\r\x12\x12\n\npage_token\x18\x02 \x01(\t\"J\n\x10ListJobsResponse\x12\x1d\n\x04jobs\x18\x01 \x03(\x0b\x32\x0f.tanksim.v1.Job\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"N\n\x14GetJobResultsRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x16\n\x0ehistogram_bins\x18\x02 \x01(\r\x12\x12\n\nmax_points\x18\x03 \x01(\r\"\x91\x02\n\x15GetJobResultsResponse\x12\x1c\n\x03job\x18\x01 \x01(\x0b\x32\x0f.tanksim.v1.Job\x12*\n\x07metrics\x18\x02 \x03(\x0b\x32\x19.tanksim.v1.MetricSummary\x12&\n\x05sweep\x18\x03 \x01(\x0b\x32\x17.tanksim.v1.SweepResult\x12\x32\n\x0bsensitivity\x18\x04 \x01(\x0b\x32\x1d.tanksim.v1.SensitivityResult\x12$\n\x04stop\x18\x05 \x01(\x0b\x32\x16.tanksim.v1.StopResult\x12,\n\x08optimize\x18\x06 \x01(\x0b\x32\x1a.tanksim.v1.OptimizeResult\"\xcf\x01\n\nStopResult\x12\"\n\x06metric\x18\x01 \x01(\x0e\x32\x12.tanksim.v1.Metric\x12\x0c\n\x04mean\x18\x02 \x01(\x01\x12\x12\n\nhalf_width\x18\x03 \x01(\x01\x12\x19\n\x11target_half_width\x18\x04 \x01(\x01\x12\x18\n\x10\x63onfidence_level\x18\x05 \x01(\x01\x12\x0c\n\x04runs\x18\x06 \x01(\x04\x12\x0e\n\x06values\x18\x07 \x01(\x04\x12\x10\n\x08max_runs\x18\x08 \x01(\x04\x12\x16\n\x0etarget_reached\x18\t \x01(\x08\"\x1f\n\x11\x45xportRunsRequest\x12\n\n\x02id\x18\x01 \x01(\t\"F\n\x12\x45xportRunsResponse\x12\x0e\n\x06params\x18\x01 \x03(\t\x12 \n\x04rows\x18\x02 \x03(\x0b\x32\x12.tanksim.v1.RunRow2\x96\x04\n\nJobService\x12H\n\tSubmitJob\x12\x1c.tanksim.v1.SubmitJobRequest\x1a\x1d.tanksim.v1.SubmitJobResponse\x12?\n\x06GetJob\x12\x19.tanksim.v1.GetJobRequest\x1a\x1a.tanksim.v1.GetJobResponse\x12G\n\x08WatchJob\x12\x1b.tanksim.v1.WatchJobRequest\x1a\x1c.tanksim.v1.WatchJobResponse0\x01\x12H\n\tCancelJob\x12\x1c.tanksim.v1.CancelJobRequest\x1a\x1d.tanksim.v1.CancelJobResponse\x12\x45\n\x08ListJobs\x12\x1b.tanksim.v1.ListJobsRequest\x1a\x1c.tanksim.v1.ListJobsResponse\x12T\n\rGetJobResults\x12 .tanksim.v1.GetJobResultsRequest\x1a!.tanksim.v1.GetJobResultsResponse\x12M\n\nExportRuns\x12\x1d.tanksim.v1.ExportRunsRequest\x1a\x1e.tanksim.v1.ExportRunsResponse0\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,35 +34,35 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'tanksim_client._gen.tanksim
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_SUBMITJOBREQUEST']._serialized_start=92
-  _globals['_SUBMITJOBREQUEST']._serialized_end=341
-  _globals['_SUBMITJOBRESPONSE']._serialized_start=343
-  _globals['_SUBMITJOBRESPONSE']._serialized_end=392
-  _globals['_GETJOBREQUEST']._serialized_start=394
-  _globals['_GETJOBREQUEST']._serialized_end=421
-  _globals['_GETJOBRESPONSE']._serialized_start=423
-  _globals['_GETJOBRESPONSE']._serialized_end=469
-  _globals['_WATCHJOBREQUEST']._serialized_start=471
-  _globals['_WATCHJOBREQUEST']._serialized_end=500
-  _globals['_WATCHJOBRESPONSE']._serialized_start=502
-  _globals['_WATCHJOBRESPONSE']._serialized_end=550
-  _globals['_CANCELJOBREQUEST']._serialized_start=552
-  _globals['_CANCELJOBREQUEST']._serialized_end=582
-  _globals['_CANCELJOBRESPONSE']._serialized_start=584
-  _globals['_CANCELJOBRESPONSE']._serialized_end=633
-  _globals['_LISTJOBSREQUEST']._serialized_start=635
-  _globals['_LISTJOBSREQUEST']._serialized_end=691
-  _globals['_LISTJOBSRESPONSE']._serialized_start=693
-  _globals['_LISTJOBSRESPONSE']._serialized_end=767
-  _globals['_GETJOBRESULTSREQUEST']._serialized_start=769
-  _globals['_GETJOBRESULTSREQUEST']._serialized_end=847
-  _globals['_GETJOBRESULTSRESPONSE']._serialized_start=850
-  _globals['_GETJOBRESULTSRESPONSE']._serialized_end=1077
-  _globals['_STOPRESULT']._serialized_start=1080
-  _globals['_STOPRESULT']._serialized_end=1287
-  _globals['_EXPORTRUNSREQUEST']._serialized_start=1289
-  _globals['_EXPORTRUNSREQUEST']._serialized_end=1320
-  _globals['_EXPORTRUNSRESPONSE']._serialized_start=1322
-  _globals['_EXPORTRUNSRESPONSE']._serialized_end=1392
-  _globals['_JOBSERVICE']._serialized_start=1395
-  _globals['_JOBSERVICE']._serialized_end=1929
+  _globals['_SUBMITJOBREQUEST']._serialized_end=383
+  _globals['_SUBMITJOBRESPONSE']._serialized_start=385
+  _globals['_SUBMITJOBRESPONSE']._serialized_end=434
+  _globals['_GETJOBREQUEST']._serialized_start=436
+  _globals['_GETJOBREQUEST']._serialized_end=463
+  _globals['_GETJOBRESPONSE']._serialized_start=465
+  _globals['_GETJOBRESPONSE']._serialized_end=511
+  _globals['_WATCHJOBREQUEST']._serialized_start=513
+  _globals['_WATCHJOBREQUEST']._serialized_end=542
+  _globals['_WATCHJOBRESPONSE']._serialized_start=544
+  _globals['_WATCHJOBRESPONSE']._serialized_end=592
+  _globals['_CANCELJOBREQUEST']._serialized_start=594
+  _globals['_CANCELJOBREQUEST']._serialized_end=624
+  _globals['_CANCELJOBRESPONSE']._serialized_start=626
+  _globals['_CANCELJOBRESPONSE']._serialized_end=675
+  _globals['_LISTJOBSREQUEST']._serialized_start=677
+  _globals['_LISTJOBSREQUEST']._serialized_end=733
+  _globals['_LISTJOBSRESPONSE']._serialized_start=735
+  _globals['_LISTJOBSRESPONSE']._serialized_end=809
+  _globals['_GETJOBRESULTSREQUEST']._serialized_start=811
+  _globals['_GETJOBRESULTSREQUEST']._serialized_end=889
+  _globals['_GETJOBRESULTSRESPONSE']._serialized_start=892
+  _globals['_GETJOBRESULTSRESPONSE']._serialized_end=1165
+  _globals['_STOPRESULT']._serialized_start=1168
+  _globals['_STOPRESULT']._serialized_end=1375
+  _globals['_EXPORTRUNSREQUEST']._serialized_start=1377
+  _globals['_EXPORTRUNSREQUEST']._serialized_end=1408
+  _globals['_EXPORTRUNSRESPONSE']._serialized_start=1410
+  _globals['_EXPORTRUNSRESPONSE']._serialized_end=1480
+  _globals['_JOBSERVICE']._serialized_start=1483
+  _globals['_JOBSERVICE']._serialized_end=2017
 # @@protoc_insertion_point(module_scope)

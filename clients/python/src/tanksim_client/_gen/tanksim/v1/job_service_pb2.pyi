@@ -9,20 +9,22 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class SubmitJobRequest(_message.Message):
-    __slots__ = ("name", "config", "monte_carlo", "sweep", "dataset", "sensitivity")
+    __slots__ = ("name", "config", "monte_carlo", "sweep", "dataset", "sensitivity", "optimize")
     NAME_FIELD_NUMBER: _ClassVar[int]
     CONFIG_FIELD_NUMBER: _ClassVar[int]
     MONTE_CARLO_FIELD_NUMBER: _ClassVar[int]
     SWEEP_FIELD_NUMBER: _ClassVar[int]
     DATASET_FIELD_NUMBER: _ClassVar[int]
     SENSITIVITY_FIELD_NUMBER: _ClassVar[int]
+    OPTIMIZE_FIELD_NUMBER: _ClassVar[int]
     name: str
     config: _config_pb2.SimConfig
     monte_carlo: _job_pb2.MonteCarlo
     sweep: _job_pb2.Sweep
     dataset: _job_pb2.Dataset
     sensitivity: _job_pb2.Sensitivity
-    def __init__(self, name: _Optional[str] = ..., config: _Optional[_Union[_config_pb2.SimConfig, _Mapping]] = ..., monte_carlo: _Optional[_Union[_job_pb2.MonteCarlo, _Mapping]] = ..., sweep: _Optional[_Union[_job_pb2.Sweep, _Mapping]] = ..., dataset: _Optional[_Union[_job_pb2.Dataset, _Mapping]] = ..., sensitivity: _Optional[_Union[_job_pb2.Sensitivity, _Mapping]] = ...) -> None: ...
+    optimize: _job_pb2.Optimize
+    def __init__(self, name: _Optional[str] = ..., config: _Optional[_Union[_config_pb2.SimConfig, _Mapping]] = ..., monte_carlo: _Optional[_Union[_job_pb2.MonteCarlo, _Mapping]] = ..., sweep: _Optional[_Union[_job_pb2.Sweep, _Mapping]] = ..., dataset: _Optional[_Union[_job_pb2.Dataset, _Mapping]] = ..., sensitivity: _Optional[_Union[_job_pb2.Sensitivity, _Mapping]] = ..., optimize: _Optional[_Union[_job_pb2.Optimize, _Mapping]] = ...) -> None: ...
 
 class SubmitJobResponse(_message.Message):
     __slots__ = ("job",)
@@ -93,18 +95,20 @@ class GetJobResultsRequest(_message.Message):
     def __init__(self, id: _Optional[str] = ..., histogram_bins: _Optional[int] = ..., max_points: _Optional[int] = ...) -> None: ...
 
 class GetJobResultsResponse(_message.Message):
-    __slots__ = ("job", "metrics", "sweep", "sensitivity", "stop")
+    __slots__ = ("job", "metrics", "sweep", "sensitivity", "stop", "optimize")
     JOB_FIELD_NUMBER: _ClassVar[int]
     METRICS_FIELD_NUMBER: _ClassVar[int]
     SWEEP_FIELD_NUMBER: _ClassVar[int]
     SENSITIVITY_FIELD_NUMBER: _ClassVar[int]
     STOP_FIELD_NUMBER: _ClassVar[int]
+    OPTIMIZE_FIELD_NUMBER: _ClassVar[int]
     job: _job_pb2.Job
     metrics: _containers.RepeatedCompositeFieldContainer[_job_pb2.MetricSummary]
     sweep: _job_pb2.SweepResult
     sensitivity: _job_pb2.SensitivityResult
     stop: StopResult
-    def __init__(self, job: _Optional[_Union[_job_pb2.Job, _Mapping]] = ..., metrics: _Optional[_Iterable[_Union[_job_pb2.MetricSummary, _Mapping]]] = ..., sweep: _Optional[_Union[_job_pb2.SweepResult, _Mapping]] = ..., sensitivity: _Optional[_Union[_job_pb2.SensitivityResult, _Mapping]] = ..., stop: _Optional[_Union[StopResult, _Mapping]] = ...) -> None: ...
+    optimize: _job_pb2.OptimizeResult
+    def __init__(self, job: _Optional[_Union[_job_pb2.Job, _Mapping]] = ..., metrics: _Optional[_Iterable[_Union[_job_pb2.MetricSummary, _Mapping]]] = ..., sweep: _Optional[_Union[_job_pb2.SweepResult, _Mapping]] = ..., sensitivity: _Optional[_Union[_job_pb2.SensitivityResult, _Mapping]] = ..., stop: _Optional[_Union[StopResult, _Mapping]] = ..., optimize: _Optional[_Union[_job_pb2.OptimizeResult, _Mapping]] = ...) -> None: ...
 
 class StopResult(_message.Message):
     __slots__ = ("metric", "mean", "half_width", "target_half_width", "confidence_level", "runs", "values", "max_runs", "target_reached")
