@@ -238,8 +238,18 @@ def _rewrite(change: Callable[[Dict[str, Any]], Dict[str, Any]]) -> None:
 
 
 def _patch(path: Path_, key: str, convert: Callable[[Any], Any] = lambda v: v) -> None:
+    if not _current(key):
+        return
     value = st.session_state.get(key)
     _rewrite(lambda spec: set_path(spec, path, None if value is None else convert(value)))
+
+
+def _current(key: str) -> bool:
+    """Whether a knob's key belongs to the spec's current revision. A knob drawn for an earlier
+    revision (another example, since replaced) may still be on the page when the next
+    interaction reruns the script; its value then reaches a callback as a change, and must not
+    be written into the new spec."""
+    return key.startswith(f"knob:{st.session_state.get(REV_KEY, 0)}:")
 
 
 def _number(label: str, spec: Dict[str, Any], path: Path_, *, integer: bool = False, optional: bool = False,
@@ -446,6 +456,8 @@ def _sweep(spec: Dict[str, Any]) -> None:
 
 
 def _switch_distribution(kind: str, index: int, key: str) -> None:
+    if not _current(key):
+        return
     new_kind = st.session_state.get(key)
     if new_kind in DISTRIBUTIONS:
         path = (kind, "params", index)
@@ -453,6 +465,8 @@ def _switch_distribution(kind: str, index: int, key: str) -> None:
 
 
 def _switch_axis(index: int, key: str) -> None:
+    if not _current(key):
+        return
     new_kind = st.session_state.get(key)
     path = ("sweep", "axes", index)
 

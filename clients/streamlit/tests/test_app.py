@@ -5,7 +5,8 @@ Starts `streamlit run` headless on a free loopback port, opens the page in Debia
 Chromium (/usr/bin/chromium, driven by Playwright; no `playwright install`), picks the
 mc-tau.yaml example, sets the runs to 2000, submits, waits until the page says the job
 succeeded, checks that the histograms chart is drawn (a canvas or SVG of nonzero size), that
-the page shows no Python exception, and saves a screenshot. Exits 0 on success, 1 with a
+the page shows no Python exception, and saves a screenshot; then the same for the
+optimize-k-tau.yaml example (max_generations set to 60) and its path chart. Exits 0 on success, 1 with a
 message when a check fails, 2 when Streamlit or the browser cannot start; Streamlit is
 stopped in every case.
 
@@ -30,6 +31,8 @@ from typing import Optional
 APP_DIR = Path(__file__).resolve().parents[1]
 REPO = APP_DIR.parents[1]
 RUNS = 2000
+#: The optimisation's generation cap (it converges in fewer).
+GENERATIONS = 60
 CHROMIUM = "/usr/bin/chromium"
 
 
@@ -87,32 +90,50 @@ def main() -> int:
     finally:
         streamlit.stop()
     print(f"screenshot: {shot}")
-    print(f"PASSED: mc-tau with {RUNS} runs submitted, watched and drawn in {time.monotonic() - started:.1f} s")
+    print(f"PASSED: mc-tau with {RUNS} runs and optimize-k-tau submitted, watched and drawn in {time.monotonic() - started:.1f} s")
     return 0
 
 
 def run_checks(page, url: str, out: Path, timeout: float) -> Path:  # type: ignore[no-untyped-def]
-    """Drives the page; returns the screenshot's path. Raises Failed on a failed check."""
+    """Drives the page; returns the MC-tau screenshot's path. Raises Failed on a failed check."""
     step(f"open {url}")
     page.goto(url, wait_until="domcontentloaded")
-    example = page.locator('[data-testid="stSelectbox"]').filter(has_text="Example spec")
-    example.wait_for(timeout=60_000)
+    page.locator('[data-testid="stSelectbox"]').filter(has_text="Example spec").wait_for(timeout=60_000)
 
-    step("choose the mc-tau.yaml example")
+    text = submit_example(page, "mc-tau", ("Runs", RUNS, "runs"), timeout, previous="")
+    if f"{RUNS}/{RUNS} runs" not in text:
+        raise Failed(f"expected {RUNS}/{RUNS} runs in {text!r}")
+    drawn(page, "tanksim-histograms", "histogram")
+    shot = screenshot(page, out / "streamlit-mc-tau.png")
+
+    # An optimisation: its path chart is drawn once the search has stopped.
+    submit_example(page, "optimize-k-tau", ("Max generations", GENERATIONS, "max_generations"), timeout, previous=text)
+    drawn(page, "tanksim-optimize-path", "optimisation path")
+    screenshot(page, out / "streamlit-optimize.png")
+    return shot
+
+
+def submit_example(page, name: str, knob: tuple, timeout: float, previous: str) -> str:  # type: ignore[no-untyped-def]
+    """Picks examples/<name>.yaml, sets the widget labelled ``knob[0]`` to ``knob[1]`` (the
+    YAML's ``knob[2]`` follows), submits, and waits until the page's final state says a job other
+    than the one ``previous`` described succeeded; returns what it says."""
+    label, value, field = knob
+    step(f"choose the {name}.yaml example")
+    example = page.locator('[data-testid="stSelectbox"]').filter(has_text="Example spec")
     # A combobox: typing filters its options.
     box = example.locator("input")
     box.click()
-    box.press_sequentially("mc-tau")
-    page.get_by_role("option", name="mc-tau.yaml", exact=True).click()
+    box.press_sequentially(name)
+    page.get_by_role("option", name=f"{name}.yaml", exact=True).click()
     spec = page.get_by_label("Job spec (YAML of SubmitJobRequest)", exact=True)
-    wait_for(lambda: "name: mc-tau\n" in spec.input_value(), 30, "the example's YAML in the text area", page)
+    wait_for(lambda: f"name: {name}\n" in spec.input_value(), 30, f"{name}.yaml's YAML in the text area", page)
 
-    step(f"set runs to {RUNS}")
-    runs = page.get_by_label("Runs", exact=True)
-    runs.wait_for(timeout=30_000)
-    runs.fill(str(RUNS))
-    runs.press("Enter")
-    wait_for(lambda: f"runs: {RUNS}\n" in spec.input_value(), 30, f"runs: {RUNS} in the YAML", page)
+    step(f"set {label} to {value}")
+    widget = page.get_by_label(label, exact=True)
+    widget.wait_for(timeout=30_000)
+    widget.fill(str(value))
+    widget.press("Enter")
+    wait_for(lambda: f"{field}: {value}\n" in spec.input_value(), 30, f"{field}: {value} in the YAML", page)
 
     step("submit")
     page.get_by_role("button", name="Submit job").click()
@@ -129,24 +150,32 @@ def run_checks(page, url: str, out: Path, timeout: float) -> Path:  # type: igno
         if page.locator(".st-key-tanksim-job-state [data-testid='stProgress']").count():
             saw_progress = True
         text = state.inner_text() if state.count() else ""
-        if "succeeded" in text:
+        # The final state names the job ("Job <id> succeeded: ..."); while it runs, or for a
+        # moment after, the progress bar says "succeeded: ..." without it.
+        if "succeeded" in text and "Job " in text and text != previous:
             break
         if "failed" in text or "cancelled" in text:
             raise Failed(f"the job did not succeed: {text}")
         if time.monotonic() > deadline:
             raise Failed(f"no 'succeeded' after {timeout:.0f} s; the job state shows: {text!r}")
         time.sleep(0.25)
-    step(f"the page says: {state.inner_text().strip()} (progress bar seen: {saw_progress})")
-    if f"{RUNS}/{RUNS} runs" not in state.inner_text():
-        raise Failed(f"expected {RUNS}/{RUNS} runs in {state.inner_text()!r}")
+    step(f"the page says: {text.strip()} (progress bar seen: {saw_progress})")
+    return text
 
-    step("the histograms chart is drawn")
-    chart = page.locator(".st-key-tanksim-histograms")
+
+def drawn(page, key: str, what: str) -> None:  # type: ignore[no-untyped-def]
+    """Waits until the chart in the container ``key`` is drawn (a canvas or SVG of nonzero size)."""
+    step(f"the {what} chart is drawn")
+    chart = page.locator(f".st-key-{key}")
     chart.wait_for(timeout=60_000)
-    drawn = chart.locator("canvas, svg.marks")
-    wait_for(lambda: drawn.count() > 0 and nonzero(drawn.first.bounding_box()), 60, "a drawn histogram chart", page)
-    box = drawn.first.bounding_box()
+    marks = chart.locator("canvas, svg.marks")
+    wait_for(lambda: marks.count() > 0 and nonzero(marks.first.bounding_box()), 60, f"a drawn {what} chart", page)
+    box = marks.first.bounding_box()
     step(f"chart {box['width']:.0f}x{box['height']:.0f} px")
+
+
+def screenshot(page, path: Path) -> Path:  # type: ignore[no-untyped-def]
+    """The whole page as a PNG at ``path``."""
     # Streamlit scrolls inside its main block, not the document: make the window as tall as
     # the content so the picture holds the whole page.
     height = page.evaluate(
@@ -156,11 +185,11 @@ def run_checks(page, url: str, out: Path, timeout: float) -> Path:  # type: igno
     page.set_viewport_size({"width": 1400, "height": max(1000, min(int(height) + 40, 8000))})
     # Vega-Lite redraws after a resize; give it a moment before the picture.
     page.wait_for_timeout(1500)
-    shot = out / "streamlit-mc-tau.png"
-    page.screenshot(path=str(shot), full_page=True)
-    if not shot.is_file() or shot.stat().st_size == 0:
-        raise Failed(f"no screenshot at {shot}")
-    return shot
+    page.screenshot(path=str(path), full_page=True)
+    if not path.is_file() or path.stat().st_size == 0:
+        raise Failed(f"no screenshot at {path}")
+    page.set_viewport_size({"width": 1400, "height": 1000})
+    return path
 
 
 def nonzero(box: Optional[dict]) -> bool:

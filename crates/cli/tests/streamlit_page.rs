@@ -1,7 +1,8 @@
 //! The Streamlit app (clients/streamlit) in a real browser against a running `tanksim serve
 //! all`: its test script (clients/streamlit/tests/test_app.py) starts `streamlit run`, drives
 //! Debian's headless Chromium through Playwright to submit the MC-tau example with 2000 runs,
-//! waits for "succeeded" and a drawn histogram, and saves a screenshot, which is kept in
+//! waits for "succeeded" and a drawn histogram, and saves a screenshot; then the same for the
+//! optimize-k-tau example and its path chart. The screenshots are kept in
 //! `target/test-artifacts/streamlit/`.
 //!
 //! Needs `$TANKSIM_STREAMLIT_PYTHON`, an interpreter with clients/streamlit/requirements.txt
@@ -30,8 +31,10 @@ async fn the_page_submits_mc_tau_watches_it_and_draws_its_histograms() {
     let shots = artifacts_dir();
     std::fs::create_dir_all(&shots).unwrap_or_else(|e| panic!("creating {}: {e}", shots.display()));
     let screenshot = shots.join("streamlit-mc-tau.png");
+    let optimize_shot = shots.join("streamlit-optimize.png");
     // A picture from an earlier run must not pass for this one's.
     let _ = std::fs::remove_file(&screenshot);
+    let _ = std::fs::remove_file(&optimize_shot);
 
     let mut cmd = Command::new(&python);
     cmd.arg(repo().join("clients/streamlit/tests/test_app.py"))
@@ -55,15 +58,17 @@ async fn the_page_submits_mc_tau_watches_it_and_draws_its_histograms() {
         screenshot.display()
     );
 
-    let png = std::fs::read(&screenshot)
-        .unwrap_or_else(|e| panic!("reading {}: {e}\n{context}", screenshot.display()));
-    assert!(
-        png.starts_with(b"\x89PNG\r\n\x1a\n"),
-        "{} is not a PNG ({} bytes)",
-        screenshot.display(),
-        png.len()
-    );
-    assert!(png.len() > 10_000, "{} is suspiciously small ({} bytes)", screenshot.display(), png.len());
+    for shot in [&screenshot, &optimize_shot] {
+        let png =
+            std::fs::read(shot).unwrap_or_else(|e| panic!("reading {}: {e}\n{context}", shot.display()));
+        assert!(
+            png.starts_with(b"\x89PNG\r\n\x1a\n"),
+            "{} is not a PNG ({} bytes)",
+            shot.display(),
+            png.len()
+        );
+        assert!(png.len() > 10_000, "{} is suspiciously small ({} bytes)", shot.display(), png.len());
+    }
 
     // The page's job is what the gateway holds: one MC-tau job of RUNS runs, succeeded.
     let mut client = tanksim_cli::client::connect(&served.url(), Some(&token)).await.expect("connect");
@@ -73,12 +78,17 @@ async fn the_page_submits_mc_tau_watches_it_and_draws_its_histograms() {
         .expect("ListJobs")
         .into_inner()
         .jobs;
-    assert_eq!(jobs.len(), 1, "the page submitted one job: {jobs:?}");
-    let job = &jobs[0];
+    // Newest first: the optimisation, then MC-tau.
+    assert_eq!(jobs.len(), 2, "the page submitted two jobs: {jobs:?}");
+    let kinds: Vec<_> = jobs.iter().map(|j| (j.name.as_str(), j.kind(), j.state())).collect();
     assert_eq!(
-        (job.name.as_str(), job.kind(), job.state()),
-        ("mc-tau", JobKind::MonteCarlo, JobState::Succeeded)
+        kinds,
+        [
+            ("optimize-k-tau", JobKind::Optimize, JobState::Succeeded),
+            ("mc-tau", JobKind::MonteCarlo, JobState::Succeeded)
+        ]
     );
+    let job = &jobs[1];
     assert_eq!(job.progress.as_ref().map(|p| (p.runs_done, p.runs_total)), Some((RUNS, RUNS)), "{job:?}");
 }
 
