@@ -31,8 +31,22 @@ pub(crate) async fn after_generation<S: JobStore>(
 ) -> Result<Decision, Error> {
     let layout = layout(status)?;
     let per = opt.runs_per_generation();
-    let history = history(shared, status, opt, upto).await?;
+    let done = layout.runs_before(upto) / per.max(1);
+    let mut history = history(shared, status, opt, upto).await?;
+    // A call that another has overtaken may find a longer stored history: this wave's decision
+    // is the one on its first `done` generations (and releases nothing new).
+    history.truncate(usize::try_from(done * u64::from(opt.population)).unwrap_or(usize::MAX));
     let search = opt.replay(&history);
+    // Every generation before `upto` is merged, so its rows are all written: a shorter history
+    // would release nothing new and leave the job waiting forever. Refused instead, the report
+    // is retried and, failing each time, ends the job FAILED with this reason.
+    if u64::from(search.generation()) != done {
+        let detail = format!(
+            "{} generations in the history where {done} are merged (a rows file of the job is missing)",
+            search.generation()
+        );
+        return Err(Error::corrupt(format!("search history of job {}", status.id), detail));
+    }
     Ok(match search.next() {
         Next::Generation(g) => Decision::Release {
             chunks: layout.chunks_covering((u64::from(g) + 1).saturating_mul(per)),
