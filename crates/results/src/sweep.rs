@@ -8,8 +8,8 @@
 //! index; a point whose objective is absent (NaN) or infinite is never the best.
 
 use tanksim_broker::{JobStatus, JobStore};
-use tanksim_proto::convert::{metrics_from_row, param_path};
-use tanksim_proto::v1::{self, SweepPoint, SweepResult, submit_job_request::Job};
+use tanksim_proto::convert::{metrics_from_row, objective_to_proto, param_path};
+use tanksim_proto::v1::{SweepPoint, SweepResult};
 use tanksim_sim_core::job::{Goal, JobSpec, Objective};
 
 use crate::codec;
@@ -27,11 +27,6 @@ pub(crate) async fn sweep_result<S: JobStore>(
         return Err(Error::corrupt(format!("spec of job {}", status.id), "a sweep job without a sweep"));
     };
     let objective = sweep.objective;
-    // The objective as the API spells it (defaults applied), from the one conversion.
-    let objective_proto = match v1::SubmitJobRequest::from(&spec).job {
-        Some(Job::Sweep(s)) => s.objective,
-        _ => None,
-    };
     let params = spec.varied_params().into_iter().map(|p| param_path(p).to_owned()).collect();
     let (rows, id, chunks) = (shared.rows.clone(), status.id.clone(), status.chunks_total);
     let table = tokio::task::spawn_blocking(move || scan(&rows, &id, chunks, objective, max_points))
@@ -39,7 +34,7 @@ pub(crate) async fn sweep_result<S: JobStore>(
         .map_err(|e| Error::io(shared.rows.chunk_path(&status.id, 0), std::io::Error::other(e)))??;
     Ok(SweepResult {
         params,
-        objective: objective_proto,
+        objective: Some(objective_to_proto(objective)),
         best: table.best.map(|(_, point)| point),
         complete: table.seen == status.runs_total && table.points.len() as u64 == table.seen,
         points: table.points,

@@ -292,7 +292,9 @@ impl<'a> Search<'a> {
     /// Records the next generation's objective values (λ, in candidate order) and moves on.
     pub fn tell(&mut self, values: &[f64]) {
         let generation = self.generation();
-        let points = self.runs().points;
+        // Drawn once: the points to report and what CMA-ES updates from.
+        let candidates = self.cmaes.candidates();
+        let points: Vec<Vec<f64>> = candidates.iter().map(|y| self.job.point(y)).collect();
         let sign = match self.job.objective.goal {
             Goal::Minimize => 1.0,
             Goal::Maximize => -1.0,
@@ -313,7 +315,7 @@ impl<'a> Search<'a> {
         {
             self.best = Some(b.clone());
         }
-        self.cmaes.tell(&penalised(&ranked, &self.cmaes.candidates(), self.cmaes.sigma()));
+        self.cmaes.tell(&candidates, &penalised(&ranked, &candidates, self.cmaes.sigma()));
         self.path.push(Step {
             generation,
             best: step_best,

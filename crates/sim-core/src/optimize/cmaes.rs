@@ -126,10 +126,11 @@ impl Cmaes {
             .collect()
     }
 
-    /// Moves to the next generation given the current candidates' objective values (to be
-    /// minimised; NaN ranks last; ties go to the lower index).
-    pub(crate) fn tell(&mut self, values: &[f64]) {
-        let (n, candidates) = (self.n, self.candidates());
+    /// Moves to the next generation given the current generation's `candidates` (what
+    /// [`Cmaes::candidates`] returned) and their objective values (to be minimised; NaN ranks
+    /// last; ties go to the lower index).
+    pub(crate) fn tell(&mut self, candidates: &[Vec<f64>], values: &[f64]) {
+        let n = self.n;
         let mut order: Vec<usize> = (0..self.lambda).collect();
         let value = |k: usize| values.get(k).copied().unwrap_or(f64::NAN);
         order.sort_by(|&a, &b| match (value(a).is_nan(), value(b).is_nan()) {
@@ -197,8 +198,9 @@ mod tests {
     fn minimise(f: impl Fn(&[f64]) -> f64, start: Vec<f64>, generations: u32, seed: u64) -> Cmaes {
         let mut search = Cmaes::new(start, 0.5, 8, seed);
         while search.generation() < generations && search.width() > 1e-10 {
-            let values: Vec<f64> = search.candidates().iter().map(|x| f(x)).collect();
-            search.tell(&values);
+            let candidates = search.candidates();
+            let values: Vec<f64> = candidates.iter().map(|x| f(x)).collect();
+            search.tell(&candidates, &values);
         }
         search
     }
