@@ -153,11 +153,13 @@ def results(client: Client, job_id: str, histogram_bins: int) -> job_service_pb2
 
 
 def metrics_table(response: job_service_pb2.GetJobResultsResponse) -> pd.DataFrame:
-    """One row per metric: count, absent, non-finite, mean, std, min, p5, p50, p95, max
-    (statistics empty for a metric no run has a value of)."""
+    """One row per metric: count, absent, non-finite, mean, std, min, p5, p50, p95, max and
+    the quantiles' rank error in % of the runs (0: exact; statistics empty for a metric no run
+    has a value of)."""
     rows = []
     for m in response.metrics:
         stats = {k: getattr(m, k) if m.count else None for k in ("mean", "std", "min", "p5", "p50", "p95", "max")}
+        stats["rank_error_pct"] = 100.0 * m.quantile_rank_error if m.count else None
         rows.append(
             {"metric": metric_name(m.metric), "count": m.count, "absent": m.absent, "non_finite": m.non_finite, **stats}
         )

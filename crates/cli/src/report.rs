@@ -51,6 +51,10 @@ pub fn results_table(results: &GetJobResultsResponse) -> String {
             num(m.max)
         );
     }
+    if !results.metrics.is_empty() {
+        let worst = results.metrics.iter().map(|m| m.quantile_rank_error).fold(0.0, f64::max);
+        let _ = writeln!(out, "{}", quantile_note(worst));
+    }
     if let Some(sweep) = &results.sweep {
         out.push_str(&sweep_summary(sweep));
     }
@@ -64,6 +68,18 @@ pub fn results_table(results: &GetJobResultsResponse) -> String {
         out.push_str(&optimize_summary(optimize));
     }
     out
+}
+
+/// How exact the table's quantiles are: exact, or the worst metric's rank-error bound.
+fn quantile_note(rank_error: f64) -> String {
+    if rank_error > 0.0 {
+        format!(
+            "p5/p50/p95: each within {:.2} % of the runs in rank of the exact one (99 % bound)",
+            100.0 * rank_error
+        )
+    } else {
+        "p5/p50/p95: exact".to_string()
+    }
 }
 
 /// Rows of an optimisation's path the table shows; longer paths show every k-th generation

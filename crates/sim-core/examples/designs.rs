@@ -7,10 +7,13 @@
 //! 2. Sensitivity: how the 95 % intervals of the Sobol' indices of examples/sensitivity-pi.yaml
 //!    narrow with the base samples, and what computing them costs (estimators plus 999
 //!    bootstrap resamples) beside simulating the design's runs.
-//! 3. Summaries: the share of a chunk's time spent summarising (moments and both quantile
-//!    sketches) beside simulating, per run.
+//! 3. Summaries: the share of a chunk's time spent summarising (moments and the quantile
+//!    sketch) beside simulating, per run.
 //! 4. Adaptive Monte Carlo: over 100 seeds per target, the runs the stopping rule takes, its
 //!    waves, and how often its interval covers a 2^21-run reference mean.
+//! 5. Quantiles: MC-tau's p5/p50/p95 of final level and overshoot from chunk summaries of
+//!    10,000 runs, shrunk as workers report them and merged in order, against the exact sort: the error in ranks, the stated
+//!    bound, and the values held.
 //!
 //!   cargo run --release -p tanksim-sim-core --example designs [SECTION]
 
@@ -18,12 +21,13 @@ use std::time::Instant;
 
 use tanksim_sim_core::adaptive::{Stop, Target, Wave};
 use tanksim_sim_core::batch::simulate_batch;
+use tanksim_sim_core::canonical::mc_tau_job;
 use tanksim_sim_core::distribution::Distribution;
 use tanksim_sim_core::job::{JobSpec, MonteCarlo, ParamDist, RunMap, Sensitivity};
 use tanksim_sim_core::metric::RunMetrics;
 use tanksim_sim_core::sampling::Sampling;
 use tanksim_sim_core::sensitivity::estimate::{Bootstrap, indices};
-use tanksim_sim_core::summary::RunSummary;
+use tanksim_sim_core::summary::{RunSummary, report_values};
 use tanksim_sim_core::{Metric, Param, SimConfig};
 
 const METRICS: [Metric; 3] = [Metric::OvershootPct, Metric::SettlingTime, Metric::Iae];
@@ -268,11 +272,57 @@ fn adaptive_coverage() {
 fn main() {
     // `designs 4` runs section 4 only; no argument runs them all.
     let only = std::env::args().nth(1);
-    let sections: [fn(); 4] =
-        [sampling_convergence, sensitivity_convergence, summary_share, adaptive_coverage];
+    let sections: [fn(); 5] =
+        [sampling_convergence, sensitivity_convergence, summary_share, adaptive_coverage, quantile_accuracy];
     for (i, section) in sections.into_iter().enumerate() {
         if only.as_deref().is_none_or(|n| n == (i + 1).to_string()) {
             section();
+        }
+    }
+}
+
+/// Section 5: quantiles of jobs of 10^4..10^6 runs, merged from 10,000-run chunks as the
+/// results service merges them, against the exact sort of the same values.
+fn quantile_accuracy() {
+    println!("\n## 5. Quantiles against the exact sort (MC-tau, chunks of 10,000 runs)\n");
+    println!("| runs | metric | p5 | p50 | p95 | worst error (ranks) | stated bound (ranks) | values held |");
+    println!("| ---: | --- | --- | --- | --- | ---: | ---: | ---: |");
+    for runs in [10_000u64, 100_000, 1_000_000] {
+        let metrics = simulate(&mc_tau_job(runs, 42));
+        let mut merged = RunSummary::new();
+        for chunk in metrics.chunks(10_000) {
+            let mut summary = RunSummary::new();
+            chunk.iter().for_each(|r| summary.add(r));
+            // As a worker reports it.
+            summary.shrink(report_values(runs.div_ceil(10_000)));
+            merged.merge(&summary);
+        }
+        for metric in [Metric::FinalLevel, Metric::OvershootPct] {
+            let mut sorted: Vec<f64> = metrics.iter().filter_map(|r| r.get(metric)).collect();
+            sorted.sort_by(f64::total_cmp);
+            let s = merged.metric(metric);
+            let n = sorted.len() as u64;
+            let mut worst = 0u64;
+            let mut shown = Vec::new();
+            for q in [0.05, 0.5, 0.95] {
+                let rank = (q * (n - 1) as f64).floor() as u64;
+                let v = s.quantile(q).expect("values");
+                let (below, upto) =
+                    (sorted.partition_point(|&x| x < v) as u64, sorted.partition_point(|&x| x <= v) as u64);
+                worst = worst.max(below.saturating_sub(rank)).max((rank + 1).saturating_sub(upto));
+                shown.push(format!("{v:.9}"));
+            }
+            println!(
+                "| {runs} | {} | {} | {} | {} | {worst} ({:.3} %) | {:.0} ({:.3} %) | {} |",
+                metric.name(),
+                shown[0],
+                shown[1],
+                shown[2],
+                100.0 * worst as f64 / n as f64,
+                s.rank_error() * n as f64,
+                100.0 * s.rank_error(),
+                s.sketch_values()
+            );
         }
     }
 }

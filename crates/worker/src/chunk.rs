@@ -21,6 +21,7 @@ use std::sync::atomic::AtomicBool;
 use tanksim_broker::{Delivery, JobStore, TaskQueue};
 use tanksim_sim_core::job::JobSpec;
 use tanksim_sim_core::optimize::{Optimize, history_from_bytes};
+use tanksim_sim_core::summary::report_values;
 use tokio::time::Instant;
 use tracing::Instrument;
 
@@ -210,12 +211,21 @@ impl<Q: TaskQueue, S: JobStore> Ctx<Q, S> {
         let span = tracing::info_span!("simulate", runs = count as i64, threads = threads as i64);
         let started = Instant::now();
         let history = work.history.clone();
-        let output = tokio::task::spawn_blocking(move || match &plan.spec {
-            // The chunk's generation: the search replayed from the generations before it.
-            JobSpec::Optimize(opt) => {
-                compute(&opt.replay(&history).runs(), runs, plan.rows, threads, &cancel)
+        // The report keeps fewer sketch values the more chunks the job has (sim-core's
+        // `report_values`): small reports, the same bits from every worker.
+        let values = report_values(plan.spec.runs().div_ceil(count.max(1)));
+        let output = tokio::task::spawn_blocking(move || {
+            let mut output = match &plan.spec {
+                // The chunk's generation: the search replayed from the generations before it.
+                JobSpec::Optimize(opt) => {
+                    compute(&opt.replay(&history).runs(), runs, plan.rows, threads, &cancel)
+                }
+                spec => compute(spec, runs, plan.rows, threads, &cancel),
+            };
+            if let Some(output) = &mut output {
+                output.summary.shrink(values);
             }
-            spec => compute(spec, runs, plan.rows, threads, &cancel),
+            output
         })
         .instrument(span)
         .await

@@ -47,7 +47,8 @@ impl TryFrom<&internal::RunSummary> for RunSummary {
             .iter()
             .zip(Metric::ALL)
             .map(|(p, metric)| {
-                MetricSummary::from_parts(&parts_from_proto(p))
+                parts_from_proto(p)
+                    .and_then(|parts| MetricSummary::from_parts(&parts))
                     .map_err(|source| SummaryError::Metric { metric, source })
             })
             .collect::<Result<Vec<_>, _>>()?;
@@ -58,8 +59,8 @@ impl TryFrom<&internal::RunSummary> for RunSummary {
 }
 
 fn parts_to_proto(p: &MetricSummaryParts) -> internal::MetricSummaryParts {
-    let buckets =
-        |b: &[(i32, u64)]| b.iter().map(|&(index, count)| internal::Bucket { index, count }).collect();
+    let levels = &p.sketch.levels;
+    #[allow(deprecated)] // `sketch`, the old logarithmic sketch, is left unset.
     internal::MetricSummaryParts {
         count: p.count,
         absent: p.absent,
@@ -68,24 +69,45 @@ fn parts_to_proto(p: &MetricSummaryParts) -> internal::MetricSummaryParts {
         m2: p.m2,
         min: p.min,
         max: p.max,
-        sketch: Some(internal::SketchParts {
-            zero_count: p.sketch.zero_count,
-            positive: buckets(&p.sketch.positive),
-            negative: buckets(&p.sketch.negative),
+        sketch: None,
+        ranks: Some(internal::RankSketchParts {
+            values: levels.concat(),
+            // A level holds at most EXACT_VALUES values.
+            level_sizes: levels.iter().map(|l| l.len() as u32).collect(),
+            error_variance: p.sketch.error_variance,
+            coins: p.sketch.coins,
         }),
     }
 }
 
 /// An absent sketch reads as an empty one: fine for a metric without values (`count == 0`),
-/// refused by `from_parts` otherwise (the sketch's count disagrees).
-fn parts_from_proto(p: &internal::MetricSummaryParts) -> MetricSummaryParts {
-    let buckets = |b: &[internal::Bucket]| b.iter().map(|b| (b.index, b.count)).collect();
-    let sketch = p.sketch.as_ref().map_or_else(SketchParts::default, |s| SketchParts {
-        zero_count: s.zero_count,
-        positive: buckets(&s.positive),
-        negative: buckets(&s.negative),
-    });
-    MetricSummaryParts {
+/// refused by `from_parts` otherwise (the sketch's count disagrees). Level sizes that do not
+/// add up to the values are refused here.
+fn parts_from_proto(p: &internal::MetricSummaryParts) -> Result<MetricSummaryParts, PartsError> {
+    let sketch = match &p.ranks {
+        None => SketchParts::default(),
+        Some(r) => {
+            let claimed = r.level_sizes.iter().map(|&n| u64::from(n)).sum::<u64>();
+            if claimed != r.values.len() as u64 {
+                return Err(PartsError::SketchTooLarge {
+                    values: r.values.len().max(usize::try_from(claimed).unwrap_or(usize::MAX)),
+                    levels: r.level_sizes.len(),
+                });
+            }
+            let mut rest = r.values.as_slice();
+            let levels = r
+                .level_sizes
+                .iter()
+                .map(|&size| {
+                    let (level, after) = rest.split_at(size as usize);
+                    rest = after;
+                    level.to_vec()
+                })
+                .collect();
+            SketchParts { levels, error_variance: r.error_variance, coins: r.coins }
+        }
+    };
+    Ok(MetricSummaryParts {
         count: p.count,
         absent: p.absent,
         non_finite: p.non_finite,
@@ -94,7 +116,7 @@ fn parts_from_proto(p: &internal::MetricSummaryParts) -> MetricSummaryParts {
         min: p.min,
         max: p.max,
         sketch,
-    }
+    })
 }
 
 /// The public view of every metric, in `Metric` order, each with a histogram of
@@ -107,7 +129,8 @@ pub fn metric_summaries(summary: &RunSummary, histogram_bins: usize) -> Vec<v1::
 ///
 /// A statistic the values do not determine is NaN: `mean`, `min`, `max` and the quantiles
 /// when `count == 0`, `std` (the sample standard deviation) when `count < 2`; the histogram
-/// is then empty. Quantiles are within 0.5 % relative error; min and max are exact.
+/// is then empty. Quantiles are exact up to `EXACT_VALUES` values and within
+/// `quantile_rank_error * count` ranks above; min and max are exact.
 pub fn metric_summary(metric: Metric, s: &MetricSummary, histogram_bins: usize) -> v1::MetricSummary {
     let or_nan = |x: Option<f64>| x.unwrap_or(f64::NAN);
     v1::MetricSummary {
@@ -122,6 +145,7 @@ pub fn metric_summary(metric: Metric, s: &MetricSummary, histogram_bins: usize) 
         p5: or_nan(s.quantile(0.05)),
         p50: or_nan(s.quantile(0.5)),
         p95: or_nan(s.quantile(0.95)),
+        quantile_rank_error: s.rank_error(),
         histogram: s
             .histogram(histogram_bins)
             .into_iter()

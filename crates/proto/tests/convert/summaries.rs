@@ -96,26 +96,28 @@ fn public_view_in_metric_order_with_nan_for_undetermined_statistics() {
     assert_eq!(view[Metric::SettlingTime.index()].non_finite, 1);
     let itae = &view[Metric::Itae.index()];
     assert_eq!((itae.min, itae.max), (-99.0, 0.0));
-    // Ranks floor(q * 99) of -99..=0: -95, -50, -5, within the sketch's 0.5 %.
-    for (got, want) in [(itae.p5, -95.0), (itae.p50, -50.0), (itae.p95, -5.0)] {
-        assert!((got - want).abs() <= 0.005 * -want, "{got} vs {want}");
-    }
+    // Ranks floor(q * 99) of -99..=0: -95, -50, -5, exactly (100 values).
+    assert_eq!((itae.p5, itae.p50, itae.p95, itae.quantile_rank_error), (-95.0, -50.0, -5.0, 0.0));
     assert_eq!(itae.histogram.len(), 10);
     assert_eq!(itae.histogram.iter().map(|b| b.count).sum::<u64>(), 100);
     assert!(view[Metric::FinalLevel.index()].std == 0.0);
 }
 
-fn bucket() -> impl Strategy<Value = internal::Bucket> {
-    (any::<i32>(), any::<u64>()).prop_map(|(index, count)| internal::Bucket { index, count })
-}
-
 fn parts() -> impl Strategy<Value = internal::MetricSummaryParts> {
     let small = || prop_oneof![0u64..5, Just(u64::MAX), any::<u64>()];
     let float = || prop_oneof![-10.0..10.0f64, Just(f64::NAN), Just(f64::INFINITY), any::<f64>()];
-    let sketch =
-        (small(), prop::collection::vec(bucket(), 0..4), prop::collection::vec(bucket(), 0..4)).prop_map(
-            |(zero_count, positive, negative)| internal::SketchParts { zero_count, positive, negative },
-        );
+    let sketch = (
+        prop::collection::vec(float(), 0..6),
+        prop::collection::vec(prop_oneof![0u32..4, any::<u32>()], 0..4),
+        float(),
+        any::<u64>(),
+    )
+        .prop_map(|(values, level_sizes, error_variance, coins)| internal::RankSketchParts {
+            values,
+            level_sizes,
+            error_variance,
+            coins,
+        });
     ((small(), small(), small()), (float(), float(), float(), float()), prop::option::of(sketch)).prop_map(
         |((count, absent, non_finite), (mean, m2, min, max), sketch)| internal::MetricSummaryParts {
             count,
@@ -125,7 +127,8 @@ fn parts() -> impl Strategy<Value = internal::MetricSummaryParts> {
             m2,
             min,
             max,
-            sketch,
+            ranks: sketch,
+            ..Default::default()
         },
     )
 }

@@ -1,7 +1,7 @@
 //! Stored and reported bytes, fuzzed. `decode_summary` answers any bytes (random ones, or a
 //! real summary's encoding damaged) without panicking, and refuses with the corrupt error
 //! (DATA_LOSS); `summary_from_report` answers any reported proto (NaN, infinities, huge
-//! counts, wrong numbers of metrics, missing sketches, stray buckets) without panicking, and
+//! counts, wrong numbers of metrics, missing sketches, sketch levels that do not add up) without panicking, and
 //! every summary it accepts is stored and read back to the same bytes. (A stored spec's
 //! decoding is fuzzed with the conversions, in `crates/proto/tests/convert/fuzz.rs`.)
 
@@ -84,18 +84,20 @@ fn count() -> impl Strategy<Value = u64> {
     prop_oneof![3 => 0u64..5, 1 => u64::MAX - 3..=u64::MAX, 1 => any::<u64>()]
 }
 
-/// Sketch bucket indices: small, anywhere in the range finite values reach (about
-/// ±71000), and any.
-fn bucket_index() -> impl Strategy<Value = i32> {
-    prop_oneof![3 => -100i32..100, 1 => -80_000i32..80_000, 1 => any::<i32>()]
+/// Sketch level sizes: small, and any.
+fn level_size() -> impl Strategy<Value = u32> {
+    prop_oneof![3 => 0u32..5, 1 => any::<u32>()]
 }
 
 fn parts() -> impl Strategy<Value = internal::MetricSummaryParts> {
-    let bucket = || (bucket_index(), count()).prop_map(|(index, count)| internal::Bucket { index, count });
-    let buckets = move || prop::collection::vec(bucket(), 0..6);
-    let sketch = (count(), buckets(), buckets()).prop_map(|(zero_count, positive, negative)| {
-        internal::SketchParts { zero_count, positive, negative }
-    });
+    let sketch =
+        (prop::collection::vec(float(), 0..8), prop::collection::vec(level_size(), 0..4), float(), count())
+            .prop_map(|(values, level_sizes, error_variance, coins)| internal::RankSketchParts {
+                values,
+                level_sizes,
+                error_variance,
+                coins,
+            });
     ((count(), count(), count()), (float(), float(), float(), float()), prop::option::of(sketch)).prop_map(
         |((count, absent, non_finite), (mean, m2, min, max), sketch)| internal::MetricSummaryParts {
             count,
@@ -105,7 +107,8 @@ fn parts() -> impl Strategy<Value = internal::MetricSummaryParts> {
             m2,
             min,
             max,
-            sketch,
+            ranks: sketch,
+            ..Default::default()
         },
     )
 }
@@ -173,12 +176,12 @@ struct Change {
     at: Index,
     n: u64,
     x: f64,
-    index: i32,
+    index: u32,
 }
 
 fn one_change() -> impl Strategy<Value = Change> {
     let kind = prop_oneof![1 => Just(0u8), 3 => 1u8..15];
-    (kind, any::<Index>(), count(), float(), bucket_index()).prop_map(|(kind, at, n, x, index)| Change {
+    (kind, any::<Index>(), count(), float(), level_size()).prop_map(|(kind, at, n, x, index)| Change {
         kind,
         at,
         n,
@@ -193,7 +196,6 @@ fn apply(proto: &mut internal::RunSummary, c: &Change) {
         return;
     }
     let i = c.at.index(len);
-    let bucket = internal::Bucket { index: c.index, count: c.n };
     match c.kind {
         0 => {}
         1 => proto.metrics[i].count = c.n,
@@ -203,10 +205,10 @@ fn apply(proto: &mut internal::RunSummary, c: &Change) {
         5 => proto.metrics[i].m2 = c.x,
         6 => proto.metrics[i].min = c.x,
         7 => proto.metrics[i].max = c.x,
-        8 => proto.metrics[i].sketch = None,
-        9 => proto.metrics[i].sketch.get_or_insert_with(Default::default).zero_count = c.n,
-        10 => proto.metrics[i].sketch.get_or_insert_with(Default::default).positive.push(bucket),
-        11 => proto.metrics[i].sketch.get_or_insert_with(Default::default).negative.insert(0, bucket),
+        8 => proto.metrics[i].ranks = None,
+        9 => proto.metrics[i].ranks.get_or_insert_with(Default::default).values.push(c.x),
+        10 => proto.metrics[i].ranks.get_or_insert_with(Default::default).level_sizes.push(c.index),
+        11 => proto.metrics[i].ranks.get_or_insert_with(Default::default).values.insert(0, c.x),
         12 => proto.metrics.truncate(i),
         13 => {
             let copy = proto.metrics[i].clone();

@@ -5,20 +5,17 @@
 //! comes back with the same bits, so a results service that persists chunk summaries and merges
 //! them later gets the same answer as one that merges them in memory.
 
-/// The quantile sketch of one metric: counts per logarithmic bucket.
-///
-/// Bucket `i` of `positive` counts the values `x` with `gamma^(i-1) < x <= gamma^i`; bucket `i`
-/// of `negative` the values with `gamma^(i-1) < -x <= gamma^i` (see
-/// [`RELATIVE_ACCURACY`](super::RELATIVE_ACCURACY) for `gamma`). `zero_count` counts the values
-/// with `|x| < f64::MIN_POSITIVE`.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+/// The rank-error quantile sketch of one metric: its compactor levels.
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct SketchParts {
-    pub zero_count: u64,
-    /// `(bucket index, count)`, indices strictly increasing, counts non-zero (as produced by
-    /// `to_parts`; `from_parts` also accepts any order, repeats and zero counts).
-    pub positive: Vec<(i32, u64)>,
-    /// Same layout as `positive`, indexed by the magnitude of the negative values.
-    pub negative: Vec<(i32, u64)>,
+    /// `levels[h]`: values that each stand for `2^h` of the values added (level 0 in the
+    /// order they came, the others ascending).
+    pub levels: Vec<Vec<f64>>,
+    /// Sum of `4^h` over the compactions behind the sketch (the variance bound of a rank's
+    /// error; 0 while the sketch is exact).
+    pub error_variance: f64,
+    /// The state of the sketch's coin generator.
+    pub coins: u64,
 }
 
 /// Everything a [`MetricSummary`](super::MetricSummary) holds.
@@ -44,8 +41,14 @@ pub struct MetricSummaryParts {
 /// Why parts could not be turned back into a summary.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum PartsError {
-    #[error("sketch bucket index {index} is outside the range of finite values")]
-    BucketIndexOutOfRange { index: i32 },
+    #[error("the sketch holds {values} values in {levels} levels, more than a sketch can")]
+    SketchTooLarge { values: usize, levels: usize },
+    #[error("sketch level {level} holds a value that is not finite")]
+    SketchValueNotFinite { level: usize },
+    #[error("sketch level {level} is not in ascending order")]
+    SketchLevelUnsorted { level: usize },
+    #[error("the sketch's error variance {0} is not a finite number >= 0")]
+    SketchErrorVariance(f64),
     #[error("sketch counts overflow u64")]
     CountOverflow,
     #[error("the sketch holds {sketch} values but the summary counts {count}")]

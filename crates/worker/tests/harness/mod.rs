@@ -15,7 +15,7 @@ use tanksim_proto::internal::v1::results_service_server::{ResultsService, Result
 use tanksim_proto::v1;
 use tanksim_sim_core::batch::simulate_batch;
 use tanksim_sim_core::job::{JobSpec, RunMap};
-use tanksim_sim_core::summary::RunSummary;
+use tanksim_sim_core::summary::{RunSummary, report_values};
 use tanksim_worker::WorkerSettings;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -173,7 +173,8 @@ pub async fn create_job<S: JobStore>(store: &S, id: &str, spec: &JobSpec, chunk_
 }
 
 /// The summary of runs `task.run_start..task.run_end` straight from the batch kernel, for the
-/// spec as the worker sees it (decoded from the stored request).
+/// spec as the worker sees it (decoded from the stored request), its sketch shrunk for the
+/// report as sim-core's `report_values` says for the job's chunk count.
 pub fn expected_summary(spec: &JobSpec, task: &Task) -> RunSummary {
     let spec = JobSpec::try_from(&v1::SubmitJobRequest::from(spec)).expect("round trip");
     let (mut configs, mut metrics) = (Vec::new(), Vec::new());
@@ -181,19 +182,26 @@ pub fn expected_summary(spec: &JobSpec, task: &Task) -> RunSummary {
     simulate_batch(&configs, &mut metrics);
     let mut summary = RunSummary::new();
     metrics.iter().for_each(|m| summary.add(m));
+    summary.shrink(report_values(spec.runs().div_ceil(task.run_end - task.run_start)));
     summary
 }
 
-/// Every bit of a summary: counts, moments (as bits), min/max (as bits) and the sketch.
-pub fn summary_bits(
-    summary: &RunSummary,
-) -> Vec<(u64, u64, u64, [u64; 4], tanksim_sim_core::summary::SketchParts)> {
+/// Every bit of a summary, per metric: counts, moments, min/max and the sketch (its levels
+/// with their lengths, floats as bits).
+pub fn summary_bits(summary: &RunSummary) -> Vec<Vec<u64>> {
     summary
         .metrics()
         .iter()
         .map(|m| {
             let p = m.to_parts();
-            (p.count, p.absent, p.non_finite, [p.mean, p.m2, p.min, p.max].map(f64::to_bits), p.sketch)
+            let mut bits = vec![p.count, p.absent, p.non_finite];
+            bits.extend([p.mean, p.m2, p.min, p.max, p.sketch.error_variance].map(f64::to_bits));
+            bits.push(p.sketch.coins);
+            for level in &p.sketch.levels {
+                bits.push(level.len() as u64);
+                bits.extend(level.iter().map(|x| x.to_bits()));
+            }
+            bits
         })
         .collect()
 }

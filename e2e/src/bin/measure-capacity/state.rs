@@ -12,7 +12,7 @@ use tanksim_broker::{JobKind, JobStore, NewJob, RedisStore};
 use tanksim_proto::internal::v1 as internal;
 use tanksim_sim_core::batch::simulate_batch;
 use tanksim_sim_core::job::{JobSpec, RunMap};
-use tanksim_sim_core::summary::RunSummary;
+use tanksim_sim_core::summary::{RunSummary, report_values};
 
 use crate::kernel::Kind;
 use crate::probe;
@@ -69,14 +69,16 @@ pub(crate) struct Unmerged {
     pub(crate) hash_bytes: u64,
 }
 
-/// A real chunk summary: MC-tau runs 0..10,000 of the example, summarised.
-fn chunk_summary() -> Vec<u8> {
+/// A real chunk summary: MC-tau runs 0..10,000 of the example, summarised and shrunk as a
+/// worker shrinks a report of a job of `chunks` chunks.
+fn chunk_summary(chunks: u64) -> Vec<u8> {
     let spec = JobSpec::try_from(&Kind::McTau.spec(CHUNK)).expect("the example is valid");
     let (mut configs, mut metrics) = (Vec::new(), Vec::new());
     spec.configs(0..CHUNK, &mut configs);
     simulate_batch(&configs, &mut metrics);
     let mut summary = RunSummary::new();
     metrics.iter().for_each(|m| summary.add(m));
+    summary.shrink(report_values(chunks));
     internal::RunSummary::from(&summary).encode_to_vec()
 }
 
@@ -84,7 +86,7 @@ fn chunk_summary() -> Vec<u8> {
 /// hash; then removes the job.
 pub(crate) async fn unmerged(url: &str, redis: &probe::Redis, count: u32) -> Unmerged {
     let store = RedisStore::connect(url).await.expect("RedisStore");
-    let summary = chunk_summary();
+    let summary = chunk_summary(u64::from(count) + 1);
     let id = format!("capacity-gap-{}", std::process::id());
     let now = tanksim_server::job::now_ms();
     let job = NewJob {

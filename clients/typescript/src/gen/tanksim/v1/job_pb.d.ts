@@ -928,7 +928,9 @@ export declare type MetricSummary = Message<"tanksim.v1.MetricSummary"> & {
   max: number;
 
   /**
-   * Quantiles from a sketch with relative error <= 0.5 %.
+   * Quantiles: the values of ranks floor(q * (count - 1)), exact up to 1,024 values; above,
+   * from a rank-error sketch, each the value of a rank within quantile_rank_error * count of
+   * it (so their error is relative to the metric's spread, not its magnitude).
    *
    * @generated from field: double p5 = 9;
    */
@@ -945,9 +947,19 @@ export declare type MetricSummary = Message<"tanksim.v1.MetricSummary"> & {
   p95: number;
 
   /**
+   * Bins from min to max; above 1,024 values their counts come from the same sketch.
+   *
    * @generated from field: repeated tanksim.v1.HistogramBin histogram = 12;
    */
   histogram: HistogramBin[];
+
+  /**
+   * The quantiles' rank error as a fraction of count: 0 when they are exact, else a bound
+   * that holds with 99 % probability (typically under 1 %).
+   *
+   * @generated from field: double quantile_rank_error = 13;
+   */
+  quantileRankError: number;
 };
 
 /**

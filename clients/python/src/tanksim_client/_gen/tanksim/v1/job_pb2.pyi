@@ -375,7 +375,7 @@ class Progress(_message.Message):
     def __init__(self, runs_total: _Optional[int] = ..., runs_done: _Optional[int] = ..., chunks_total: _Optional[int] = ..., chunks_done: _Optional[int] = ..., chunks_failed: _Optional[int] = ..., runs_released: _Optional[int] = ...) -> None: ...
 
 class MetricSummary(_message.Message):
-    __slots__ = ("metric", "count", "absent", "non_finite", "mean", "std", "min", "max", "p5", "p50", "p95", "histogram")
+    __slots__ = ("metric", "count", "absent", "non_finite", "mean", "std", "min", "max", "p5", "p50", "p95", "histogram", "quantile_rank_error")
     METRIC_FIELD_NUMBER: _ClassVar[int]
     COUNT_FIELD_NUMBER: _ClassVar[int]
     ABSENT_FIELD_NUMBER: _ClassVar[int]
@@ -388,6 +388,7 @@ class MetricSummary(_message.Message):
     P50_FIELD_NUMBER: _ClassVar[int]
     P95_FIELD_NUMBER: _ClassVar[int]
     HISTOGRAM_FIELD_NUMBER: _ClassVar[int]
+    QUANTILE_RANK_ERROR_FIELD_NUMBER: _ClassVar[int]
     metric: Metric
     count: int
     absent: int
@@ -400,7 +401,8 @@ class MetricSummary(_message.Message):
     p50: float
     p95: float
     histogram: _containers.RepeatedCompositeFieldContainer[HistogramBin]
-    def __init__(self, metric: _Optional[_Union[Metric, str]] = ..., count: _Optional[int] = ..., absent: _Optional[int] = ..., non_finite: _Optional[int] = ..., mean: _Optional[float] = ..., std: _Optional[float] = ..., min: _Optional[float] = ..., max: _Optional[float] = ..., p5: _Optional[float] = ..., p50: _Optional[float] = ..., p95: _Optional[float] = ..., histogram: _Optional[_Iterable[_Union[HistogramBin, _Mapping]]] = ...) -> None: ...
+    quantile_rank_error: float
+    def __init__(self, metric: _Optional[_Union[Metric, str]] = ..., count: _Optional[int] = ..., absent: _Optional[int] = ..., non_finite: _Optional[int] = ..., mean: _Optional[float] = ..., std: _Optional[float] = ..., min: _Optional[float] = ..., max: _Optional[float] = ..., p5: _Optional[float] = ..., p50: _Optional[float] = ..., p95: _Optional[float] = ..., histogram: _Optional[_Iterable[_Union[HistogramBin, _Mapping]]] = ..., quantile_rank_error: _Optional[float] = ...) -> None: ...
 
 class HistogramBin(_message.Message):
     __slots__ = ("lo", "hi", "count")
