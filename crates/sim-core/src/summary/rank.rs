@@ -14,7 +14,7 @@
 //! `±2^h`, the sign decided by the coin, so the error of a rank is a sum of bounded, zero-mean
 //! steps. The sketch tracks `V = sum of 4^h` over its compactions (merges add them); by
 //! Azuma-Hoeffding a rank's error exceeds `sqrt(2 ln(2 / 0.01) V)` with probability at most
-//! 1 %. [`RankSketch::rank_error`] reports that bound as a fraction of the values held; it is
+//! 1 %. [`RankSketch::rank_error`] reports that bound as a fraction of the values added; it is
 //! 0 while the sketch is exact. The coins are not drawn from a random source but from a hash
 //! of the sketch's history and the values compacted (so a job's result is reproducible); for
 //! simulated metrics they behave as fair, independent coins.
@@ -37,7 +37,7 @@ pub const EXACT_VALUES: usize = 1024;
 const K: usize = 256;
 
 /// `sqrt(2 ln(2 / delta))` for `delta = 0.01`: Azuma-Hoeffding's factor for 99 %.
-const AZUMA_99: f64 = 3.255_419_535_040_417;
+const AZUMA_99: f64 = 3.255_247_261_437_458_6;
 
 /// Weights are `2^h` in a `u64`.
 const MAX_LEVELS: usize = 64;

@@ -40,6 +40,11 @@ fn worst_rank_error(s: &RankSketch, sorted: &[f64], qs: &[f64]) -> u64 {
 const QS: [f64; 7] = [0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99];
 
 #[test]
+fn the_99_percent_factor_is_azuma_hoeffdings() {
+    assert_eq!(AZUMA_99.to_bits(), (2.0 * libm::log(2.0 / 0.01)).sqrt().to_bits());
+}
+
+#[test]
 fn capacities_stay_below_the_budget_at_every_height() {
     for top in 1..=MAX_LEVELS {
         let total: usize = (0..top).map(|h| capacity(h, top)).sum();
