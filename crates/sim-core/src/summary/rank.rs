@@ -80,9 +80,7 @@ impl RankSketch {
         }
         self.levels[0].extend_from_slice(&other.levels[0]);
         for (mine, theirs) in self.levels.iter_mut().zip(&other.levels).skip(1) {
-            if !theirs.is_empty() {
-                *mine = merge_sorted(mine, theirs);
-            }
+            merge_into(mine, theirs, 1);
         }
         self.held += other.held;
         self.error_variance += other.error_variance;
@@ -164,7 +162,7 @@ impl RankSketch {
         }
         let odd = level.len() % 2;
         let coin = self.flip(h, &level);
-        let promoted = merge_every_other_into(&mut self.levels[h + 1], &level[odd + coin..]);
+        let promoted = merge_into(&mut self.levels[h + 1], &level[odd + coin..], 2);
         level.truncate(odd);
         self.levels[h] = level;
         self.held -= promoted;
@@ -233,17 +231,17 @@ fn capacity(h: usize, top: usize) -> usize {
     (((K as f64) * (2.0f64 / 3.0).powi(depth)).ceil() as usize).max(2)
 }
 
-/// Merges `from[0], from[2], from[4], ...` (ascending) into the ascending `level`, in place
-/// from the back; returns how many values moved.
-fn merge_every_other_into(level: &mut Vec<u64>, from: &[u64]) -> usize {
-    let moving = from.len().div_ceil(2);
+/// Merges `from[0], from[step], from[2 step], ...` (ascending) into the ascending `level`, in
+/// place from the back; returns how many values moved.
+fn merge_into(level: &mut Vec<u64>, from: &[u64], step: usize) -> usize {
+    let moving = from.len().div_ceil(step);
     let (mut i, mut j) = (level.len(), moving);
     level.resize(i + j, 0);
     for k in (0..level.len()).rev() {
         if j == 0 {
             break;
         }
-        let candidate = from[2 * (j - 1)];
+        let candidate = from[step * (j - 1)];
         if i > 0 && level[i - 1] > candidate {
             level[k] = level[i - 1];
             i -= 1;
@@ -253,24 +251,6 @@ fn merge_every_other_into(level: &mut Vec<u64>, from: &[u64]) -> usize {
         }
     }
     moving
-}
-
-/// Two ascending slices as one ascending vector.
-fn merge_sorted(a: &[u64], b: &[u64]) -> Vec<u64> {
-    let mut out = Vec::with_capacity(a.len() + b.len());
-    let (mut i, mut j) = (0, 0);
-    while i < a.len() && j < b.len() {
-        if b[j] < a[i] {
-            out.push(b[j]);
-            j += 1;
-        } else {
-            out.push(a[i]);
-            i += 1;
-        }
-    }
-    out.extend_from_slice(&a[i..]);
-    out.extend_from_slice(&b[j..]);
-    out
 }
 
 #[cfg(test)]
