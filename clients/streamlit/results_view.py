@@ -74,16 +74,19 @@ def render(client: Client, job: job_pb2.Job) -> None:
 
 
 def _precision(stop: job_service_pb2.StopResult) -> None:
-    """An adaptive Monte Carlo job's stopping point: the mean's interval against its target."""
+    """An adaptive Monte Carlo job's stopping point: its mean's or quantile's interval against
+    the target."""
     st.subheader("Precision")
     level = round(100 * stop.confidence_level)
+    statistic = f"p{100 * stop.quantile:g}" if stop.quantile else "mean"
     with st.container(key="tanksim-precision"):
         cols = st.columns(3)
-        cols[0].metric(f"mean {metric_name(stop.metric)}", f"{stop.mean:.6g}")
+        cols[0].metric(f"{statistic} {metric_name(stop.metric)}", f"{stop.estimate:.6g}")
         cols[1].metric(f"± half-width ({level} %)", f"{stop.half_width:.4g}", help=f"target ± {stop.target_half_width:.4g}")
         cols[2].metric("runs", f"{stop.runs:,}", help=f"at most {stop.max_runs:,}")
         verdict = "reached" if stop.target_reached else "not reached (stopped at the run cap)"
-        st.caption(f"Target ± {stop.target_half_width:.4g}: {verdict}.")
+        interval = "no interval yet" if math.isnan(stop.lower) else f"interval [{stop.lower:.6g}, {stop.upper:.6g}]"
+        st.caption(f"Target ± {stop.target_half_width:.4g}: {verdict}; {interval}.")
 
 
 def _optimize(response: job_service_pb2.GetJobResultsResponse) -> None:

@@ -5,7 +5,8 @@ Starts `streamlit run` headless on a free loopback port, opens the page in Debia
 Chromium (/usr/bin/chromium, driven by Playwright; no `playwright install`), picks the
 mc-tau.yaml example, sets the runs to 2000, submits, waits until the page says the job
 succeeded, checks that the histograms chart is drawn (a canvas or SVG of nonzero size), that
-the page shows no Python exception, and saves a screenshot; then the same for the
+the page shows no Python exception, and saves a screenshot; then runs mc-tau-adaptive-p95.yaml
+(capped at 40,000 runs) and checks that its precision panel shows p95's interval; then the
 optimize-k-tau.yaml example (max_generations set to 60) and its path chart. Exits 0 on success, 1 with a
 message when a check fails, 2 when Streamlit or the browser cannot start; Streamlit is
 stopped in every case.
@@ -31,6 +32,8 @@ from typing import Optional
 APP_DIR = Path(__file__).resolve().parents[1]
 REPO = APP_DIR.parents[1]
 RUNS = 2000
+#: The adaptive p95 job's run cap (it stops on target in fewer).
+ADAPTIVE_CAP = 40000
 #: The optimisation's generation cap (it converges in fewer).
 GENERATIONS = 60
 CHROMIUM = "/usr/bin/chromium"
@@ -90,7 +93,7 @@ def main() -> int:
     finally:
         streamlit.stop()
     print(f"screenshot: {shot}")
-    print(f"PASSED: mc-tau with {RUNS} runs and optimize-k-tau submitted, watched and drawn in {time.monotonic() - started:.1f} s")
+    print(f"PASSED: mc-tau with {RUNS} runs, mc-tau-adaptive-p95 and optimize-k-tau submitted, watched and drawn in {time.monotonic() - started:.1f} s")
     return 0
 
 
@@ -105,6 +108,19 @@ def run_checks(page, url: str, out: Path, timeout: float) -> Path:  # type: igno
         raise Failed(f"expected {RUNS}/{RUNS} runs in {text!r}")
     drawn(page, "tanksim-histograms", "histogram")
     shot = screenshot(page, out / "streamlit-mc-tau.png")
+
+    # An adaptive job on a quantile: the precision panel names the statistic and its interval.
+    text = submit_example(page, "mc-tau-adaptive-p95", ("Runs", ADAPTIVE_CAP, "runs"), timeout, previous=text)
+    precision = page.locator(".st-key-tanksim-precision")
+    precision.wait_for(timeout=60_000)
+
+    def shows_p95() -> bool:
+        shown = precision.inner_text()
+        return "p95 overshoot_pct" in shown and "interval [" in shown
+
+    # The panel's parts are drawn one after another: wait for all of them.
+    wait_for(shows_p95, 30, "the precision panel's p95 and interval", page)
+    step(f"the precision panel says: {' '.join(precision.inner_text().split())}")
 
     # An optimisation: its path chart is drawn once the search has stopped.
     submit_example(page, "optimize-k-tau", ("Max generations", GENERATIONS, "max_generations"), timeout, previous=text)
@@ -130,7 +146,9 @@ def submit_example(page, name: str, knob: tuple, timeout: float, previous: str) 
 
     step(f"set {label} to {value}")
     widget = page.get_by_label(label, exact=True)
-    widget.wait_for(timeout=30_000)
+    # Until the rerun after the pick finishes, the previous spec's widget of the same label
+    # (stale) may still be on the page beside the new one.
+    wait_for(lambda: widget.count() == 1, 30, f"one {label!r} widget", page)
     widget.fill(str(value))
     widget.press("Enter")
     wait_for(lambda: f"{field}: {value}\n" in spec.input_value(), 30, f"{field}: {value} in the YAML", page)

@@ -142,7 +142,8 @@ CMA-ES path ({} generations, {} runs)",
     out
 }
 
-/// An adaptive job's precision: the interval of its metric's mean, the target and the runs.
+/// An adaptive job's precision: the interval of its metric's mean or quantile, the target
+/// and the runs.
 fn stop_summary(stop: &StopResult) -> String {
     let verdict = if stop.target_reached {
         "target reached"
@@ -151,11 +152,21 @@ fn stop_summary(stop: &StopResult) -> String {
     } else {
         "target not reached yet"
     };
+    let statistic = match stop.quantile {
+        0.0 => "mean".to_owned(),
+        // p95, p97.5, p99.9: the percentile, to six decimals.
+        q => format!("p{}", (100.0 * q * 1e6).round() / 1e6),
+    };
+    let interval = if stop.lower.is_nan() {
+        "no interval yet".to_owned()
+    } else {
+        format!("[{}, {}]", num(stop.lower).trim(), num(stop.upper).trim())
+    };
     format!(
         "
-mean {} = {} +- {} ({:.0} % confidence; target +- {}) after {} of at most {} runs: {verdict}\n",
+{statistic} {} = {} +- {} {interval} ({:.0} % confidence; target +- {}) after {} of at most {} runs: {verdict}\n",
         metric_name(stop.metric()),
-        num(stop.mean).trim(),
+        num(stop.estimate).trim(),
         num(stop.half_width).trim(),
         100.0 * stop.confidence_level,
         num(stop.target_half_width).trim(),

@@ -74,12 +74,13 @@ async fn sensitivity_example_prints_the_indices_the_gateway_holds() {
 
 #[tokio::test]
 async fn adaptive_example_prints_the_precision_the_gateway_holds() {
-    let Some((stdout, context, results)) = example_results("adaptive.py", &["--relative", "0.02"]).await
+    let Some((stdout, context, results)) =
+        example_results("adaptive.py", &["--relative", "0.02", "--quantile", "0.9"]).await
     else {
         return;
     };
     let stop = results.stop.expect("an adaptive result");
-    assert!(stop.target_reached && stop.runs < stop.max_runs, "{stop:?}\n{context}");
+    assert!(stop.target_reached && stop.runs < stop.max_runs && stop.quantile == 0.9, "{stop:?}\n{context}");
     let value = |name: &str| -> String {
         let line = stdout.lines().find(|l| l.split_whitespace().next() == Some(name));
         let line = line.unwrap_or_else(|| panic!("no {name} line\n{context}"));
@@ -88,6 +89,8 @@ async fn adaptive_example_prints_the_precision_the_gateway_holds() {
     assert_eq!(value("runs"), stop.runs.to_string(), "{context}");
     let printed: f64 = value("half_width").parse().expect("a number");
     assert!((printed - stop.half_width).abs() <= 1e-5 * stop.half_width, "{printed} vs {stop:?}\n{context}");
+    let printed: f64 = value("p90").parse().expect("a number");
+    assert!((printed - stop.estimate).abs() <= 1e-5 * stop.estimate, "{printed} vs {stop:?}\n{context}");
     assert!(stdout.contains("target reached"), "{context}");
 }
 

@@ -78,17 +78,18 @@ async fn the_page_submits_mc_tau_watches_it_and_draws_its_histograms() {
         .expect("ListJobs")
         .into_inner()
         .jobs;
-    // Newest first: the optimisation, then MC-tau.
-    assert_eq!(jobs.len(), 2, "the page submitted two jobs: {jobs:?}");
+    // Newest first: the optimisation, the adaptive job, then MC-tau.
+    assert_eq!(jobs.len(), 3, "the page submitted three jobs: {jobs:?}");
     let kinds: Vec<_> = jobs.iter().map(|j| (j.name.as_str(), j.kind(), j.state())).collect();
     assert_eq!(
         kinds,
         [
             ("optimize-k-tau", JobKind::Optimize, JobState::Succeeded),
+            ("mc-tau-adaptive-p95", JobKind::MonteCarlo, JobState::Succeeded),
             ("mc-tau", JobKind::MonteCarlo, JobState::Succeeded)
         ]
     );
-    let job = &jobs[1];
+    let job = &jobs[2];
     assert_eq!(job.progress.as_ref().map(|p| (p.runs_done, p.runs_total)), Some((RUNS, RUNS)), "{job:?}");
 }
 

@@ -53,6 +53,7 @@ async fn an_adaptive_job_is_placed_a_wave_at_a_time_and_leaves_when_stopped() {
         target: Some(tanksim_proto::v1::monte_carlo_stop::Target::HalfWidth(0.01)),
         confidence_level: 0.95,
         batch_runs: 1_000,
+        quantile: 0.0,
     });
     let job = d.client.clone().dispatch_job(DispatchJobRequest { spec: Some(spec) }).await.unwrap();
     let job = job.into_inner().job.unwrap();

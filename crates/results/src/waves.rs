@@ -76,12 +76,14 @@ pub(crate) async fn after_wave<S: JobStore>(
     }
 }
 
-/// The precision an adaptive job's runs so far give its stop metric's mean.
+/// The precision an adaptive job's runs so far give its stop metric's mean or quantile.
 pub(crate) fn stop_result(stop: &Stop, max_runs: u64, merged: &RunSummary) -> StopResult {
-    let precision = stop.precision(merged.metric(stop.metric));
+    let summary = merged.metric(stop.metric);
+    let precision = stop.precision(summary);
+    let (lower, upper) = precision.interval.unwrap_or((f64::NAN, f64::NAN));
     StopResult {
         metric: metric_to_i32(stop.metric),
-        mean: precision.mean.unwrap_or(f64::NAN),
+        mean: summary.mean().unwrap_or(f64::NAN),
         half_width: precision.half_width.unwrap_or(f64::NAN),
         target_half_width: precision.target.unwrap_or(f64::NAN),
         confidence_level: stop.confidence,
@@ -89,5 +91,10 @@ pub(crate) fn stop_result(stop: &Stop, max_runs: u64, merged: &RunSummary) -> St
         values: precision.count,
         max_runs,
         target_reached: precision.reached(),
+        // 0 for the mean, as in `MonteCarloStop`.
+        quantile: stop.statistic.quantile().unwrap_or(0.0),
+        estimate: precision.estimate.unwrap_or(f64::NAN),
+        lower,
+        upper,
     }
 }

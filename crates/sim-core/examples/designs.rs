@@ -10,7 +10,7 @@
 //! 3. Summaries: the share of a chunk's time spent summarising (moments and the quantile
 //!    sketch) beside simulating, per run.
 //! 4. Adaptive Monte Carlo: over 100 seeds per target, the runs the stopping rule takes, its
-//!    waves, and how often its interval covers a 2^21-run reference mean.
+//!    waves, and how often its interval covers a 2^21-run reference mean or quantile.
 //! 5. Quantiles: MC-tau's p5/p50/p95 of final level and overshoot from chunk summaries of
 //!    10,000 runs, shrunk as workers report them and merged in order, against the exact sort: the error in ranks, the stated
 //!    bound, and the values held.
@@ -19,7 +19,7 @@
 
 use std::time::Instant;
 
-use tanksim_sim_core::adaptive::{Stop, Target, Wave};
+use tanksim_sim_core::adaptive::{Statistic, Stop, Target, Wave};
 use tanksim_sim_core::batch::simulate_batch;
 use tanksim_sim_core::canonical::mc_tau_job;
 use tanksim_sim_core::distribution::Distribution;
@@ -185,10 +185,12 @@ fn summary_share() {
     );
 }
 
-/// examples/mc-tau-adaptive.yaml's job (random tau, a stop rule on the mean overshoot).
-fn mc_tau_adaptive(seed: u64, relative: f64) -> (JobSpec, Stop) {
+/// examples/mc-tau-adaptive.yaml's job (random tau, a stop rule on the overshoot's mean or
+/// a quantile).
+fn mc_tau_adaptive(seed: u64, statistic: Statistic, relative: f64) -> (JobSpec, Stop) {
     let stop = Stop {
         metric: Metric::OvershootPct,
+        statistic,
         target: Target::Relative(relative),
         confidence: 0.95,
         batch: 1_000,
@@ -205,16 +207,22 @@ fn mc_tau_adaptive(seed: u64, relative: f64) -> (JobSpec, Stop) {
     (job, stop)
 }
 
-/// Runs an adaptive job wave by wave as the pipeline does; returns its summary and waves.
-fn run_adaptive(job: &JobSpec, stop: &Stop) -> (RunSummary, u32) {
+/// Runs an adaptive job wave by wave as the pipeline does (chunks of one batch, each shrunk
+/// as a worker reports it, merged in order); returns its summary and waves. `coarse`: the stop
+/// metric's sketch as fine as the others' (as it was before fine sketches), for comparison.
+fn run_adaptive(job: &JobSpec, stop: &Stop, coarse: bool) -> (RunSummary, u32) {
     let (mut configs, mut out, mut summary) = (Vec::new(), Vec::new(), RunSummary::new());
     let (cap, mut end, mut waves) = (job.runs(), job.first_wave(), 1);
     loop {
         while summary.runs() < end {
             let start = summary.runs();
-            job.configs(start..(start + 16_384).min(end), &mut configs);
+            let chunk_end = (start + stop.batch).min(end);
+            job.configs(start..chunk_end, &mut configs);
             simulate_batch(&configs, &mut out);
-            out.drain(..).for_each(|r| summary.add(&r));
+            let mut chunk = if coarse { RunSummary::new() } else { job.summary() };
+            out.drain(..).for_each(|r| chunk.add(&r));
+            job.shrink_report(&mut chunk, chunk_end - start);
+            summary.merge(&chunk);
         }
         match stop.next(cap, summary.metric(stop.metric)) {
             Wave::Next(next) => (end, waves) = (next, waves + 1),
@@ -230,41 +238,80 @@ fn adaptive_coverage() {
         JobSpec::MonteCarlo(mc) => JobSpec::MonteCarlo(MonteCarlo { params: mc.params[..1].to_vec(), ..mc }),
         other => other,
     };
-    let mut truth = RunSummary::new();
-    simulate(&truth_job).iter().for_each(|r| truth.add(r));
-    let overshoot = truth.metric(Metric::OvershootPct);
-    let (mean, sd) = (overshoot.mean().unwrap_or(f64::NAN), overshoot.std().unwrap_or(f64::NAN));
+    let mut values: Vec<f64> = simulate(&truth_job)
+        .iter()
+        .filter_map(|r| r.get(Metric::OvershootPct))
+        .filter(|x| x.is_finite())
+        .collect();
+    values.sort_by(f64::total_cmp);
+    let n = values.len() as f64;
+    let mean = values.iter().sum::<f64>() / n;
+    let sd = (values.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
+    let at = |q: f64| values[(q * (n - 1.0)).floor() as usize];
     println!(
-        "reference: mean overshoot_pct {mean:.5} (sd {sd:.5}, standard error {:.5}) over 2^21 random runs\n",
-        sd / (f64::from(1u32 << 21)).sqrt()
+        "reference over 2^21 random runs: mean overshoot_pct {mean:.5} (sd {sd:.5}, standard error {:.5}), p50 {:.5}, p95 {:.5}\n",
+        sd / n.sqrt(),
+        at(0.5),
+        at(0.95)
     );
     println!(
-        "| target (+- of the mean) | runs the sd calls for | runs taken (median, range) | waves (median) | covered the reference | half-width / target (mean) |"
+        "| statistic | target (+- of it) | runs the spread calls for | runs taken (median, range) | waves (median) | covered the reference | half-width / target (mean) | rank error (median) |"
     );
-    println!("| ---: | ---: | ---: | ---: | ---: | ---: |");
-    for relative in [0.02, 0.01, 0.005] {
-        let (mut runs, mut waves, mut covered, mut ratio) = (Vec::new(), Vec::new(), 0, 0.0);
+    println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+    let z = 1.959_964;
+    let rows: [(Statistic, f64, bool); 9] = [
+        (Statistic::Mean, 0.02, false),
+        (Statistic::Mean, 0.01, false),
+        (Statistic::Mean, 0.005, false),
+        (Statistic::Quantile(0.5), 0.02, false),
+        (Statistic::Quantile(0.5), 0.01, false),
+        (Statistic::Quantile(0.95), 0.02, false),
+        (Statistic::Quantile(0.95), 0.01, false),
+        (Statistic::Quantile(0.95), 0.005, false),
+        (Statistic::Quantile(0.95), 0.02, true),
+    ];
+    for (statistic, relative, coarse) in rows {
+        let (truth, needed) = match statistic {
+            Statistic::Mean => (mean, (z * sd / (relative * mean)).powi(2)),
+            Statistic::Quantile(q) => {
+                // The density at the quantile from the reference's order statistics 0.5 %
+                // either side; the runs a known density would call for, without the sketch.
+                let density = 0.01 / (at(q + 0.005) - at(q - 0.005));
+                (at(q), q * (1.0 - q) * (z / (relative * at(q) * density)).powi(2))
+            }
+        };
+        let (mut runs, mut waves, mut errors, mut covered, mut ratio) =
+            (Vec::new(), Vec::new(), Vec::new(), 0, 0.0);
         for seed in 1_000..1_100 {
-            let (job, stop) = mc_tau_adaptive(seed, relative);
-            let (summary, w) = run_adaptive(&job, &stop);
+            let (job, stop) = mc_tau_adaptive(seed, statistic, relative);
+            let (summary, w) = run_adaptive(&job, &stop, coarse);
             let p = stop.precision(summary.metric(stop.metric));
-            let (m, h, t) =
-                (p.mean.unwrap_or(f64::NAN), p.half_width.unwrap_or(f64::NAN), p.target.unwrap_or(f64::NAN));
-            covered += u32::from((m - mean).abs() <= h);
-            ratio += h / t / 100.0;
+            let (lo, hi) = p.interval.unwrap_or((f64::NAN, f64::NAN));
+            covered += u32::from(lo <= truth && truth <= hi);
+            ratio += p.half_width.unwrap_or(f64::NAN) / p.target.unwrap_or(f64::NAN) / 100.0;
             runs.push(summary.runs());
             waves.push(w);
+            errors.push(p.rank_error);
         }
         runs.sort_unstable();
         waves.sort_unstable();
-        let needed = (1.959_964 * sd / (relative * mean)).powi(2);
+        errors.sort_by(f64::total_cmp);
+        let rank_error = match statistic {
+            Statistic::Mean => "-".to_owned(),
+            Statistic::Quantile(_) => format!("{:.3} %", 100.0 * errors[50]),
+        };
+        let name = match statistic {
+            Statistic::Mean => "mean".to_owned(),
+            Statistic::Quantile(q) if coarse => format!("p{}, coarse sketch", 100.0 * q),
+            Statistic::Quantile(q) => format!("p{}", 100.0 * q),
+        };
         println!(
-            "| {:.1} % | {needed:.0} | {} ({}..{}) | {} | {covered} / 100 | {ratio:.3} |",
+            "| {name} | {:.1} % | {needed:.0} | {} ({}..{}) | {} | {covered} / 100 | {ratio:.3} | {rank_error} |",
             100.0 * relative,
             runs[50],
             runs[0],
             runs[99],
-            waves[50]
+            waves[50],
         );
     }
 }

@@ -12,6 +12,7 @@ use crate::param::Param;
 use crate::rng::{NOISE_STREAM, RunRng};
 use crate::sampling::Sampling;
 use crate::sensitivity::{design_runs, unit};
+use crate::summary::RunSummary;
 use crate::sweep::{Axis, grid_len, grid_values};
 
 /// A distribution over one parameter of a Monte Carlo or dataset job.
@@ -164,6 +165,40 @@ impl JobSpec {
             JobSpec::Optimize(opt) => Some(opt.runs_per_generation()),
             _ => self.stop().map(|stop| stop.batch),
         }
+    }
+
+    /// An empty summary for this job's runs. The stop metric of an adaptive job on a quantile
+    /// has a [`fine`](crate::summary::MetricSummary::fine) sketch: its error widens the job's
+    /// interval, and a 16th of it lets targets 16 times narrower be reached.
+    pub fn summary(&self) -> RunSummary {
+        match self.quantile_stop() {
+            Some(stop) => RunSummary::new().with_fine_sketch(stop.metric),
+            None => RunSummary::new(),
+        }
+    }
+
+    /// Shrinks the summary of a chunk of `chunk_runs` runs to what its report keeps
+    /// ([`MetricSummary::report_values`](crate::summary::MetricSummary::report_values)): fewer
+    /// sketch values per metric the more chunks the job has. The stop metric of an adaptive
+    /// job on a quantile keeps what one wave's chunks call for instead: such a job may stop
+    /// after a few waves of the many chunks its cap has, and its interval carries the
+    /// sketch's error.
+    pub fn shrink_report(&self, summary: &mut RunSummary, chunk_runs: u64) {
+        let chunks = |runs: u64| runs.div_ceil(chunk_runs.max(1));
+        let stop_metric = self.quantile_stop().map(|stop| (stop.metric, chunks(stop.batch)));
+        for metric in Metric::ALL {
+            let chunks = match stop_metric {
+                Some((m, wave)) if m == metric => wave,
+                _ => chunks(self.runs()),
+            };
+            let values = summary.metric(metric).report_values(chunks);
+            summary.shrink_metric(metric, values);
+        }
+    }
+
+    /// The stop rule of an adaptive job on a quantile.
+    fn quantile_stop(&self) -> Option<&Stop> {
+        self.stop().filter(|stop| stop.statistic.quantile().is_some())
     }
 
     /// The runs to do before anything is decided: all of them, an adaptive job's first wave,
@@ -361,6 +396,43 @@ mod tests {
     fn sweep(axes: Vec<Axis>) -> Sweep {
         let objective = Objective { metric: Metric::Iae, goal: Goal::Minimize };
         Sweep { base: SimConfig::mc_tau(10.0), axes, objective, seed: 3 }
+    }
+
+    #[test]
+    fn a_reports_stop_metric_on_a_quantile_keeps_a_waves_worth_of_values() {
+        use crate::adaptive::{Statistic, Target};
+        let stop = |statistic| Stop {
+            metric: Metric::OvershootPct,
+            statistic,
+            target: Target::Relative(0.01),
+            confidence: 0.95,
+            batch: 2_000,
+        };
+        let held = |statistic, runs: u32| {
+            let job = JobSpec::MonteCarlo(MonteCarlo {
+                stop: Some(stop(statistic)),
+                ..mc(vec![tau_dist()], 1_000_000, 1)
+            });
+            let mut report = job.summary();
+            for i in 0..runs {
+                let x = f64::from(i);
+                report.add(&crate::metric::RunMetrics {
+                    overshoot_pct: Some(x),
+                    iae: x,
+                    ..Default::default()
+                });
+            }
+            job.shrink_report(&mut report, 1_000);
+            [Metric::OvershootPct, Metric::Iae].map(|m| report.metric(m).sketch_values())
+        };
+        // 1,000 chunks: at most 64 values per metric; on a quantile, its metric (a fine
+        // sketch) keeps what 2 chunks (a wave) call for, ceil(16 * 1536 / sqrt(2)) -> all 1,000.
+        assert_eq!(held(Statistic::Mean, 1_000), [63, 63]);
+        assert_eq!(held(Statistic::Quantile(0.95), 1_000), [1_000, 63]);
+        // A fine sketch holds every value up to 16,384, then compacts (it is the job's own).
+        assert_eq!(held(Statistic::Quantile(0.95), 16_384)[0], 16_384);
+        assert!(held(Statistic::Quantile(0.95), 20_000)[0] <= 16_384);
+        assert!(held(Statistic::Mean, 2_000)[0] <= 64);
     }
 
     #[test]

@@ -36,6 +36,25 @@ pub struct RunMetrics {
     pub overflow: f64,
 }
 
+/// A statistic of a metric's values over many runs: an optimisation's robust objective, an
+/// adaptive job's stop rule (each says how it reads a quantile).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Statistic {
+    Mean,
+    /// The `q` quantile.
+    Quantile(f64),
+}
+
+impl Statistic {
+    /// The quantile, `None` for the mean.
+    pub fn quantile(self) -> Option<f64> {
+        match self {
+            Statistic::Mean => None,
+            Statistic::Quantile(q) => Some(q),
+        }
+    }
+}
+
 /// The name of one metric, for summaries, objectives and APIs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Metric {

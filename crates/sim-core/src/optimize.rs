@@ -34,6 +34,7 @@ use std::ops::Range;
 
 use crate::config::SimConfig;
 use crate::job::{Goal, Objective, ParamDist, RunMap};
+pub use crate::metric::Statistic;
 use crate::param::Param;
 use crate::sampling::Sampling;
 
@@ -55,20 +56,14 @@ pub struct Bound {
     pub start: f64,
 }
 
-/// How a candidate's runs make its objective.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Statistic {
-    Mean,
-    /// The `q` quantile (linear interpolation between order statistics), `q` in [0, 1].
-    Quantile(f64),
-}
-
 /// The uncertain plant each candidate is judged over.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Robust {
     pub params: Vec<ParamDist>,
     /// Runs per candidate.
     pub runs: u32,
+    /// How a candidate's runs make its objective: their mean, or their `q` quantile (linear
+    /// interpolation between order statistics, `q` in [0, 1]).
     pub statistic: Statistic,
     pub sampling: Sampling,
 }

@@ -30,7 +30,7 @@ mod rank;
 pub use histogram::HistogramBin;
 pub use metric_summary::MetricSummary;
 pub use parts::{MetricSummaryParts, PartsError, SketchParts};
-pub use rank::EXACT_VALUES;
+pub use rank::{EXACT_VALUES, FINE_SCALE};
 
 use crate::metric::{Metric, RunMetrics};
 
@@ -44,8 +44,13 @@ use crate::metric::{Metric, RunMetrics};
 /// 0.08 % (0.25 % at 99 %), below what the merged sketch itself adds. A 1,000,000-run job of
 /// 100 chunks reports 154 values per metric per chunk, one of 1,000 chunks 64.
 pub fn report_values(chunks: u64) -> usize {
-    let values = (REPORT_SCALE / (chunks.max(1) as f64).sqrt()).ceil();
-    (values as usize).clamp(MIN_REPORT_VALUES, EXACT_VALUES)
+    report_values_at(0, chunks)
+}
+
+/// [`report_values`] for a sketch of `scale` (`2^scale` times the values, the same error).
+fn report_values_at(scale: u8, chunks: u64) -> usize {
+    let values = (REPORT_SCALE * f64::from(1u32 << scale) / (chunks.max(1) as f64).sqrt()).ceil();
+    (values as usize).clamp(MIN_REPORT_VALUES, EXACT_VALUES << scale)
 }
 
 /// See [`report_values`].
@@ -86,11 +91,26 @@ impl RunSummary {
     }
 
     /// Compacts every metric's sketch to at most `values` values. A worker reports a chunk's
-    /// summary shrunk to [`report_values`] of its job's chunk count: the shrinking adds rank
+    /// summary shrunk to [`report_values`] of its job's chunk count
+    /// ([`JobSpec::shrink_report`](crate::job::JobSpec::shrink_report)): the shrinking adds rank
     /// error (counted in [`MetricSummary::rank_error`]) that the merge of many chunks
     /// averages out, and keeps the reports of a job of many small chunks small.
     pub fn shrink(&mut self, values: usize) {
         self.metrics.iter_mut().for_each(|m| m.shrink(values));
+    }
+
+    /// This summary with a [`fine`](MetricSummary::fine) sketch for `metric` (see
+    /// [`JobSpec::summary`](crate::job::JobSpec::summary)); `self` must be empty.
+    pub fn with_fine_sketch(mut self, metric: Metric) -> Self {
+        debug_assert_eq!(self.runs(), 0);
+        self.metrics[metric.index()] = MetricSummary::fine();
+        self
+    }
+
+    /// Compacts one metric's sketch to at most `values` values (see
+    /// [`JobSpec::shrink_report`](crate::job::JobSpec::shrink_report)).
+    pub fn shrink_metric(&mut self, metric: Metric, values: usize) {
+        self.metrics[metric.index()].shrink(values);
     }
 
     /// Runs added, directly or through merges.

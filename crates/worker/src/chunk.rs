@@ -21,7 +21,6 @@ use std::sync::atomic::AtomicBool;
 use tanksim_broker::{Delivery, JobStore, TaskQueue};
 use tanksim_sim_core::job::JobSpec;
 use tanksim_sim_core::optimize::{Optimize, history_from_bytes};
-use tanksim_sim_core::summary::report_values;
 use tokio::time::Instant;
 use tracing::Instrument;
 
@@ -211,19 +210,23 @@ impl<Q: TaskQueue, S: JobStore> Ctx<Q, S> {
         let span = tracing::info_span!("simulate", runs = count as i64, threads = threads as i64);
         let started = Instant::now();
         let history = work.history.clone();
-        // The report keeps fewer sketch values the more chunks the job has (sim-core's
-        // `report_values`): small reports, the same bits from every worker.
-        let values = report_values(plan.spec.runs().div_ceil(count.max(1)));
         let output = tokio::task::spawn_blocking(move || {
             let mut output = match &plan.spec {
                 // The chunk's generation: the search replayed from the generations before it.
-                JobSpec::Optimize(opt) => {
-                    compute(&opt.replay(&history).runs(), runs, plan.rows, threads, &cancel)
-                }
-                spec => compute(spec, runs, plan.rows, threads, &cancel),
+                JobSpec::Optimize(opt) => compute(
+                    &opt.replay(&history).runs(),
+                    &plan.spec.summary(),
+                    runs,
+                    plan.rows,
+                    threads,
+                    &cancel,
+                ),
+                spec => compute(spec, &spec.summary(), runs, plan.rows, threads, &cancel),
             };
+            // The report keeps fewer sketch values the more chunks the job has (sim-core's
+            // `shrink_report`): small reports, the same bits from every worker.
             if let Some(output) = &mut output {
-                output.summary.shrink(values);
+                plan.spec.shrink_report(&mut output.summary, count);
             }
             output
         })

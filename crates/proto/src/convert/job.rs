@@ -266,6 +266,8 @@ fn read_stop(stop: &v1::MonteCarloStop, found: &mut Violations) -> Option<Stop> 
     };
     Some(Stop {
         metric: metric?,
+        // 0 is the mean; anything else a quantile, which validation checks is in (0, 1).
+        statistic: if stop.quantile == 0.0 { Statistic::Mean } else { Statistic::Quantile(stop.quantile) },
         target: target?,
         confidence: if stop.confidence_level == 0.0 {
             Stop::DEFAULT_CONFIDENCE

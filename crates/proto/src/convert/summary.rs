@@ -72,10 +72,11 @@ fn parts_to_proto(p: &MetricSummaryParts) -> internal::MetricSummaryParts {
         sketch: None,
         ranks: Some(internal::RankSketchParts {
             values: levels.concat(),
-            // A level holds at most EXACT_VALUES values.
+            // A level holds at most 16 * EXACT_VALUES values.
             level_sizes: levels.iter().map(|l| l.len() as u32).collect(),
             error_variance: p.sketch.error_variance,
             coins: p.sketch.coins,
+            scale: u32::from(p.sketch.scale),
         }),
     }
 }
@@ -104,7 +105,9 @@ fn parts_from_proto(p: &internal::MetricSummaryParts) -> Result<MetricSummaryPar
                     level.to_vec()
                 })
                 .collect();
-            SketchParts { levels, error_variance: r.error_variance, coins: r.coins }
+            // A scale past u8 is past the finest too: `from_parts` refuses it.
+            let scale = u8::try_from(r.scale).unwrap_or(u8::MAX);
+            SketchParts { levels, error_variance: r.error_variance, coins: r.coins, scale }
         }
     };
     Ok(MetricSummaryParts {

@@ -150,6 +150,7 @@ fn stop(stop: &Stop) -> v1::MonteCarloStop {
         }),
         confidence_level: stop.confidence,
         batch_runs: stop.batch,
+        quantile: stop.statistic.quantile().unwrap_or(0.0),
     }
 }
 

@@ -4,7 +4,7 @@
 use proptest::prelude::*;
 use prost::Message;
 use tanksim_proto::v1;
-use tanksim_sim_core::adaptive::{Stop, Target};
+use tanksim_sim_core::adaptive::{Statistic, Stop, Target};
 use tanksim_sim_core::config::*;
 use tanksim_sim_core::distribution::Distribution;
 use tanksim_sim_core::job::{Goal, JobSpec, MonteCarlo, Objective, ParamDist, Sweep};
@@ -158,9 +158,18 @@ fn job() -> BoxedStrategy<JobSpec> {
             JobSpec::Dataset(ds)
         },
     );
-    let stop = (prop::sample::select(Metric::ALL.to_vec()), prop::bool::ANY, num(), 0.01..0.99f64, 1u64..)
-        .prop_map(|(metric, relative, target, confidence, batch)| Stop {
+    let statistic = prop_oneof![Just(Statistic::Mean), (1e-6..1.0f64).prop_map(Statistic::Quantile)];
+    let stop = (
+        prop::sample::select(Metric::ALL.to_vec()),
+        statistic,
+        prop::bool::ANY,
+        num(),
+        0.01..0.99f64,
+        1u64..,
+    )
+        .prop_map(|(metric, statistic, relative, target, confidence, batch)| Stop {
             metric,
+            statistic,
             target: if relative { Target::Relative(target) } else { Target::Absolute(target) },
             confidence,
             batch,

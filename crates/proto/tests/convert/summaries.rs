@@ -106,18 +106,17 @@ fn public_view_in_metric_order_with_nan_for_undetermined_statistics() {
 fn parts() -> impl Strategy<Value = internal::MetricSummaryParts> {
     let small = || prop_oneof![0u64..5, Just(u64::MAX), any::<u64>()];
     let float = || prop_oneof![-10.0..10.0f64, Just(f64::NAN), Just(f64::INFINITY), any::<f64>()];
-    let sketch = (
-        prop::collection::vec(float(), 0..6),
-        prop::collection::vec(prop_oneof![0u32..4, any::<u32>()], 0..4),
-        float(),
-        any::<u64>(),
-    )
-        .prop_map(|(values, level_sizes, error_variance, coins)| internal::RankSketchParts {
-            values,
-            level_sizes,
-            error_variance,
-            coins,
-        });
+    let sketch =
+        (
+            prop::collection::vec(float(), 0..6),
+            prop::collection::vec(prop_oneof![0u32..4, any::<u32>()], 0..4),
+            float(),
+            any::<u64>(),
+            prop_oneof![0u32..6, any::<u32>()],
+        )
+            .prop_map(|(values, level_sizes, error_variance, coins, scale)| {
+                internal::RankSketchParts { values, level_sizes, error_variance, coins, scale }
+            });
     ((small(), small(), small()), (float(), float(), float(), float()), prop::option::of(sketch)).prop_map(
         |((count, absent, non_finite), (mean, m2, min, max), sketch)| internal::MetricSummaryParts {
             count,

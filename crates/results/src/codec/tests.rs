@@ -91,12 +91,15 @@ fn level_size() -> impl Strategy<Value = u32> {
 
 fn parts() -> impl Strategy<Value = internal::MetricSummaryParts> {
     let sketch =
-        (prop::collection::vec(float(), 0..8), prop::collection::vec(level_size(), 0..4), float(), count())
-            .prop_map(|(values, level_sizes, error_variance, coins)| internal::RankSketchParts {
-                values,
-                level_sizes,
-                error_variance,
-                coins,
+        (
+            prop::collection::vec(float(), 0..8),
+            prop::collection::vec(level_size(), 0..4),
+            float(),
+            count(),
+            0u32..6,
+        )
+            .prop_map(|(values, level_sizes, error_variance, coins, scale)| {
+                internal::RankSketchParts { values, level_sizes, error_variance, coins, scale }
             });
     ((count(), count(), count()), (float(), float(), float(), float()), prop::option::of(sketch)).prop_map(
         |((count, absent, non_finite), (mean, m2, min, max), sketch)| internal::MetricSummaryParts {

@@ -16,6 +16,9 @@ pub struct SketchParts {
     pub error_variance: f64,
     /// The state of the sketch's coin generator.
     pub coins: u64,
+    /// Capacities are `2^scale` times the default's (0 for summaries, 4 for an adaptive job's
+    /// quantile; at most [`FINE_SCALE`](super::FINE_SCALE)).
+    pub scale: u8,
 }
 
 /// Everything a [`MetricSummary`](super::MetricSummary) holds.
@@ -47,6 +50,8 @@ pub enum PartsError {
     SketchValueNotFinite { level: usize },
     #[error("sketch level {level} is not in ascending order")]
     SketchLevelUnsorted { level: usize },
+    #[error("the sketch's scale {0} is over the finest, 4")]
+    SketchScale(u8),
     #[error("the sketch's error variance {0} is not a finite number >= 0")]
     SketchErrorVariance(f64),
     #[error("sketch counts overflow u64")]

@@ -10,6 +10,12 @@
 //! Capacities shrink by 2/3 per level below the top, so memory stays at most
 //! [`EXACT_VALUES`] values per metric however many runs a job has.
 //!
+//! **Finer sketches.** A sketch of scale `s` has every capacity `2^s` times larger: exact up
+//! to `2^s` [`EXACT_VALUES`] values and a rank error about `2^s` times smaller, for `2^s`
+//! times the memory. Summaries use scale 0; the stop metric of an adaptive job on a quantile
+//! uses [`FINE_SCALE`], since the sketch's error widens that job's interval. A merge takes the
+//! larger scale (the bound counts every compaction, whatever the capacities were).
+//!
 //! **Error bound.** A compaction of level `h` moves the estimated rank of any value by 0 or
 //! `±2^h`, the sign decided by the coin, so the error of a rank is a sum of bounded, zero-mean
 //! steps. The sketch tracks `V = sum of 4^h` over its compactions (merges add them); by
@@ -27,13 +33,17 @@
 use super::parts::{PartsError, SketchParts};
 use crate::rng::mix;
 
-/// Values a sketch holds at most; up to this many, it holds every value and quantiles are
-/// exact.
+/// Values a sketch (of scale 0) holds at most; up to this many, it holds every value and
+/// quantiles are exact.
 pub const EXACT_VALUES: usize = 1024;
 
-/// The top level's capacity (KLL's `k`); lower levels hold `k (2/3)^depth`, at least 2.
-/// With 64 levels (weights up to 2^63) the capacities sum to less than [`EXACT_VALUES`], so
-/// some level is always at capacity when the sketch is over it.
+/// The scale of a fine sketch: 16 times the values (exact up to 16,384), a 16th of the error.
+pub const FINE_SCALE: u8 = 4;
+
+/// The top level's capacity (KLL's `k`) at scale 0; lower levels hold `k (2/3)^depth`, at
+/// least 2. With 64 levels (weights up to 2^63) the capacities sum to less than
+/// [`EXACT_VALUES`] (`3k` plus at most 2 per level), so some level is always at capacity when
+/// the sketch is over it; at larger scales likewise.
 const K: usize = 256;
 
 /// `sqrt(2 ln(2 / delta))` for `delta = 0.01`: Azuma-Hoeffding's factor for 99 %.
@@ -54,9 +64,25 @@ pub(super) struct RankSketch {
     error_variance: f64,
     /// The coin generator's state.
     coins: u64,
+    /// Capacities are `2^scale` times those of scale 0.
+    scale: u8,
 }
 
 impl RankSketch {
+    /// An empty sketch of `scale` (at most [`FINE_SCALE`]).
+    pub(super) fn with_scale(scale: u8) -> Self {
+        RankSketch { scale: scale.min(FINE_SCALE), ..Self::default() }
+    }
+
+    /// Values held at most: every value up to this many.
+    pub(super) fn exact_values(&self) -> usize {
+        EXACT_VALUES << self.scale
+    }
+
+    pub(super) fn scale(&self) -> u8 {
+        self.scale
+    }
+
     /// Adds a finite value (the caller keeps NaN and infinities out).
     pub(super) fn add(&mut self, x: f64) {
         debug_assert!(x.is_finite());
@@ -65,7 +91,7 @@ impl RankSketch {
         }
         self.levels[0].push(key(x));
         self.held += 1;
-        if self.held > EXACT_VALUES {
+        if self.held > self.exact_values() {
             self.compress();
         }
     }
@@ -75,6 +101,7 @@ impl RankSketch {
         if other.held == 0 {
             return;
         }
+        self.scale = self.scale.max(other.scale);
         if self.levels.len() < other.levels.len() {
             self.levels.resize_with(other.levels.len(), Vec::new);
         }
@@ -85,7 +112,7 @@ impl RankSketch {
         self.held += other.held;
         self.error_variance += other.error_variance;
         self.coins ^= other.coins.rotate_left(23);
-        while self.held > EXACT_VALUES {
+        while self.held > self.exact_values() {
             self.compress();
         }
     }
@@ -95,7 +122,7 @@ impl RankSketch {
         self.levels.iter().enumerate().map(|(h, level)| (level.len() as u64) << h).sum()
     }
 
-    /// Values held (the memory in use), at most [`EXACT_VALUES`].
+    /// Values held (the memory in use), at most [`exact_values`](Self::exact_values).
     pub(super) fn held(&self) -> usize {
         self.held
     }
@@ -145,8 +172,8 @@ impl RankSketch {
     /// Compacts the lowest level at or over its capacity.
     fn compress(&mut self) {
         let top = self.levels.len();
-        let Some(h) = (0..top).find(|&h| self.levels[h].len() >= capacity(h, top)) else {
-            unreachable!("capacities sum below EXACT_VALUES, so a level is full");
+        let Some(h) = (0..top).find(|&h| self.levels[h].len() >= capacity(h, top, self.scale)) else {
+            unreachable!("capacities sum below the values held, so a level is full");
         };
         self.compact(h);
     }
@@ -182,14 +209,18 @@ impl RankSketch {
             levels: self.levels.iter().map(|level| level.iter().map(|&k| value(k)).collect()).collect(),
             error_variance: self.error_variance,
             coins: self.coins,
+            scale: self.scale,
         }
     }
 
     /// Rebuilds a sketch, refusing parts [`to_parts`](Self::to_parts) cannot have produced
     /// (too many values or levels, a non-finite value, an unsorted level above 0).
     pub(super) fn from_parts(parts: &SketchParts) -> Result<RankSketch, PartsError> {
+        if parts.scale > FINE_SCALE {
+            return Err(PartsError::SketchScale(parts.scale));
+        }
         let held = parts.levels.iter().map(Vec::len).sum();
-        if held > EXACT_VALUES || parts.levels.len() > MAX_LEVELS {
+        if held > EXACT_VALUES << parts.scale || parts.levels.len() > MAX_LEVELS {
             return Err(PartsError::SketchTooLarge { values: held, levels: parts.levels.len() });
         }
         if !(parts.error_variance.is_finite() && parts.error_variance >= 0.0) {
@@ -209,7 +240,13 @@ impl RankSketch {
             return Err(PartsError::CountOverflow);
         }
         let levels = parts.levels.iter().map(|level| level.iter().map(|&x| key(x)).collect()).collect();
-        Ok(RankSketch { levels, held, error_variance: parts.error_variance, coins: parts.coins })
+        Ok(RankSketch {
+            levels,
+            held,
+            error_variance: parts.error_variance,
+            coins: parts.coins,
+            scale: parts.scale,
+        })
     }
 }
 
@@ -225,10 +262,11 @@ fn value(k: u64) -> f64 {
     f64::from_bits(if k >> 63 == 1 { k & !(1 << 63) } else { !k })
 }
 
-/// Capacity of level `h` of `top` levels: `K (2/3)^(top - 1 - h)`, rounded up, at least 2.
-fn capacity(h: usize, top: usize) -> usize {
+/// Capacity of level `h` of `top` levels at `scale`: `2^scale K (2/3)^(top - 1 - h)`, rounded
+/// up, at least 2.
+fn capacity(h: usize, top: usize, scale: u8) -> usize {
     let depth = (top - 1 - h) as i32;
-    (((K as f64) * (2.0f64 / 3.0).powi(depth)).ceil() as usize).max(2)
+    ((((K << scale) as f64) * (2.0f64 / 3.0).powi(depth)).ceil() as usize).max(2)
 }
 
 /// Merges `from[0], from[step], from[2 step], ...` (ascending) into the ascending `level`, in

@@ -4,7 +4,7 @@
 use super::config_rules::{Source, Sources};
 use super::domain::{Domain, Span};
 use super::{Limits, Violations};
-use crate::adaptive::{MIN_BATCH as MIN_STOP_BATCH, Stop, Target};
+use crate::adaptive::{MIN_BATCH as MIN_STOP_BATCH, Statistic, Stop, Target};
 use crate::config::{Controller, Plant, SimConfig};
 use crate::distribution::Distribution;
 use crate::job::{JobKind, JobSpec, MonteCarlo, ParamDist, Sensitivity, Sweep};
@@ -67,6 +67,11 @@ fn stop_rule(kind: &str, stop: &Stop, mc: &MonteCarlo, found: &mut Violations) {
             found.push(field("relative_half_width"), format!("must be a finite number > 0, got {r}"))
         }
         Target::Absolute(_) | Target::Relative(_) => {}
+    }
+    if let Statistic::Quantile(q) = stop.statistic
+        && !(q > 0.0 && q < 1.0)
+    {
+        found.push(field("quantile"), format!("must be in (0, 1) (0 or unset: the mean), got {q}"));
     }
     let c = stop.confidence;
     if !(c > 0.0 && c < 1.0) {
@@ -372,27 +377,47 @@ mod tests {
 
     #[test]
     fn a_stop_rule_names_each_bad_field() {
-        use crate::adaptive::{Stop, Target};
-        let good =
-            Stop { metric: Metric::Iae, target: Target::Relative(0.01), confidence: 0.95, batch: 1_000 };
+        use crate::adaptive::{Statistic, Stop, Target};
+        let good = Stop {
+            metric: Metric::Iae,
+            statistic: Statistic::Mean,
+            target: Target::Relative(0.01),
+            confidence: 0.95,
+            batch: 1_000,
+        };
         let with = |stop: Stop, sampling| {
             JobSpec::MonteCarlo(MonteCarlo { stop: Some(stop), sampling, ..mc(Vec::new()) })
         };
         assert_eq!(validate_job(&with(good.clone(), Sampling::Random), &Limits::default()), Ok(()));
-        let bad = Stop { target: Target::Absolute(-1.0), confidence: 1.0, batch: 20_000, ..good.clone() };
+        let p95 = Stop { statistic: Statistic::Quantile(0.95), ..good.clone() };
+        assert_eq!(validate_job(&with(p95, Sampling::Random), &Limits::default()), Ok(()));
+        let bad = Stop {
+            statistic: Statistic::Quantile(1.0),
+            target: Target::Absolute(-1.0),
+            confidence: 1.0,
+            batch: 20_000,
+            ..good.clone()
+        };
         let err = validate_job(&with(bad, Sampling::LatinHypercube), &Limits::default()).unwrap_err();
         let fields: Vec<&str> = err.violations().iter().map(|v| v.field.as_str()).collect();
         assert_eq!(
             fields,
             [
                 "monte_carlo.stop.half_width",
+                "monte_carlo.stop.quantile",
                 "monte_carlo.stop.confidence_level",
                 "monte_carlo.stop.batch_runs",
                 "monte_carlo.sampling"
             ],
             "{err}"
         );
-        assert!(err.violations()[3].reason.contains("needs random sampling"), "{err}");
+        assert_eq!(err.violations()[1].reason, "must be in (0, 1) (0 or unset: the mean), got 1");
+        assert!(err.violations()[4].reason.contains("needs random sampling"), "{err}");
+        let nan_q = with(Stop { statistic: Statistic::Quantile(f64::NAN), ..good.clone() }, Sampling::Random);
+        assert_eq!(
+            reason(&nan_q, "monte_carlo.stop.quantile"),
+            "must be in (0, 1) (0 or unset: the mean), got NaN"
+        );
         let nan =
             with(Stop { target: Target::Relative(f64::NAN), batch: 10, ..good.clone() }, Sampling::Random);
         assert_eq!(

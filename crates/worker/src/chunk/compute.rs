@@ -38,10 +38,12 @@ pub(crate) struct ChunkOutput {
 }
 
 /// Simulates runs `runs` of `spec` (a job's spec, or an optimisation's generation) on
-/// `threads` threads. `None` if `cancel` was raised before it finished (the partial work is
+/// `threads` threads, summarised into a copy of `empty` (the job's empty summary, see
+/// `JobSpec::summary`). `None` if `cancel` was raised before it finished (the partial work is
 /// dropped).
 pub(crate) fn compute<M: RunMap>(
     spec: &M,
+    empty: &RunSummary,
     runs: Range<u64>,
     rows: Rows,
     threads: usize,
@@ -49,16 +51,16 @@ pub(crate) fn compute<M: RunMap>(
 ) -> Option<ChunkOutput> {
     let jobs = split(runs, threads).into_iter().map(|range| move || simulate_part(spec, range, rows, cancel));
     let parts = in_parallel(jobs.collect()).into_iter().collect::<Option<Vec<Part>>>()?;
-    let summary = summarise(&parts, threads);
+    let summary = summarise(empty, &parts, threads);
     Some(ChunkOutput { summary, rows: parts.into_iter().flat_map(|p| p.rows).collect() })
 }
 
 /// Each metric's summary takes the runs in run order, exactly as [`RunSummary::add`] feeds
 /// it (so the bits are the same), with the metrics spread over threads: run by run on one
 /// thread, summarising would cost a sixth of the simulation time.
-fn summarise(parts: &[Part], threads: usize) -> RunSummary {
+fn summarise(empty: &RunSummary, parts: &[Part], threads: usize) -> RunSummary {
     let runs = || parts.iter().flat_map(|p| &p.metrics);
-    let mut summaries = RunSummary::new().into_metrics();
+    let mut summaries = empty.clone().into_metrics();
     let per_thread = Metric::COUNT.div_ceil(threads.clamp(1, Metric::COUNT));
     let jobs =
         summaries.chunks_mut(per_thread).zip(Metric::ALL.chunks(per_thread)).map(|(summaries, metrics)| {
@@ -73,7 +75,7 @@ fn summarise(parts: &[Part], threads: usize) -> RunSummary {
     in_parallel(jobs.collect());
     RunSummary::from_metrics(summaries).unwrap_or_else(|_| {
         // Unreachable (every metric saw every run); the plain way is correct regardless.
-        let mut summary = RunSummary::new();
+        let mut summary = empty.clone();
         runs().for_each(|run| summary.add(run));
         summary
     })
@@ -208,8 +210,9 @@ mod tests {
         let mut expected = RunSummary::new();
         metrics.iter().for_each(|m| expected.add(m));
         for threads in [1, 2, 3, 5, 13, 16] {
-            let out = compute(&spec, 100..701, Rows::None, threads, &AtomicBool::new(false))
-                .expect("not cancelled");
+            let out =
+                compute(&spec, &RunSummary::new(), 100..701, Rows::None, threads, &AtomicBool::new(false))
+                    .expect("not cancelled");
             assert_eq!(bits(&out.summary), bits(&expected), "{threads} threads");
             assert_eq!(out.summary, expected, "{threads} threads");
         }
@@ -225,8 +228,11 @@ mod tests {
             sampling: tanksim_sim_core::sampling::Sampling::Random,
             stop: None,
         });
-        assert!(compute(&spec, 0..1_000, Rows::None, 2, &AtomicBool::new(true)).is_none());
-        let out = compute(&spec, 0..40, Rows::Values, 2, &AtomicBool::new(false)).expect("not cancelled");
+        assert!(
+            compute(&spec, &RunSummary::new(), 0..1_000, Rows::None, 2, &AtomicBool::new(true)).is_none()
+        );
+        let out = compute(&spec, &RunSummary::new(), 0..40, Rows::Values, 2, &AtomicBool::new(false))
+            .expect("not cancelled");
         assert_eq!((out.summary.runs(), out.rows.len()), (40, 40));
         assert_eq!(out.rows.iter().map(|r| r.run).collect::<Vec<_>>(), (0..40).collect::<Vec<_>>());
     }

@@ -15,7 +15,7 @@ use tanksim_proto::internal::v1::results_service_server::{ResultsService, Result
 use tanksim_proto::v1;
 use tanksim_sim_core::batch::simulate_batch;
 use tanksim_sim_core::job::{JobSpec, RunMap};
-use tanksim_sim_core::summary::{RunSummary, report_values};
+use tanksim_sim_core::summary::RunSummary;
 use tanksim_worker::WorkerSettings;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -174,15 +174,15 @@ pub async fn create_job<S: JobStore>(store: &S, id: &str, spec: &JobSpec, chunk_
 
 /// The summary of runs `task.run_start..task.run_end` straight from the batch kernel, for the
 /// spec as the worker sees it (decoded from the stored request), its sketch shrunk for the
-/// report as sim-core's `report_values` says for the job's chunk count.
+/// report as sim-core's `shrink_report` says for the job's chunk count.
 pub fn expected_summary(spec: &JobSpec, task: &Task) -> RunSummary {
     let spec = JobSpec::try_from(&v1::SubmitJobRequest::from(spec)).expect("round trip");
     let (mut configs, mut metrics) = (Vec::new(), Vec::new());
     spec.configs(task.run_start..task.run_end, &mut configs);
     simulate_batch(&configs, &mut metrics);
-    let mut summary = RunSummary::new();
+    let mut summary = spec.summary();
     metrics.iter().for_each(|m| summary.add(m));
-    summary.shrink(report_values(spec.runs().div_ceil(task.run_end - task.run_start)));
+    spec.shrink_report(&mut summary, task.run_end - task.run_start);
     summary
 }
 

@@ -46,12 +46,41 @@ fn the_99_percent_factor_is_azuma_hoeffdings() {
 
 #[test]
 fn capacities_stay_below_the_budget_at_every_height() {
-    for top in 1..=MAX_LEVELS {
-        let total: usize = (0..top).map(|h| capacity(h, top)).sum();
-        assert!(total < EXACT_VALUES, "{top} levels: {total}");
+    for scale in 0..=FINE_SCALE {
+        for top in 1..=MAX_LEVELS {
+            let total: usize = (0..top).map(|h| capacity(h, top, scale)).sum();
+            assert!(total < EXACT_VALUES << scale, "scale {scale}, {top} levels: {total}");
+        }
     }
-    assert_eq!(capacity(5, 6), K);
-    assert_eq!(capacity(0, 64), 2);
+    assert_eq!(capacity(5, 6, 0), K);
+    assert_eq!(capacity(5, 6, FINE_SCALE), 16 * K);
+    assert_eq!(capacity(0, 64, 0), 2);
+}
+
+#[test]
+fn a_fine_sketch_is_exact_longer_and_its_error_a_sixteenth() {
+    let xs = values(13, 200_000, |r| r.standard_normal());
+    let mut sorted = xs.clone();
+    sorted.sort_by(f64::total_cmp);
+    let mut fine = RankSketch::with_scale(FINE_SCALE);
+    xs[..16_384].iter().for_each(|&x| fine.add(x));
+    assert_eq!((fine.rank_error(), fine.held()), (0.0, 16_384));
+    xs[16_384..].iter().for_each(|&x| fine.add(x));
+    let coarse = of(&xs);
+    assert!(fine.held() <= 16 * EXACT_VALUES);
+    let ratio = coarse.rank_error() / fine.rank_error();
+    assert!((12.0..20.0).contains(&ratio), "bounds {} vs {}", coarse.rank_error(), fine.rank_error());
+    let bound = (fine.rank_error() * sorted.len() as f64).ceil() as u64;
+    assert!(worst_rank_error(&fine, &sorted, &QS) <= bound);
+    // A merge takes the finer scale, whichever side it is on; a scale over the finest is
+    // refused from parts.
+    let mut merged = RankSketch::default();
+    merged.merge(&fine);
+    assert_eq!((merged.scale(), merged.count()), (FINE_SCALE, 200_000));
+    let parts = fine.to_parts();
+    assert_eq!(RankSketch::from_parts(&parts), Ok(fine));
+    let bad = SketchParts { scale: FINE_SCALE + 1, ..parts };
+    assert_eq!(RankSketch::from_parts(&bad), Err(PartsError::SketchScale(FINE_SCALE + 1)));
 }
 
 #[test]

@@ -56,11 +56,19 @@ export declare const MonteCarloSchema: GenMessage<MonteCarlo>;
 
 /**
  * Adaptive Monte Carlo: the job runs in waves and stops after the first wave whose confidence
- * interval of `metric`'s mean has a half-width of at most the target, or at the run cap.
- * The first wave is `batch_runs` runs; each next one ends where the spread so far says the
- * target will be met (a multiple of `batch_runs`, at most 4x the runs so far). Reproducible:
- * the same spec stops at the same run count with the same aggregates. Needs
- * SAMPLING_RANDOM (the interval assumes independent runs).
+ * interval of `metric`'s mean (or of its `quantile`) has a half-width of at most the target,
+ * or at the run cap. The first wave is `batch_runs` runs; each next one ends where the spread
+ * so far says the target will be met (a multiple of `batch_runs`, at most 4x the runs so
+ * far). Reproducible: the same spec stops at the same run count with the same aggregates.
+ * Needs SAMPLING_RANDOM (the interval assumes independent runs).
+ *
+ * The mean's interval is the normal one, mean +- z * sd / sqrt(values). A quantile's is
+ * distribution-free: between the order statistics whose ranks bracket it at the confidence
+ * level (values * q +- z * sqrt(values * q * (1 - q))), each moved out by the quantile
+ * sketch's rank error bound (`MetricSummary.quantile_rank_error`; the stop metric's sketch is
+ * exact up to 16,384 values). It needs enough values beyond the quantile on both sides (p99
+ * at 95 %: about 2,000), and the sketch's error (a few hundredths of a percent of the values
+ * in rank past that) sets a floor on how narrow it gets.
  *
  * @generated from message tanksim.v1.MonteCarloStop
  */
@@ -85,7 +93,7 @@ export declare type MonteCarloStop = Message<"tanksim.v1.MonteCarloStop"> & {
     case: "halfWidth";
   } | {
     /**
-     * A fraction of the mean's magnitude (0.01: +-1 % of the mean).
+     * A fraction of the estimate's magnitude (0.01: +-1 % of the mean or quantile).
      *
      * @generated from field: double relative_half_width = 3;
      */
@@ -106,6 +114,14 @@ export declare type MonteCarloStop = Message<"tanksim.v1.MonteCarloStop"> & {
    * @generated from field: uint64 batch_runs = 5;
    */
   batchRuns: bigint;
+
+  /**
+   * 0: estimate the mean. In (0, 1): estimate this quantile instead (0.95: the 95th
+   * percentile, read as `MetricSummary.p95` is).
+   *
+   * @generated from field: double quantile = 6;
+   */
+  quantile: number;
 };
 
 /**

@@ -339,8 +339,8 @@ export declare type GetJobResultsResponse = Message<"tanksim.v1.GetJobResultsRes
 export declare const GetJobResultsResponseSchema: GenMessage<GetJobResultsResponse>;
 
 /**
- * How precisely an adaptive Monte Carlo job (`MonteCarlo.stop`) estimated its metric's mean,
- * after the runs so far (final once the job succeeded).
+ * How precisely an adaptive Monte Carlo job (`MonteCarlo.stop`) estimated its metric's mean
+ * or quantile, after the runs so far (final once the job succeeded).
  *
  * @generated from message tanksim.v1.StopResult
  */
@@ -351,19 +351,22 @@ export declare type StopResult = Message<"tanksim.v1.StopResult"> & {
   metric: Metric;
 
   /**
+   * The metric's mean (whichever statistic the job estimates).
+   *
    * @generated from field: double mean = 2;
    */
   mean: number;
 
   /**
-   * Half-width of the mean's confidence interval at `confidence_level`.
+   * Half-width of the estimate's confidence interval at `confidence_level`: half of
+   * `upper - lower` (a quantile's interval need not be symmetric about it).
    *
    * @generated from field: double half_width = 3;
    */
   halfWidth: number;
 
   /**
-   * The half-width asked for, in the metric's unit (a relative target times |mean|).
+   * The half-width asked for, in the metric's unit (a relative target times |estimate|).
    *
    * @generated from field: double target_half_width = 4;
    */
@@ -400,6 +403,33 @@ export declare type StopResult = Message<"tanksim.v1.StopResult"> & {
    * @generated from field: bool target_reached = 9;
    */
   targetReached: boolean;
+
+  /**
+   * The statistic estimated: 0 for the mean, else the quantile (`MonteCarloStop.quantile`).
+   *
+   * @generated from field: double quantile = 10;
+   */
+  quantile: number;
+
+  /**
+   * Its estimate: the mean, or the quantile as `MetricSummary` reads it.
+   *
+   * @generated from field: double estimate = 11;
+   */
+  estimate: number;
+
+  /**
+   * The confidence interval's ends (NaN while there is no interval: fewer than two values,
+   * or for a quantile too few values beyond it).
+   *
+   * @generated from field: double lower = 12;
+   */
+  lower: number;
+
+  /**
+   * @generated from field: double upper = 13;
+   */
+  upper: number;
 };
 
 /**

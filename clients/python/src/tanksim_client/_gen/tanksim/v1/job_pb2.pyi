@@ -117,18 +117,20 @@ class MonteCarlo(_message.Message):
     def __init__(self, runs: _Optional[int] = ..., seed: _Optional[int] = ..., params: _Optional[_Iterable[_Union[ParamDistribution, _Mapping]]] = ..., sampling: _Optional[_Union[Sampling, str]] = ..., stop: _Optional[_Union[MonteCarloStop, _Mapping]] = ...) -> None: ...
 
 class MonteCarloStop(_message.Message):
-    __slots__ = ("metric", "half_width", "relative_half_width", "confidence_level", "batch_runs")
+    __slots__ = ("metric", "half_width", "relative_half_width", "confidence_level", "batch_runs", "quantile")
     METRIC_FIELD_NUMBER: _ClassVar[int]
     HALF_WIDTH_FIELD_NUMBER: _ClassVar[int]
     RELATIVE_HALF_WIDTH_FIELD_NUMBER: _ClassVar[int]
     CONFIDENCE_LEVEL_FIELD_NUMBER: _ClassVar[int]
     BATCH_RUNS_FIELD_NUMBER: _ClassVar[int]
+    QUANTILE_FIELD_NUMBER: _ClassVar[int]
     metric: Metric
     half_width: float
     relative_half_width: float
     confidence_level: float
     batch_runs: int
-    def __init__(self, metric: _Optional[_Union[Metric, str]] = ..., half_width: _Optional[float] = ..., relative_half_width: _Optional[float] = ..., confidence_level: _Optional[float] = ..., batch_runs: _Optional[int] = ...) -> None: ...
+    quantile: float
+    def __init__(self, metric: _Optional[_Union[Metric, str]] = ..., half_width: _Optional[float] = ..., relative_half_width: _Optional[float] = ..., confidence_level: _Optional[float] = ..., batch_runs: _Optional[int] = ..., quantile: _Optional[float] = ...) -> None: ...
 
 class Sweep(_message.Message):
     __slots__ = ("axes", "objective", "seed")

@@ -111,7 +111,7 @@ class GetJobResultsResponse(_message.Message):
     def __init__(self, job: _Optional[_Union[_job_pb2.Job, _Mapping]] = ..., metrics: _Optional[_Iterable[_Union[_job_pb2.MetricSummary, _Mapping]]] = ..., sweep: _Optional[_Union[_job_pb2.SweepResult, _Mapping]] = ..., sensitivity: _Optional[_Union[_job_pb2.SensitivityResult, _Mapping]] = ..., stop: _Optional[_Union[StopResult, _Mapping]] = ..., optimize: _Optional[_Union[_job_pb2.OptimizeResult, _Mapping]] = ...) -> None: ...
 
 class StopResult(_message.Message):
-    __slots__ = ("metric", "mean", "half_width", "target_half_width", "confidence_level", "runs", "values", "max_runs", "target_reached")
+    __slots__ = ("metric", "mean", "half_width", "target_half_width", "confidence_level", "runs", "values", "max_runs", "target_reached", "quantile", "estimate", "lower", "upper")
     METRIC_FIELD_NUMBER: _ClassVar[int]
     MEAN_FIELD_NUMBER: _ClassVar[int]
     HALF_WIDTH_FIELD_NUMBER: _ClassVar[int]
@@ -121,6 +121,10 @@ class StopResult(_message.Message):
     VALUES_FIELD_NUMBER: _ClassVar[int]
     MAX_RUNS_FIELD_NUMBER: _ClassVar[int]
     TARGET_REACHED_FIELD_NUMBER: _ClassVar[int]
+    QUANTILE_FIELD_NUMBER: _ClassVar[int]
+    ESTIMATE_FIELD_NUMBER: _ClassVar[int]
+    LOWER_FIELD_NUMBER: _ClassVar[int]
+    UPPER_FIELD_NUMBER: _ClassVar[int]
     metric: _job_pb2.Metric
     mean: float
     half_width: float
@@ -130,7 +134,11 @@ class StopResult(_message.Message):
     values: int
     max_runs: int
     target_reached: bool
-    def __init__(self, metric: _Optional[_Union[_job_pb2.Metric, str]] = ..., mean: _Optional[float] = ..., half_width: _Optional[float] = ..., target_half_width: _Optional[float] = ..., confidence_level: _Optional[float] = ..., runs: _Optional[int] = ..., values: _Optional[int] = ..., max_runs: _Optional[int] = ..., target_reached: _Optional[bool] = ...) -> None: ...
+    quantile: float
+    estimate: float
+    lower: float
+    upper: float
+    def __init__(self, metric: _Optional[_Union[_job_pb2.Metric, str]] = ..., mean: _Optional[float] = ..., half_width: _Optional[float] = ..., target_half_width: _Optional[float] = ..., confidence_level: _Optional[float] = ..., runs: _Optional[int] = ..., values: _Optional[int] = ..., max_runs: _Optional[int] = ..., target_reached: _Optional[bool] = ..., quantile: _Optional[float] = ..., estimate: _Optional[float] = ..., lower: _Optional[float] = ..., upper: _Optional[float] = ...) -> None: ...
 
 class ExportRunsRequest(_message.Message):
     __slots__ = ("id",)
