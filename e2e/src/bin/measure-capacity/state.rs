@@ -12,7 +12,6 @@ use tanksim_broker::{JobKind, JobStore, NewJob, RedisStore};
 use tanksim_proto::internal::v1 as internal;
 use tanksim_sim_core::batch::simulate_batch;
 use tanksim_sim_core::job::{JobSpec, RunMap};
-use tanksim_sim_core::summary::{RunSummary, report_values};
 
 use crate::kernel::Kind;
 use crate::probe;
@@ -69,16 +68,16 @@ pub(crate) struct Unmerged {
     pub(crate) hash_bytes: u64,
 }
 
-/// A real chunk summary: MC-tau runs 0..10,000 of the example, summarised and shrunk as a
-/// worker shrinks a report of a job of `chunks` chunks.
+/// A real chunk summary: MC-tau runs 0..10,000 of the example as a job of `chunks` chunks,
+/// summarised and shrunk as a worker reports it.
 fn chunk_summary(chunks: u64) -> Vec<u8> {
-    let spec = JobSpec::try_from(&Kind::McTau.spec(CHUNK)).expect("the example is valid");
+    let spec = JobSpec::try_from(&Kind::McTau.spec(chunks * CHUNK)).expect("the example is valid");
     let (mut configs, mut metrics) = (Vec::new(), Vec::new());
     spec.configs(0..CHUNK, &mut configs);
     simulate_batch(&configs, &mut metrics);
-    let mut summary = RunSummary::new();
+    let mut summary = spec.summary();
     metrics.iter().for_each(|m| summary.add(m));
-    summary.shrink(report_values(chunks));
+    spec.shrink_report(&mut summary, CHUNK);
     internal::RunSummary::from(&summary).encode_to_vec()
 }
 
