@@ -115,8 +115,12 @@ pub fn services<S: JobStore>(
     store: S,
 ) -> (ResultsServiceServer<ReportHandler<S>>, JobServiceServer<JobReader<S>>) {
     metrics::init();
-    let shared =
-        Arc::new(Shared { store, rows: RowsDir::new(&settings.data_dir), watch_poll: settings.watch_poll });
+    let shared = Arc::new(Shared {
+        store,
+        rows: RowsDir::new(&settings.data_dir),
+        watch_poll: settings.watch_poll,
+        sensitivity: Default::default(),
+    });
     let results = ResultsServiceServer::new(ReportHandler::new(shared.clone()))
         .max_decoding_message_size(MAX_CHUNK_REPORT_BYTES);
     // The gateway forwards the public calls here: the same message limit as the edge's.

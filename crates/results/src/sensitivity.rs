@@ -6,9 +6,13 @@
 //! [`tanksim_sim_core::sensitivity::MAX_VALUES`]). Chunks without a file yet are skipped: a
 //! running job's indices use the base samples whose runs are all in, and say they are not
 //! complete. The result is a pure function of the rows and the spec, so every replica and
-//! every read gives the same bits.
+//! every read gives the same bits; a finished job's result is computed once per replica and
+//! kept ([`Cache`]: the bootstrap costs about a second of CPU for 65,536 base samples).
 
-use tanksim_broker::{JobStatus, JobStore};
+use std::collections::VecDeque;
+use std::sync::{Mutex, PoisonError};
+
+use tanksim_broker::{JobState, JobStatus, JobStore};
 use tanksim_proto::convert::{metric_to_i32, param_path};
 use tanksim_proto::v1::{MetricSensitivity, SensitivityResult, SobolIndex};
 use tanksim_sim_core::job::{JobSpec, Sensitivity};
@@ -20,7 +24,51 @@ use crate::error::Error;
 use crate::rows::RowsDir;
 use crate::shared::Shared;
 
+/// Finished jobs whose indices a replica keeps: reading them again costs nothing.
+const CACHED_JOBS: usize = 64;
+
+/// The indices of the last [`CACHED_JOBS`] finished sensitivity jobs read, by job id. Only a
+/// succeeded job's complete result goes in: its rows no longer change.
+#[derive(Debug, Default)]
+pub(crate) struct Cache {
+    /// Oldest first.
+    entries: Mutex<VecDeque<(String, SensitivityResult)>>,
+}
+
+impl Cache {
+    fn get(&self, id: &str) -> Option<SensitivityResult> {
+        let entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+        entries.iter().find(|(key, _)| key == id).map(|(_, result)| result.clone())
+    }
+
+    fn put(&self, id: &str, result: &SensitivityResult) {
+        let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+        if entries.iter().any(|(key, _)| key == id) {
+            return;
+        }
+        if entries.len() == CACHED_JOBS {
+            entries.pop_front();
+        }
+        entries.push_back((id.to_owned(), result.clone()));
+    }
+}
+
 pub(crate) async fn sensitivity_result<S: JobStore>(
+    shared: &Shared<S>,
+    status: &JobStatus,
+) -> Result<SensitivityResult, Error> {
+    let finished = status.state == JobState::Succeeded;
+    if let Some(result) = finished.then(|| shared.sensitivity.get(&status.id)).flatten() {
+        return Ok(result);
+    }
+    let result = compute_result(shared, status).await?;
+    if finished && result.complete {
+        shared.sensitivity.put(&status.id, &result);
+    }
+    Ok(result)
+}
+
+async fn compute_result<S: JobStore>(
     shared: &Shared<S>,
     status: &JobStatus,
 ) -> Result<SensitivityResult, Error> {
@@ -97,4 +145,28 @@ fn compute(rows: &RowsDir, id: &str, chunks: u32, job: &Sensitivity) -> Result<S
 
 fn sobol_index(e: &Estimate) -> SobolIndex {
     SobolIndex { value: e.value, lo: e.lo, hi: e.hi }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn result(samples: u64) -> SensitivityResult {
+        SensitivityResult { samples, complete: true, ..SensitivityResult::default() }
+    }
+
+    #[test]
+    fn the_cache_keeps_the_newest_jobs() {
+        let cache = Cache::default();
+        for i in 0..=CACHED_JOBS as u64 {
+            cache.put(&format!("job-{i}"), &result(i));
+        }
+        // The oldest went out; the others are there, each with its own result.
+        assert_eq!(cache.get("job-0"), None);
+        assert_eq!(cache.get("job-1").map(|r| r.samples), Some(1));
+        assert_eq!(cache.get(&format!("job-{CACHED_JOBS}")).map(|r| r.samples), Some(CACHED_JOBS as u64));
+        // A second put of a job changes nothing (its result is the same by construction).
+        cache.put("job-1", &result(99));
+        assert_eq!(cache.get("job-1").map(|r| r.samples), Some(1));
+    }
 }

@@ -1,6 +1,6 @@
-//! What every handler shares: the job store, the rows directory and the watch poll interval;
-//! and the two steps every read starts with (check the id, load the job, which also deletes a
-//! cancelled job's rows).
+//! What every handler shares: the job store, the rows directory, the watch poll interval and
+//! the finished sensitivity jobs' indices; and the two steps every read starts with (check the
+//! id, load the job, which also deletes a cancelled job's rows).
 
 use std::time::Duration;
 
@@ -8,7 +8,7 @@ use tanksim_broker::{JobState, JobStatus, JobStore};
 
 use crate::error::Error;
 use crate::rows::RowsDir;
-use crate::{cleanup, merge};
+use crate::{cleanup, merge, sensitivity};
 
 /// Shared by the handlers of one results instance.
 #[derive(Debug)]
@@ -16,6 +16,8 @@ pub(crate) struct Shared<S> {
     pub(crate) store: S,
     pub(crate) rows: RowsDir,
     pub(crate) watch_poll: Duration,
+    /// Finished sensitivity jobs' indices.
+    pub(crate) sensitivity: sensitivity::Cache,
 }
 
 impl<S: JobStore> Shared<S> {

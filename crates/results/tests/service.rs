@@ -16,6 +16,8 @@ mod monte_carlo;
 mod redis;
 #[path = "service/restart.rs"]
 mod restart;
+#[path = "service/sensitivity.rs"]
+mod sensitivity;
 #[path = "service/sweep.rs"]
 mod sweep;
 #[path = "service/watch.rs"]

@@ -122,6 +122,20 @@ pub(crate) fn sweep_spec() -> v1::SubmitJobRequest {
     v1::SubmitJobRequest { name: "sweep".into(), config: base_config(), job: Some(job) }
 }
 
+/// Sobol' indices of ISE over `plant.tau` and `controller.kp`: 16 base samples, 64 runs.
+pub(crate) fn sensitivity_spec() -> v1::SubmitJobRequest {
+    let params = vec![uniform("plant.tau", 5.0, 15.0), uniform("controller.kp", 1.0, 3.0)];
+    let job = Job::Sensitivity(v1::Sensitivity {
+        samples: 16,
+        seed: 5,
+        params,
+        metrics: vec![v1::Metric::Ise as i32],
+        bootstrap_resamples: 99,
+        confidence_level: 0.9,
+    });
+    v1::SubmitJobRequest { name: "sensitivity".into(), config: base_config(), job: Some(job) }
+}
+
 /// Records a job the way the dispatcher does; returns its id.
 pub(crate) async fn create_job<S: JobStore>(
     store: &S,
