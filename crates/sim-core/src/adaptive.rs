@@ -147,9 +147,14 @@ impl Stop {
             }
             Statistic::Quantile(q) => {
                 let rank_error = summary.rank_error();
-                let interval = quantile_ranks(summary.count(), q, self.z(), rank_error)
-                    .and_then(|(lo, hi)| summary.value_at_rank(lo).zip(summary.value_at_rank(hi)));
-                (summary.quantile(q), interval, interval.map(|(lo, hi)| (hi - lo) / 2.0), rank_error)
+                // The estimate's rank and the interval's ends (past the end when there is no
+                // interval), read from the sketch at once.
+                let [estimate_rank] = summary.quantile_ranks([q]);
+                let (lo, hi) =
+                    quantile_ranks(summary.count(), q, self.z(), rank_error).unwrap_or((u64::MAX, u64::MAX));
+                let [estimate, lo, hi] = summary.values_at_ranks([estimate_rank, lo, hi]);
+                let interval = lo.zip(hi);
+                (estimate, interval, interval.map(|(lo, hi)| (hi - lo) / 2.0), rank_error)
             }
         };
         let target = match self.target {

@@ -136,6 +136,7 @@ pub fn metric_summaries(summary: &RunSummary, histogram_bins: usize) -> Vec<v1::
 /// `quantile_rank_error * count` ranks above; min and max are exact.
 pub fn metric_summary(metric: Metric, s: &MetricSummary, histogram_bins: usize) -> v1::MetricSummary {
     let or_nan = |x: Option<f64>| x.unwrap_or(f64::NAN);
+    let [p5, p50, p95] = s.quantiles([0.05, 0.5, 0.95]);
     v1::MetricSummary {
         metric: metric_to_i32(metric),
         count: s.count(),
@@ -145,9 +146,9 @@ pub fn metric_summary(metric: Metric, s: &MetricSummary, histogram_bins: usize) 
         std: or_nan(s.std()),
         min: or_nan(s.min()),
         max: or_nan(s.max()),
-        p5: or_nan(s.quantile(0.05)),
-        p50: or_nan(s.quantile(0.5)),
-        p95: or_nan(s.quantile(0.95)),
+        p5: or_nan(p5),
+        p50: or_nan(p50),
+        p95: or_nan(p95),
         quantile_rank_error: s.rank_error(),
         histogram: s
             .histogram(histogram_bins)

@@ -109,11 +109,25 @@ impl MetricSummary {
     /// returned is that of a rank within [`rank_error`](Self::rank_error)` * n` of it (with
     /// 99 % probability).
     pub fn quantile(&self, q: f64) -> Option<f64> {
+        self.quantiles([q])[0]
+    }
+
+    /// [`quantile`](Self::quantile) of each of `qs`, reading the sketch once.
+    pub fn quantiles<const N: usize>(&self, qs: [f64; N]) -> [Option<f64>; N] {
+        self.values_at_ranks(self.quantile_ranks(qs))
+    }
+
+    /// The rank each of `qs` reads ([`quantile`](Self::quantile)); `u64::MAX` (past the end)
+    /// without values or for a `q` outside `[0, 1]`.
+    pub fn quantile_ranks<const N: usize>(&self, qs: [f64; N]) -> [u64; N] {
         let n = self.moments.count;
-        if n == 0 || !(0.0..=1.0).contains(&q) {
-            return None;
-        }
-        self.value_at_rank(((q * (n - 1) as f64).floor() as u64).min(n - 1))
+        qs.map(|q| {
+            if n > 0 && (0.0..=1.0).contains(&q) {
+                ((q * (n - 1) as f64).floor() as u64).min(n - 1)
+            } else {
+                u64::MAX
+            }
+        })
     }
 
     /// The value of 0-based `rank` among the finite values in ascending order, `None` past
@@ -121,13 +135,22 @@ impl MetricSummary {
     /// to [`EXACT_VALUES`](super::EXACT_VALUES) values and above that the value of a rank
     /// within [`rank_error`](Self::rank_error)` * count` of `rank` (with 99 % probability).
     pub fn value_at_rank(&self, rank: u64) -> Option<f64> {
+        self.values_at_ranks([rank])[0]
+    }
+
+    /// [`value_at_rank`](Self::value_at_rank) of each of `ranks`, reading the sketch (which
+    /// sorts what it holds) once.
+    pub fn values_at_ranks<const N: usize>(&self, ranks: [u64; N]) -> [Option<f64>; N] {
         let n = self.moments.count;
-        match rank {
-            _ if rank >= n => None,
+        let inner = ranks.map(|rank| if rank > 0 && rank < n.saturating_sub(1) { rank } else { u64::MAX });
+        let from_sketch =
+            if inner.iter().any(|&r| r != u64::MAX) { self.sketch.values_at_ranks(inner) } else { [None; N] };
+        std::array::from_fn(|i| match ranks[i] {
+            rank if rank >= n => None,
             0 => Some(self.moments.min),
-            _ if rank == n - 1 => Some(self.moments.max),
-            _ => self.sketch.value_at_rank(rank),
-        }
+            rank if rank == n - 1 => Some(self.moments.max),
+            _ => from_sketch[i],
+        })
     }
 
     /// The bound on the rank error of [`quantile`](Self::quantile), as a fraction of

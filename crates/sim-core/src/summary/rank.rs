@@ -148,13 +148,23 @@ impl RankSketch {
         all.into_iter().map(|(k, weight)| (value(k), weight)).collect()
     }
 
-    /// The estimate of the value of 0-based `rank` in ascending order, `None` past the end.
+    /// The estimate of the value of each 0-based rank in ascending order, `None` past the end.
+    pub(super) fn values_at_ranks<const N: usize>(&self, ranks: [u64; N]) -> [Option<f64>; N] {
+        let values = self.weighted_values();
+        // The rank just past each held value's weight.
+        let ends: Vec<u64> = values
+            .iter()
+            .scan(0u64, |seen, &(_, weight)| {
+                *seen += weight;
+                Some(*seen)
+            })
+            .collect();
+        ranks.map(|rank| values.get(ends.partition_point(|&end| end <= rank)).map(|&(x, _)| x))
+    }
+
+    #[cfg(test)]
     pub(super) fn value_at_rank(&self, rank: u64) -> Option<f64> {
-        let mut seen = 0;
-        self.weighted_values().into_iter().find_map(|(x, weight)| {
-            seen += weight;
-            (rank < seen).then_some(x)
-        })
+        self.values_at_ranks([rank])[0]
     }
 
     /// Compacts the lowest levels until at most `values` values are held (or every level
